@@ -1,0 +1,432 @@
+//! [`ServiceBuilder`]: declare a stack of middleware in the order requests
+//! go through it.
+//!
+//! # Examples
+//!
+//! ```
+//! # #[cfg(feature = "util")]
+//! # fn main() {
+//! use donjon::{BoxError, ServiceBuilder, ServiceExt};
+//!
+//! # futures::executor::block_on(async {
+//! let service = ServiceBuilder::new()
+//!     // First added, outermost: sees the request first, the response last.
+//!     .map_request(|n: u32| n + 1)
+//!     .map_response(|n: u32| n * 10)
+//!     .service_fn(|n: u32| async move { Ok::<_, BoxError>(n) });
+//!
+//! assert_eq!(service.oneshot(1).await?, 20);
+//! # Ok::<(), BoxError>(())
+//! # }).unwrap();
+//! # }
+//! # #[cfg(not(feature = "util"))]
+//! # fn main() {}
+//! ```
+
+use std::fmt;
+
+use donjon_layer::{Identity, Layer, LayerFn, Stack, layer_fn};
+use donjon_service::Service;
+
+#[cfg(feature = "util")]
+use crate::util::{
+    AndThenLayer, BoxCloneService, BoxCloneSyncServiceLayer, BoxService, Either, MapErrLayer,
+    MapFutureLayer, MapRequestLayer, MapResponseLayer, MapResultLayer, ServiceFn, ThenLayer,
+};
+
+/// Declares a stack of middleware, outermost first, and applies it to
+/// services.
+///
+/// Each method adds one layer *inside* the ones added before it: the first
+/// layer added is the outermost, so a request passes through the layers in
+/// the order they were added, and the response comes back through them in
+/// reverse. [`service`](ServiceBuilder::service) applies the whole stack to
+/// a service; the builder can be reused for as many services as needed.
+///
+/// A `ServiceBuilder` is itself a [`Layer`], so a stack can be handed to any
+/// API that takes one (for instance a web framework's `.layer(...)`), and
+/// [`into_inner`](ServiceBuilder::into_inner) gives the composed layer out.
+///
+/// # Examples
+///
+/// The order matters: here the length is taken of the already-greeted name.
+///
+/// ```
+/// # #[cfg(feature = "util")]
+/// # fn main() {
+/// use donjon::{BoxError, ServiceBuilder, ServiceExt};
+///
+/// # futures::executor::block_on(async {
+/// let greeter = ServiceBuilder::new()
+///     .map_response(|greeting: String| greeting.len())
+///     .map_response(|name: String| format!("hello {name}"))
+///     .service_fn(|name: String| async move { Ok::<_, BoxError>(name) });
+/// assert_eq!(greeter.oneshot("ada".to_string()).await?, "hello ada".len());
+/// # Ok::<(), BoxError>(())
+/// # }).unwrap();
+/// # }
+/// # #[cfg(not(feature = "util"))]
+/// # fn main() {}
+/// ```
+#[derive(Clone)]
+pub struct ServiceBuilder<L> {
+    layer: L,
+}
+
+impl Default for ServiceBuilder<Identity> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ServiceBuilder<Identity> {
+    /// Creates an empty builder: applied to a service, it returns the
+    /// service unchanged.
+    pub const fn new() -> Self {
+        ServiceBuilder {
+            layer: Identity::new(),
+        }
+    }
+}
+
+impl<L> ServiceBuilder<L> {
+    /// Adds `layer` inside the layers added so far.
+    pub fn layer<T>(self, layer: T) -> ServiceBuilder<Stack<T, L>> {
+        ServiceBuilder {
+            layer: Stack::new(layer, self.layer),
+        }
+    }
+
+    /// Adds `layer` if it is `Some`; adds nothing (an [`Identity`]) if it
+    /// is `None`.
+    ///
+    /// Useful when configuration decides whether a middleware is wanted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use donjon::{BoxError, ServiceBuilder, ServiceExt};
+    /// use donjon::util::MapResponseLayer;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let double = |n: u32| n * 2;
+    /// for (enabled, expected) in [(true, 42), (false, 21)] {
+    ///     let service = ServiceBuilder::new()
+    ///         .option_layer(enabled.then(|| MapResponseLayer::new(double)))
+    ///         .service_fn(|n: u32| async move { Ok::<_, BoxError>(n) });
+    ///     assert_eq!(service.oneshot(21).await?, expected);
+    /// }
+    /// # Ok::<(), BoxError>(())
+    /// # }).unwrap();
+    /// ```
+    #[cfg(feature = "util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
+    pub fn option_layer<T>(self, layer: Option<T>) -> ServiceBuilder<Stack<Either<T, Identity>, L>> {
+        self.layer(crate::util::option_layer(layer))
+    }
+
+    /// Adds a layer made from a closure that wraps a service; see
+    /// [`layer_fn`].
+    pub fn layer_fn<F>(self, f: F) -> ServiceBuilder<Stack<LayerFn<F>, L>> {
+        self.layer(layer_fn(f))
+    }
+
+    /// Adds a layer that rewrites each request with `f` before passing it
+    /// on; see [`MapRequest`](crate::util::MapRequest).
+    #[cfg(feature = "util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
+    pub fn map_request<F, R1, R2>(self, f: F) -> ServiceBuilder<Stack<MapRequestLayer<F>, L>>
+    where
+        F: FnMut(R1) -> R2 + Clone,
+    {
+        self.layer(MapRequestLayer::new(f))
+    }
+
+    /// Adds a layer that rewrites each successful response with `f`; see
+    /// [`MapResponse`](crate::util::MapResponse).
+    #[cfg(feature = "util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
+    pub fn map_response<F>(self, f: F) -> ServiceBuilder<Stack<MapResponseLayer<F>, L>> {
+        self.layer(MapResponseLayer::new(f))
+    }
+
+    /// Adds a layer that rewrites each error with `f`; see
+    /// [`MapErr`](crate::util::MapErr).
+    #[cfg(feature = "util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
+    pub fn map_err<F>(self, f: F) -> ServiceBuilder<Stack<MapErrLayer<F>, L>> {
+        self.layer(MapErrLayer::new(f))
+    }
+
+    /// Adds a layer that replaces each response future with what `f` makes
+    /// of it; see [`MapFuture`](crate::util::MapFuture).
+    #[cfg(feature = "util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
+    pub fn map_future<F>(self, f: F) -> ServiceBuilder<Stack<MapFutureLayer<F>, L>> {
+        self.layer(MapFutureLayer::new(f))
+    }
+
+    /// Adds a layer that runs the asynchronous `f` on each outcome,
+    /// success or error; see [`Then`](crate::util::Then).
+    #[cfg(feature = "util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
+    pub fn then<F>(self, f: F) -> ServiceBuilder<Stack<ThenLayer<F>, L>> {
+        self.layer(ThenLayer::new(f))
+    }
+
+    /// Adds a layer that runs the asynchronous `f` on each successful
+    /// response; see [`AndThen`](crate::util::AndThen).
+    #[cfg(feature = "util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
+    pub fn and_then<F>(self, f: F) -> ServiceBuilder<Stack<AndThenLayer<F>, L>> {
+        self.layer(AndThenLayer::new(f))
+    }
+
+    /// Adds a layer that rewrites each outcome, success or error, with `f`;
+    /// see [`MapResult`](crate::util::MapResult).
+    #[cfg(feature = "util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
+    pub fn map_result<F>(self, f: F) -> ServiceBuilder<Stack<MapResultLayer<F>, L>> {
+        self.layer(MapResultLayer::new(f))
+    }
+
+    /// Returns the composed layer, outermost first, usable wherever a
+    /// [`Layer`] is expected.
+    pub fn into_inner(self) -> L {
+        self.layer
+    }
+
+    /// Wraps `service` in every layer of this builder.
+    ///
+    /// The builder is not consumed: it can wrap more services.
+    pub fn service<S>(&self, service: S) -> L::Service
+    where
+        L: Layer<S>,
+    {
+        self.layer.layer(service)
+    }
+
+    /// Wraps a closure service (see [`service_fn`](crate::service_fn)) in
+    /// every layer of this builder.
+    #[cfg(feature = "util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
+    pub fn service_fn<F>(self, f: F) -> L::Service
+    where
+        L: Layer<ServiceFn<F>>,
+    {
+        self.service(crate::util::service_fn(f))
+    }
+
+    /// Checks at compile time that this builder is `Clone`; returns it
+    /// unchanged.
+    ///
+    /// Placed in a chain of calls, it turns a confusing type error far away
+    /// into a clear one here.
+    #[inline]
+    pub fn check_clone(self) -> Self
+    where
+        Self: Clone,
+    {
+        self
+    }
+
+    /// Checks at compile time that the service this builder makes around an
+    /// `S` is `Clone`; returns the builder unchanged.
+    #[inline]
+    pub fn check_service_clone<S>(self) -> Self
+    where
+        L: Layer<S>,
+        L::Service: Clone,
+    {
+        self
+    }
+
+    /// Checks at compile time that the service this builder makes around an
+    /// `S` is a `Service<T, Response = U, Error = E>`; returns the builder
+    /// unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use donjon::ServiceBuilder;
+    /// use donjon::util::ServiceFn;
+    ///
+    /// type Echo = ServiceFn<fn(u8) -> std::future::Ready<Result<u8, ()>>>;
+    /// let builder = ServiceBuilder::new().check_service::<Echo, u8, u8, ()>();
+    /// # let _ = builder;
+    /// ```
+    #[inline]
+    pub fn check_service<S, T, U, E>(self) -> Self
+    where
+        L: Layer<S>,
+        L::Service: Service<T, Response = U, Error = E>,
+    {
+        self
+    }
+
+    /// Adds a layer that erases the type of the service built so far into a
+    /// [`BoxService`].
+    ///
+    /// Called first, as in `ServiceBuilder::new().boxed().timeout(..)`, it
+    /// boxes the whole stack, which gives it a nameable type. Each response
+    /// future is boxed as well: one allocation per request.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use donjon::{BoxError, ServiceBuilder, ServiceExt};
+    /// use donjon::util::BoxService;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let service: BoxService<u32, u32, BoxError> = ServiceBuilder::new()
+    ///     .boxed()
+    ///     .map_request(|n: u32| n + 1)
+    ///     .service_fn(|n: u32| async move { Ok::<_, BoxError>(n) });
+    /// assert_eq!(service.oneshot(1).await?, 2);
+    /// # Ok::<(), BoxError>(())
+    /// # }).unwrap();
+    /// ```
+    #[cfg(feature = "util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
+    #[allow(clippy::type_complexity, reason = "the signature is tower's, kept for source compatibility")]
+    pub fn boxed<S, R>(
+        self,
+    ) -> ServiceBuilder<
+        Stack<
+            LayerFn<
+                fn(
+                    L::Service,
+                ) -> BoxService<
+                    R,
+                    <L::Service as Service<R>>::Response,
+                    <L::Service as Service<R>>::Error,
+                >,
+            >,
+            L,
+        >,
+    >
+    where
+        L: Layer<S>,
+        L::Service: Service<R> + Send + 'static,
+        <L::Service as Service<R>>::Future: Send + 'static,
+    {
+        self.layer(BoxService::layer())
+    }
+
+    /// Adds a layer that erases the type of the service built so far into a
+    /// [`BoxCloneService`], which can be cloned.
+    ///
+    /// Placed as [`boxed`](ServiceBuilder::boxed) is. Each response future is
+    /// boxed: one allocation per request.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use donjon::{BoxError, ServiceBuilder, ServiceExt};
+    /// use donjon::util::BoxCloneService;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let service: BoxCloneService<u32, u32, BoxError> = ServiceBuilder::new()
+    ///     .boxed_clone()
+    ///     .map_response(|n: u32| n * 2)
+    ///     .service_fn(|n: u32| async move { Ok::<_, BoxError>(n) });
+    /// let copy = service.clone();
+    /// assert_eq!(service.oneshot(1).await?, 2);
+    /// assert_eq!(copy.oneshot(2).await?, 4);
+    /// # Ok::<(), BoxError>(())
+    /// # }).unwrap();
+    /// ```
+    #[cfg(feature = "util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
+    #[allow(clippy::type_complexity, reason = "the signature is tower's, kept for source compatibility")]
+    pub fn boxed_clone<S, R>(
+        self,
+    ) -> ServiceBuilder<
+        Stack<
+            LayerFn<
+                fn(
+                    L::Service,
+                ) -> BoxCloneService<
+                    R,
+                    <L::Service as Service<R>>::Response,
+                    <L::Service as Service<R>>::Error,
+                >,
+            >,
+            L,
+        >,
+    >
+    where
+        L: Layer<S>,
+        L::Service: Service<R> + Clone + Send + 'static,
+        <L::Service as Service<R>>::Future: Send + 'static,
+    {
+        self.layer(BoxCloneService::layer())
+    }
+
+    /// Boxes the layers added so far, and what they make, into a
+    /// [`BoxCloneSyncServiceLayer`], and starts a fresh builder from it.
+    ///
+    /// Unlike [`boxed`](ServiceBuilder::boxed) and
+    /// [`boxed_clone`](ServiceBuilder::boxed_clone), which add a boxing step
+    /// *inside* the layers so far, this takes the layers so far as one boxed
+    /// layer: layers added afterwards end up inside them. Called first, it
+    /// boxes the whole stack, like `boxed_clone` but `Sync` too. Each
+    /// response future is boxed: one allocation per request.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use donjon::{BoxError, ServiceBuilder, ServiceExt};
+    /// use donjon::util::BoxCloneSyncService;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let service: BoxCloneSyncService<u32, u32, BoxError> = ServiceBuilder::new()
+    ///     .boxed_clone_sync()
+    ///     .map_response(|n: u32| n * 2)
+    ///     .service_fn(|n: u32| async move { Ok::<_, BoxError>(n) });
+    /// assert_eq!(service.oneshot(4).await?, 8);
+    /// # Ok::<(), BoxError>(())
+    /// # }).unwrap();
+    /// ```
+    #[cfg(feature = "util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
+    #[allow(clippy::type_complexity, reason = "the signature is tower's, kept for source compatibility")]
+    pub fn boxed_clone_sync<S, R>(
+        self,
+    ) -> ServiceBuilder<
+        Stack<
+            BoxCloneSyncServiceLayer<
+                S,
+                R,
+                <L::Service as Service<R>>::Response,
+                <L::Service as Service<R>>::Error,
+            >,
+            Identity,
+        >,
+    >
+    where
+        L: Layer<S> + Send + Sync + 'static,
+        L::Service: Service<R> + Clone + Send + Sync + 'static,
+        <L::Service as Service<R>>::Future: Send + 'static,
+    {
+        let layer = BoxCloneSyncServiceLayer::new(self.layer);
+        ServiceBuilder::new().layer(layer)
+    }
+}
+
+impl<L: fmt::Debug> fmt::Debug for ServiceBuilder<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ServiceBuilder").field(&self.layer).finish()
+    }
+}
+
+impl<S, L> Layer<S> for ServiceBuilder<L>
+where
+    L: Layer<S>,
+{
+    type Service = L::Service;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        self.layer.layer(inner)
+    }
+}

@@ -1,0 +1,85 @@
+//! Modular, reusable components for building robust networked clients and
+//! servers.
+//!
+//! donjon is built around one idea: a [`Service`] is an asynchronous function
+//! from a request to a response, plus [`Service::poll_ready`], the readiness
+//! and backpressure hook that a caller must see return `Ready(Ok(()))` before
+//! each call. Middleware (timeouts, retries, rate and concurrency limits,
+//! load shedding, buffering, load balancing...) is itself a `Service`
+//! wrapping an inner one, and a [`Layer`] turns one service into another, so
+//! that stacks compose whatever the protocol: the same timeout wraps an HTTP
+//! handler, a gRPC client or a database call.
+//!
+//! The API matches the `tower` crate (0.5), module by module: code written
+//! for `tower` compiles against donjon after renaming the crates
+//! (`tower` → `donjon`, `tower_service` → `donjon_service`, `tower_layer` →
+//! `donjon_layer`, `tower_test` → `donjon_test`).
+//!
+//! # Examples
+//!
+//! ```
+//! # #[cfg(feature = "util")]
+//! # fn main() {
+//! use donjon::{BoxError, Service, ServiceBuilder, ServiceExt, service_fn};
+//!
+//! # futures::executor::block_on(async {
+//! let mut service = ServiceBuilder::new()
+//!     // Layers apply outermost first: requests are trimmed, then counted.
+//!     .map_request(|name: &str| name.trim().to_owned())
+//!     .map_response(|greeting: String| greeting.len())
+//!     .service_fn(|name: String| async move { Ok::<_, BoxError>(format!("hello, {name}")) });
+//!
+//! // Wait for readiness, then call.
+//! let length = service.ready().await?.call("  donjon ").await?;
+//! assert_eq!(length, "hello, donjon".len());
+//! # Ok::<(), BoxError>(())
+//! # }).unwrap();
+//! # }
+//! # #[cfg(not(feature = "util"))]
+//! # fn main() {}
+//! ```
+//!
+//! # Cargo features
+//!
+//! No feature is on by default; `full` turns on every middleware. Each module
+//! below names the feature that enables it.
+//!
+//! | feature | enables |
+//! |---|---|
+//! | `util` | [`ServiceExt`], [`service_fn`], the combinators and boxed services of `util` |
+//! | `full` | everything listed here |
+//! | `log` | makes donjon's `tracing` events emit `log` records as well |
+//!
+//! The features `balance`, `buffer`, `discover`, `filter`, `hedge`, `limit`,
+//! `load`, `load-shed`, `make`, `ready-cache`, `reconnect`, `retry`,
+//! `spawn-ready`, `steer` and `timeout` are declared with tower's names and
+//! enable the middleware of the same name. The features `tokio-stream`,
+//! `tokio`, `tracing`, `futures-util`, `futures-core`, `pin-project-lite`,
+//! `tokio-util`, `hdrhistogram`, `indexmap`, `slab` and `sync_wrapper` exist so
+//! that manifests written for tower keep working.
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(attr(deny(warnings))))]
+
+#[macro_use]
+mod macros;
+
+pub mod builder;
+pub mod layer;
+
+#[cfg(feature = "util")]
+pub mod util;
+
+pub use crate::builder::ServiceBuilder;
+#[cfg(feature = "util")]
+pub use crate::util::{ServiceExt, service_fn};
+pub use donjon_layer::Layer;
+pub use donjon_service::Service;
+
+/// A boxed error that can cross threads: what middleware that adds failures
+/// of its own returns.
+///
+/// Errors that donjon's middleware produces are concrete types boxed into a
+/// `BoxError`; find out which one with [`Error::is`](std::error::Error) and
+/// `downcast_ref`.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

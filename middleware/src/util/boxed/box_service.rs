@@ -1,0 +1,166 @@
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+
+use donjon_layer::{Layer, LayerFn, layer_fn};
+use donjon_service::Service;
+
+use super::erase::{BoxingSend, SendFuture};
+
+type Erased<T, U, E> = dyn Service<T, Response = U, Error = E, Future = SendFuture<U, E>> + Send;
+
+/// A [`Service`] whose type is erased: any `Send` service with the given
+/// request, response and error types.
+///
+/// Use it to name the type of a stack of middleware (in a struct field, a
+/// function's return type, or to put different services in one
+/// collection). It is `Send` and `Sync`, and not `Clone`; see
+/// [`BoxCloneService`](crate::util::BoxCloneService) for a clonable one.
+///
+/// Boxing costs one allocation when the service is boxed, and one per
+/// request: each response future is boxed as a
+/// `Pin<Box<dyn Future + Send>>`.
+///
+/// # Examples
+///
+/// ```
+/// use donjon::{BoxError, ServiceExt, service_fn};
+/// use donjon::util::BoxService;
+///
+/// fn make(double: bool) -> BoxService<u32, u32, BoxError> {
+///     if double {
+///         service_fn(|n: u32| async move { Ok::<_, BoxError>(n * 2) }).boxed()
+///     } else {
+///         BoxService::new(service_fn(|n: u32| async move { Ok::<_, BoxError>(n) }))
+///     }
+/// }
+///
+/// # futures::executor::block_on(async {
+/// assert_eq!(make(true).oneshot(2).await?, 4);
+/// assert_eq!(make(false).oneshot(2).await?, 2);
+/// # Ok::<(), BoxError>(())
+/// # }).unwrap();
+/// ```
+pub struct BoxService<T, U, E> {
+    // The mutex is never locked: it is there because `Mutex<X>` is `Sync`
+    // when `X` is only `Send`, and `get_mut` reaches the service without
+    // locking since every access goes through `&mut self`.
+    inner: Mutex<Box<Erased<T, U, E>>>,
+}
+
+impl<T, U, E> BoxService<T, U, E> {
+    /// Boxes `inner`.
+    pub fn new<S>(inner: S) -> Self
+    where
+        S: Service<T, Response = U, Error = E> + Send + 'static,
+        S::Future: Send + 'static,
+    {
+        BoxService {
+            inner: Mutex::new(Box::new(BoxingSend(inner))),
+        }
+    }
+
+    /// Returns a layer that boxes the services it wraps.
+    pub fn layer<S>() -> LayerFn<fn(S) -> Self>
+    where
+        S: Service<T, Response = U, Error = E> + Send + 'static,
+        S::Future: Send + 'static,
+    {
+        layer_fn(Self::new)
+    }
+
+    fn service(&mut self) -> &mut Erased<T, U, E> {
+        // Never poisoned: the lock is never taken.
+        &mut **self
+            .inner
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<T, U, E> Service<T> for BoxService<T, U, E> {
+    type Response = U;
+    type Error = E;
+    type Future = SendFuture<U, E>;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
+        self.service().poll_ready(cx)
+    }
+
+    #[inline]
+    fn call(&mut self, request: T) -> Self::Future {
+        self.service().call(request)
+    }
+}
+
+impl<T, U, E> fmt::Debug for BoxService<T, U, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BoxService")
+    }
+}
+
+/// A [`Layer`] whose type is erased: it makes a [`BoxService`] out of the
+/// services it wraps.
+///
+/// Use it to name the type of a layer, or to choose layers at run time.
+/// Cloning it is cheap (a reference count).
+///
+/// # Examples
+///
+/// ```
+/// use donjon::{BoxError, Layer, ServiceBuilder, ServiceExt, service_fn};
+/// use donjon::util::{BoxLayer, ServiceFn};
+///
+/// type Inner = ServiceFn<fn(u32) -> std::future::Ready<Result<u32, BoxError>>>;
+///
+/// fn pick(offset: u32) -> BoxLayer<Inner, u32, u32, BoxError> {
+///     BoxLayer::new(ServiceBuilder::new().map_request(move |n: u32| n + offset))
+/// }
+///
+/// # futures::executor::block_on(async {
+/// let inner: Inner = service_fn(|n| std::future::ready(Ok(n)));
+/// assert_eq!(pick(10).layer(inner).oneshot(1).await?, 11);
+/// # Ok::<(), BoxError>(())
+/// # }).unwrap();
+/// ```
+pub struct BoxLayer<In, T, U, E> {
+    boxed: Arc<dyn Layer<In, Service = BoxService<T, U, E>> + Send + Sync + 'static>,
+}
+
+impl<In, T, U, E> BoxLayer<In, T, U, E> {
+    /// Boxes `inner_layer`; the services it makes are boxed in turn.
+    pub fn new<L>(inner_layer: L) -> Self
+    where
+        L: Layer<In> + Send + Sync + 'static,
+        L::Service: Service<T, Response = U, Error = E> + Send + 'static,
+        <L::Service as Service<T>>::Future: Send + 'static,
+    {
+        let layer = layer_fn(move |inner: In| BoxService::new(inner_layer.layer(inner)));
+        BoxLayer {
+            boxed: Arc::new(layer),
+        }
+    }
+}
+
+impl<In, T, U, E> Layer<In> for BoxLayer<In, T, U, E> {
+    type Service = BoxService<T, U, E>;
+
+    fn layer(&self, inner: In) -> Self::Service {
+        self.boxed.layer(inner)
+    }
+}
+
+impl<In, T, U, E> Clone for BoxLayer<In, T, U, E> {
+    fn clone(&self) -> Self {
+        BoxLayer {
+            boxed: Arc::clone(&self.boxed),
+        }
+    }
+}
+
+impl<In, T, U, E> fmt::Debug for BoxLayer<In, T, U, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BoxLayer")
+    }
+}
