@@ -20,7 +20,7 @@
 //! ```
 //! # #[cfg(feature = "util")]
 //! # fn main() {
-//! use donjon::{BoxError, Service, ServiceBuilder, ServiceExt, service_fn};
+//! use donjon::{BoxError, Service, ServiceBuilder, ServiceExt};
 //!
 //! # futures::executor::block_on(async {
 //! let mut service = ServiceBuilder::new()

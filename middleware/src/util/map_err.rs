@@ -16,7 +16,7 @@ closure_middleware! {
     /// use donjon::{ServiceExt, service_fn};
     ///
     /// # futures::executor::block_on(async {
-    /// let parse = service_fn(|text: &str| async move { text.parse::<u8>() })
+    /// let parse = service_fn(|text: &'static str| async move { text.parse::<u8>() })
     ///     .map_err(|error| format!("not a byte: {error}"));
     /// assert_eq!(
     ///     parse.oneshot("300").await.unwrap_err(),

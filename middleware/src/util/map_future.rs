@@ -14,7 +14,6 @@ closure_middleware! {
     /// # Examples
     ///
     /// ```
-    /// use std::future::Future;
     /// use donjon::{BoxError, ServiceExt, service_fn};
     ///
     /// # futures::executor::block_on(async {

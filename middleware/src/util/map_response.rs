@@ -16,7 +16,7 @@ closure_middleware! {
     /// use donjon::{BoxError, ServiceExt, service_fn};
     ///
     /// # futures::executor::block_on(async {
-    /// let shout = service_fn(|text: &str| async move { Ok::<_, BoxError>(text.to_owned()) })
+    /// let shout = service_fn(|text: &'static str| async move { Ok::<_, BoxError>(text.to_owned()) })
     ///     .map_response(|text| text.to_uppercase());
     /// assert_eq!(shout.oneshot("hey").await?, "HEY");
     /// # Ok::<(), BoxError>(())

@@ -18,7 +18,7 @@ closure_middleware! {
     ///
     /// # futures::executor::block_on(async {
     /// // Treat an unparsable number as zero.
-    /// let parse = service_fn(|text: &str| async move { text.parse::<u8>() })
+    /// let parse = service_fn(|text: &'static str| async move { text.parse::<u8>() })
     ///     .map_result(|result| Ok::<_, std::num::ParseIntError>(result.unwrap_or(0)));
     /// assert_eq!(parse.oneshot("x").await, Ok(0));
     /// # });

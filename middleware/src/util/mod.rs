@@ -15,7 +15,7 @@
 //! use donjon::{BoxError, Service, ServiceExt, service_fn};
 //!
 //! # futures::executor::block_on(async {
-//! let mut parse = service_fn(|text: &str| async move { text.parse::<i64>().map_err(BoxError::from) })
+//! let mut parse = service_fn(|text: &'static str| async move { text.parse::<i64>().map_err(BoxError::from) })
 //!     .map_response(|n| n * 2)
 //!     .map_err(|error: BoxError| format!("bad number: {error}"));
 //!

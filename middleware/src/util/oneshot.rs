@@ -27,7 +27,7 @@ use pin_project::pin_project;
 /// use donjon::{BoxError, ServiceExt, service_fn};
 ///
 /// # futures::executor::block_on(async {
-/// let service = service_fn(|name: &str| async move { Ok::<_, BoxError>(format!("hi {name}")) });
+/// let service = service_fn(|name: &'static str| async move { Ok::<_, BoxError>(format!("hi {name}")) });
 /// assert_eq!(service.oneshot("ada").await?, "hi ada");
 /// # Ok::<(), BoxError>(())
 /// # }).unwrap();

@@ -18,7 +18,7 @@ closure_middleware! {
     /// use donjon::{BoxError, ServiceExt, service_fn};
     ///
     /// # futures::executor::block_on(async {
-    /// let lookup = service_fn(|key: &str| async move {
+    /// let lookup = service_fn(|key: &'static str| async move {
     ///     if key == "known" { Ok("value".to_owned()) } else { Err(BoxError::from("missing")) }
     /// })
     /// // Fall back to a default, which could itself take a request to fetch.
