@@ -121,7 +121,10 @@ impl<L> ServiceBuilder<L> {
     /// ```
     #[cfg(feature = "util")]
     #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
-    pub fn option_layer<T>(self, layer: Option<T>) -> ServiceBuilder<Stack<Either<T, Identity>, L>> {
+    pub fn option_layer<T>(
+        self,
+        layer: Option<T>,
+    ) -> ServiceBuilder<Stack<Either<T, Identity>, L>> {
         self.layer(crate::util::option_layer(layer))
     }
 
@@ -288,7 +291,10 @@ impl<L> ServiceBuilder<L> {
     /// ```
     #[cfg(feature = "util")]
     #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
-    #[allow(clippy::type_complexity, reason = "the signature is tower's, kept for source compatibility")]
+    #[allow(
+        clippy::type_complexity,
+        reason = "the signature is tower's, kept for source compatibility"
+    )]
     pub fn boxed<S, R>(
         self,
     ) -> ServiceBuilder<
@@ -338,7 +344,10 @@ impl<L> ServiceBuilder<L> {
     /// ```
     #[cfg(feature = "util")]
     #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
-    #[allow(clippy::type_complexity, reason = "the signature is tower's, kept for source compatibility")]
+    #[allow(
+        clippy::type_complexity,
+        reason = "the signature is tower's, kept for source compatibility"
+    )]
     pub fn boxed_clone<S, R>(
         self,
     ) -> ServiceBuilder<
@@ -390,7 +399,10 @@ impl<L> ServiceBuilder<L> {
     /// ```
     #[cfg(feature = "util")]
     #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
-    #[allow(clippy::type_complexity, reason = "the signature is tower's, kept for source compatibility")]
+    #[allow(
+        clippy::type_complexity,
+        reason = "the signature is tower's, kept for source compatibility"
+    )]
     pub fn boxed_clone_sync<S, R>(
         self,
     ) -> ServiceBuilder<

@@ -83,3 +83,13 @@ pub use donjon_service::Service;
 /// `BoxError`; find out which one with [`Error::is`](std::error::Error) and
 /// `downcast_ref`.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The workspace README's examples, run as doctests.
+#[cfg(all(doctest, feature = "util"))]
+#[doc = include_str!("../../README.md")]
+struct WorkspaceReadme;
+
+/// This crate's README examples, run as doctests.
+#[cfg(all(doctest, feature = "util"))]
+#[doc = include_str!("../README.md")]
+struct CrateReadme;

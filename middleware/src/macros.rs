@@ -3,7 +3,10 @@
 /// Defines a public future type that hides the future it wraps: a struct
 /// with one private pinned field, `Debug` printing `Name(...)`, and a
 /// `Future` impl whenever the wrapped type is a future.
-#[cfg_attr(not(feature = "util"), allow(unused_macros, reason = "only some features use it"))]
+#[cfg_attr(
+    not(feature = "util"),
+    allow(unused_macros, reason = "only some features use it")
+)]
 macro_rules! opaque_future {
     ($(#[$attr:meta])* pub struct $name:ident<$($param:ident),+>($inner:ty);) => {
         $(#[$attr])*
@@ -47,7 +50,10 @@ macro_rules! opaque_future {
 /// layer: the two structs, their constructors and accessors, `Clone`, the
 /// `Layer` impl, and `Debug` impls that print the closure's type name (so
 /// that no `Debug` bound is needed on the closure).
-#[cfg_attr(not(feature = "util"), allow(unused_macros, reason = "only some features use it"))]
+#[cfg_attr(
+    not(feature = "util"),
+    allow(unused_macros, reason = "only some features use it")
+)]
 macro_rules! closure_middleware {
     (
         $(#[$service_attr:meta])*

@@ -136,6 +136,8 @@ impl<A, B> fmt::Debug for EitherResponseFuture<A, B> {
             Kind::Left(_) => "Left",
             Kind::Right(_) => "Right",
         };
-        f.debug_tuple("EitherResponseFuture").field(&format_args!("{side}(...)")).finish()
+        f.debug_tuple("EitherResponseFuture")
+            .field(&format_args!("{side}(...)"))
+            .finish()
     }
 }

@@ -107,9 +107,15 @@ impl<H: BuildHasher> Rng for HasherRng<H> {
 /// sampling, for two elements).
 ///
 /// `length` must be at least 2.
-#[allow(dead_code, reason = "used by the p2c balancer, which comes with the balance module")]
+#[allow(
+    dead_code,
+    reason = "used by the p2c balancer, which comes with the balance module"
+)]
 pub(crate) fn sample_floyd2<R: Rng>(rng: &mut R, length: u64) -> [u64; 2] {
-    debug_assert!(length >= 2, "sampling two indices needs at least two elements");
+    debug_assert!(
+        length >= 2,
+        "sampling two indices needs at least two elements"
+    );
     let mut first = rng.next_range(0..length - 1);
     let second = rng.next_range(0..length);
     if first == second {
@@ -123,7 +129,8 @@ mod tests {
     use super::*;
 
     /// A generator with fixed keys, so failures reproduce.
-    fn seeded() -> HasherRng<std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>> {
+    fn seeded()
+    -> HasherRng<std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>> {
         HasherRng::with_hasher(Default::default())
     }
 
@@ -151,10 +158,19 @@ mod tests {
     #[test]
     fn next_range_stays_in_range() {
         let mut rng = seeded();
-        for (start, end) in [(0, 1), (0, 2), (5, 9), (u64::MAX - 3, u64::MAX), (0, u64::MAX)] {
+        for (start, end) in [
+            (0, 1),
+            (0, 2),
+            (5, 9),
+            (u64::MAX - 3, u64::MAX),
+            (0, u64::MAX),
+        ] {
             for _ in 0..1_000 {
                 let value = rng.next_range(start..end);
-                assert!((start..end).contains(&value), "{value} outside {start}..{end}");
+                assert!(
+                    (start..end).contains(&value),
+                    "{value} outside {start}..{end}"
+                );
             }
         }
     }
@@ -192,16 +208,39 @@ mod tests {
                 other => panic!("unexpected sample {other:?}"),
             }
         }
-        assert!(orders[0] > 0 && orders[1] > 0, "both orders occur: {orders:?}");
+        assert!(
+            orders[0] > 0 && orders[1] > 0,
+            "both orders occur: {orders:?}"
+        );
     }
 
     #[test]
     fn random_state_generators_differ_and_seeded_ones_repeat() {
-        let first: Vec<u64> = (0..4).map({ let mut r = HasherRng::new(); move |_| r.next_u64() }).collect();
-        let second: Vec<u64> = (0..4).map({ let mut r = HasherRng::new(); move |_| r.next_u64() }).collect();
+        let first: Vec<u64> = (0..4)
+            .map({
+                let mut r = HasherRng::new();
+                move |_| r.next_u64()
+            })
+            .collect();
+        let second: Vec<u64> = (0..4)
+            .map({
+                let mut r = HasherRng::new();
+                move |_| r.next_u64()
+            })
+            .collect();
         assert_ne!(first, second);
-        let a: Vec<u64> = (0..4).map({ let mut r = seeded(); move |_| r.next_u64() }).collect();
-        let b: Vec<u64> = (0..4).map({ let mut r = seeded(); move |_| r.next_u64() }).collect();
+        let a: Vec<u64> = (0..4)
+            .map({
+                let mut r = seeded();
+                move |_| r.next_u64()
+            })
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map({
+                let mut r = seeded();
+                move |_| r.next_u64()
+            })
+            .collect();
         assert_eq!(a, b);
     }
 

@@ -71,10 +71,7 @@ impl<T, U, E> BoxService<T, U, E> {
 
     fn service(&mut self) -> &mut Erased<T, U, E> {
         // Never poisoned: the lock is never taken.
-        &mut **self
-            .inner
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
+        &mut **self.inner.get_mut().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -88,7 +88,10 @@ where
     }
 
     pub(super) fn take_service(self: Pin<&mut Self>) -> Svc {
-        self.project().service.take().expect("Service already taken")
+        self.project()
+            .service
+            .take()
+            .expect("Service already taken")
     }
 
     /// Moves the service and stream into a core with another kind of queue.
