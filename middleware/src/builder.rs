@@ -134,6 +134,30 @@ impl<L> ServiceBuilder<L> {
         self.layer(layer_fn(f))
     }
 
+    /// Adds a layer that checks each request with the synchronous
+    /// `predicate`, rejecting or rewriting it; see
+    /// [`Filter`](crate::filter::Filter).
+    #[cfg(feature = "filter")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "filter")))]
+    pub fn filter<P>(
+        self,
+        predicate: P,
+    ) -> ServiceBuilder<Stack<crate::filter::FilterLayer<P>, L>> {
+        self.layer(crate::filter::FilterLayer::new(predicate))
+    }
+
+    /// Adds a layer that checks each request with the asynchronous
+    /// `predicate`, rejecting or rewriting it; see
+    /// [`AsyncFilter`](crate::filter::AsyncFilter).
+    #[cfg(feature = "filter")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "filter")))]
+    pub fn filter_async<P>(
+        self,
+        predicate: P,
+    ) -> ServiceBuilder<Stack<crate::filter::AsyncFilterLayer<P>, L>> {
+        self.layer(crate::filter::AsyncFilterLayer::new(predicate))
+    }
+
     /// Adds a layer that rewrites each request with `f` before passing it
     /// on; see [`MapRequest`](crate::util::MapRequest).
     #[cfg(feature = "util")]

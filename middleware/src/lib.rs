@@ -47,6 +47,7 @@
 //! | feature | enables |
 //! |---|---|
 //! | `util` | [`ServiceExt`], [`service_fn`], the combinators and boxed services of `util` |
+//! | `filter` | [`filter`]: reject or rewrite requests with a predicate |
 //! | `full` | everything listed here |
 //! | `log` | makes donjon's `tracing` events emit `log` records as well |
 //!
@@ -67,7 +68,12 @@ mod macros;
 pub mod builder;
 pub mod layer;
 
+#[cfg(feature = "filter")]
+#[cfg_attr(docsrs, doc(cfg(feature = "filter")))]
+pub mod filter;
+
 #[cfg(feature = "util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "util")))]
 pub mod util;
 
 pub use crate::builder::ServiceBuilder;

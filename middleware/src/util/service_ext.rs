@@ -117,6 +117,30 @@ pub trait ServiceExt<Request>: Service<Request> {
         MapRequest::new(self, f)
     }
 
+    /// Checks each request with `filter` before it reaches the service; see
+    /// [`Filter`](crate::filter::Filter).
+    #[cfg(feature = "filter")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "filter")))]
+    fn filter<F, NewRequest>(self, filter: F) -> crate::filter::Filter<Self, F>
+    where
+        Self: Sized,
+        F: crate::filter::Predicate<NewRequest>,
+    {
+        crate::filter::Filter::new(self, filter)
+    }
+
+    /// Checks each request with the asynchronous `filter` before it reaches
+    /// the service; see [`AsyncFilter`](crate::filter::AsyncFilter).
+    #[cfg(feature = "filter")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "filter")))]
+    fn filter_async<F, NewRequest>(self, filter: F) -> crate::filter::AsyncFilter<Self, F>
+    where
+        Self: Sized,
+        F: crate::filter::AsyncPredicate<NewRequest>,
+    {
+        crate::filter::AsyncFilter::new(self, filter)
+    }
+
     /// Runs the asynchronous `f` on each outcome, success or error; see
     /// [`Then`].
     fn then<F, Response, Error, Fut>(self, f: F) -> Then<Self, F>

@@ -1,0 +1,53 @@
+use donjon_layer::Layer;
+
+use super::{AsyncFilter, Filter};
+
+/// A [`Layer`] that wraps services in a [`Filter`] with a clone of its
+/// predicate.
+#[derive(Debug, Clone)]
+#[must_use = "a layer does nothing until it wraps a service"]
+pub struct FilterLayer<U> {
+    predicate: U,
+}
+
+impl<U> FilterLayer<U> {
+    /// Creates a layer checking requests with `predicate`.
+    pub const fn new(predicate: U) -> Self {
+        FilterLayer { predicate }
+    }
+}
+
+impl<U: Clone, S> Layer<S> for FilterLayer<U> {
+    type Service = Filter<S, U>;
+
+    fn layer(&self, service: S) -> Self::Service {
+        Filter::new(service, self.predicate.clone())
+    }
+}
+
+/// A [`Layer`] that wraps services in an [`AsyncFilter`] with a clone of its
+/// predicate.
+///
+/// Build it with [`AsyncFilterLayer::new`] (or
+/// [`ServiceBuilder::filter_async`](crate::ServiceBuilder::filter_async)):
+/// [`AsyncFilter::layer`] returns a [`FilterLayer`], as tower's does.
+#[derive(Debug, Clone)]
+#[must_use = "a layer does nothing until it wraps a service"]
+pub struct AsyncFilterLayer<U> {
+    predicate: U,
+}
+
+impl<U> AsyncFilterLayer<U> {
+    /// Creates a layer checking requests with the asynchronous `predicate`.
+    pub const fn new(predicate: U) -> Self {
+        AsyncFilterLayer { predicate }
+    }
+}
+
+impl<U: Clone, S> Layer<S> for AsyncFilterLayer<U> {
+    type Service = AsyncFilter<S, U>;
+
+    fn layer(&self, service: S) -> Self::Service {
+        AsyncFilter::new(service, self.predicate.clone())
+    }
+}
