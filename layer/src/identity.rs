@@ -16,6 +16,7 @@ use crate::Layer;
 /// assert_eq!(Identity::new().layer("service"), "service");
 /// ```
 #[derive(Default, Clone, Copy)]
+#[must_use = "a layer does nothing until it wraps a service"]
 pub struct Identity {
     _private: (),
 }

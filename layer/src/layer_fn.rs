@@ -30,6 +30,7 @@ pub fn layer_fn<T>(f: T) -> LayerFn<T> {
 ///
 /// Its `Debug` output names the closure's type.
 #[derive(Clone, Copy)]
+#[must_use = "a layer does nothing until it wraps a service"]
 pub struct LayerFn<F> {
     f: F,
 }

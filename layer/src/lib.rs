@@ -119,3 +119,8 @@ where
         (**self).layer(inner)
     }
 }
+
+/// The README examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

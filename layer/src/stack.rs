@@ -23,6 +23,7 @@ use crate::Layer;
 /// assert_eq!(Stack::new(add_one, double).layer(5), 12);
 /// ```
 #[derive(Clone, Copy)]
+#[must_use = "a layer does nothing until it wraps a service"]
 pub struct Stack<Inner, Outer> {
     inner: Inner,
     outer: Outer,

@@ -306,3 +306,8 @@ where
         (**self).call(req)
     }
 }
+
+/// The README examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
