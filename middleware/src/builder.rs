@@ -134,6 +134,53 @@ impl<L> ServiceBuilder<L> {
         self.layer(layer_fn(f))
     }
 
+    /// Adds a layer that limits how many requests are in flight at once;
+    /// see [`ConcurrencyLimit`](crate::limit::ConcurrencyLimit).
+    #[cfg(feature = "limit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "limit")))]
+    pub fn concurrency_limit(
+        self,
+        max: usize,
+    ) -> ServiceBuilder<Stack<crate::limit::ConcurrencyLimitLayer, L>> {
+        self.layer(crate::limit::ConcurrencyLimitLayer::new(max))
+    }
+
+    /// Adds a layer that fails requests at once when the services inside it
+    /// are not ready, instead of waiting; see
+    /// [`LoadShed`](crate::load_shed::LoadShed).
+    #[cfg(feature = "load-shed")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "load-shed")))]
+    pub fn load_shed(self) -> ServiceBuilder<Stack<crate::load_shed::LoadShedLayer, L>> {
+        self.layer(crate::load_shed::LoadShedLayer::new())
+    }
+
+    /// Adds a layer that lets at most `num` requests through per `per`; see
+    /// [`RateLimit`](crate::limit::RateLimit).
+    ///
+    /// # Panics
+    ///
+    /// If `num` or `per` is zero.
+    #[cfg(feature = "limit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "limit")))]
+    pub fn rate_limit(
+        self,
+        num: u64,
+        per: std::time::Duration,
+    ) -> ServiceBuilder<Stack<crate::limit::RateLimitLayer, L>> {
+        self.layer(crate::limit::RateLimitLayer::new(num, per))
+    }
+
+    /// Adds a layer that fails requests taking longer than `timeout`; see
+    /// [`Timeout`](crate::timeout::Timeout).
+    #[cfg(feature = "timeout")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "timeout")))]
+    pub fn timeout(
+        self,
+        timeout: std::time::Duration,
+    ) -> ServiceBuilder<Stack<crate::timeout::TimeoutLayer, L>> {
+        self.layer(crate::timeout::TimeoutLayer::new(timeout))
+    }
+
     /// Adds a layer that checks each request with the synchronous
     /// `predicate`, rejecting or rewriting it; see
     /// [`Filter`](crate::filter::Filter).

@@ -1,0 +1,39 @@
+//! Limit how many requests a service handles at once.
+//!
+//! A [`ConcurrencyLimit`] holds a permit of a semaphore for each request in
+//! flight: `poll_ready` waits for a permit, `call` hands it to the response
+//! future, and the permit goes back as soon as the response is ready (or the
+//! response future is dropped). Waiting callers get permits in the order
+//! they asked.
+//!
+//! [`ConcurrencyLimitLayer`] gives each service it wraps its own limit;
+//! [`GlobalConcurrencyLimitLayer`] makes every service it wraps share one.
+//!
+//! # Examples
+//!
+//! ```
+//! use donjon::{BoxError, Service, ServiceExt, service_fn};
+//! use donjon::limit::ConcurrencyLimit;
+//! use futures::FutureExt;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), BoxError> {
+//! let mut service = ConcurrencyLimit::new(service_fn(|n: u32| async move { Ok::<_, BoxError>(n) }), 1);
+//!
+//! let first = service.ready().await?.call(1);
+//! // While the first response is pending, a clone has to wait for the permit.
+//! let mut other = service.clone();
+//! assert!(other.ready().now_or_never().is_none());
+//! assert_eq!(first.await?, 1);
+//! assert_eq!(other.ready().await?.call(2).await?, 2);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod future;
+mod layer;
+mod semaphore;
+mod service;
+
+pub use self::layer::{ConcurrencyLimitLayer, GlobalConcurrencyLimitLayer};
+pub use self::service::ConcurrencyLimit;

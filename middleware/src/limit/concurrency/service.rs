@@ -1,0 +1,131 @@
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use donjon_service::Service;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::future::ResponseFuture;
+use super::semaphore::PollSemaphore;
+
+/// Limits how many requests the inner service handles at once.
+///
+/// `poll_ready` first waits for a permit of the limit's semaphore, then
+/// for the inner service; the permit is kept (not taken twice) if the
+/// inner service is not ready yet. `call` moves the permit into the
+/// response future, which gives it back as soon as the response is ready,
+/// fails, or the future is dropped. Clones share the semaphore, and start
+/// without a permit.
+///
+/// # Backpressure
+///
+/// `poll_ready` is `Pending` while every permit is out; waiting callers are
+/// woken one at a time, in the order they started waiting. A limit of 0 is
+/// never ready.
+///
+/// # Cancellation
+///
+/// A dropped response future, or a dropped service holding an unused permit,
+/// gives the permit back.
+///
+/// # Panics
+///
+/// `call` panics when no permit is held, that is, without a preceding
+/// `poll_ready` returning `Ready(Ok(()))`. `poll_ready` panics if a
+/// semaphore handed to [`with_semaphore`](ConcurrencyLimit::with_semaphore)
+/// is closed.
+///
+/// # Examples
+///
+/// ```
+/// use donjon::{BoxError, ServiceExt, service_fn};
+/// use donjon::limit::ConcurrencyLimit;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), BoxError> {
+/// let service = ConcurrencyLimit::new(service_fn(|n: u32| async move { Ok::<_, BoxError>(n) }), 5);
+/// assert_eq!(service.oneshot(3).await?, 3);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct ConcurrencyLimit<T> {
+    inner: T,
+    semaphore: PollSemaphore,
+    /// The permit reserved by `poll_ready` for the next call.
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl<T> ConcurrencyLimit<T> {
+    /// Wraps `inner`, letting at most `max` requests in flight at once.
+    ///
+    /// # Panics
+    ///
+    /// If `max` is more than [`Semaphore::MAX_PERMITS`].
+    pub fn new(inner: T, max: usize) -> Self {
+        Self::with_semaphore(inner, Arc::new(Semaphore::new(max)))
+    }
+
+    /// Wraps `inner`, taking a permit of `semaphore` for each request in
+    /// flight.
+    ///
+    /// Sharing one semaphore between services makes them share one limit.
+    /// The semaphore must not be closed.
+    pub fn with_semaphore(inner: T, semaphore: Arc<Semaphore>) -> Self {
+        ConcurrencyLimit {
+            inner,
+            semaphore: PollSemaphore::new(semaphore),
+            permit: None,
+        }
+    }
+
+    /// Returns a reference to the inner service.
+    pub fn get_ref(&self) -> &T {
+        &self.inner
+    }
+
+    /// Returns a mutable reference to the inner service.
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+
+    /// Returns the inner service.
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+}
+
+impl<S, Request> Service<Request> for ConcurrencyLimit<S>
+where
+    S: Service<Request>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        if self.permit.is_none() {
+            self.permit = Some(ready!(self.semaphore.poll_acquire(cx)));
+        }
+        self.inner.poll_ready(cx)
+    }
+
+    #[inline]
+    fn call(&mut self, request: Request) -> Self::Future {
+        let permit = self
+            .permit
+            .take()
+            .expect("max requests in-flight; poll_ready must be called first");
+        ResponseFuture::new(self.inner.call(request), permit)
+    }
+}
+
+impl<T: Clone> Clone for ConcurrencyLimit<T> {
+    fn clone(&self) -> Self {
+        ConcurrencyLimit {
+            inner: self.inner.clone(),
+            semaphore: self.semaphore.clone(),
+            permit: None,
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! Limit how much work reaches a service: how many requests at once
+//! ([`concurrency`]) and how many per period of time ([`rate`]).
+//!
+//! Both apply backpressure through `poll_ready`: a caller waits (`Pending`)
+//! until the limit lets one more request through. Put a
+//! [`LoadShed`](crate::load_shed::LoadShed) in front of them to fail
+//! requests at once instead.
+//!
+//! Feature: `limit`.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//! use donjon::{BoxError, ServiceBuilder, ServiceExt};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), BoxError> {
+//! let service = ServiceBuilder::new()
+//!     // At most 100 requests per second, and 10 at a time.
+//!     .rate_limit(100, Duration::from_secs(1))
+//!     .concurrency_limit(10)
+//!     .service_fn(|n: u32| async move { Ok::<_, BoxError>(n * 2) });
+//! assert_eq!(service.oneshot(21).await?, 42);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod concurrency;
+pub mod rate;
+
+pub use self::concurrency::{ConcurrencyLimit, ConcurrencyLimitLayer, GlobalConcurrencyLimitLayer};
+pub use self::rate::{RateLimit, RateLimitLayer};

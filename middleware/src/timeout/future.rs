@@ -1,0 +1,73 @@
+//! The response future of [`Timeout`](super::Timeout).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use pin_project::pin_project;
+use tokio::time::{Instant, Sleep, sleep_until};
+
+use super::error::Elapsed;
+use crate::BoxError;
+
+/// The response future of [`Timeout`](super::Timeout): the inner response,
+/// or [`Elapsed`] once the deadline has passed.
+#[pin_project]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct ResponseFuture<T> {
+    #[pin]
+    response: T,
+    /// The timer, set up the first time the response is not ready.
+    #[pin]
+    sleep: Option<Sleep>,
+    /// When the request times out; `None` for a timeout too long to
+    /// represent, which never fires.
+    deadline: Option<Instant>,
+}
+
+impl<T> ResponseFuture<T> {
+    pub(super) fn new(response: T, deadline: Option<Instant>) -> Self {
+        ResponseFuture {
+            response,
+            sleep: None,
+            deadline,
+        }
+    }
+}
+
+impl<F, T, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<T, BoxError>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Poll::Ready(result) = this.response.poll(cx) {
+            return Poll::Ready(result.map_err(Into::into));
+        }
+        let Some(deadline) = *this.deadline else {
+            return Poll::Pending;
+        };
+        if this.sleep.is_none() {
+            this.sleep.set(Some(sleep_until(deadline)));
+        }
+        let sleep = this.sleep.as_pin_mut().expect("the timer was just set up");
+        match sleep.poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed::new().into())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for ResponseFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("response", &self.response)
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}

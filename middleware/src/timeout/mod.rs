@@ -1,0 +1,40 @@
+//! Fail requests that take longer than a set duration.
+//!
+//! [`Timeout`] bounds the time between `call` and the response: when the
+//! inner service has not answered in time, the response future fails with
+//! [`Elapsed`](error::Elapsed) and the inner future is dropped (cancelling
+//! the work, if the inner service supports it). Waiting for readiness is
+//! not bounded.
+//!
+//! Feature: `timeout`.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//! use donjon::{BoxError, ServiceBuilder, ServiceExt};
+//! use donjon::timeout::error::Elapsed;
+//!
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() -> Result<(), BoxError> {
+//! let service = ServiceBuilder::new()
+//!     .timeout(Duration::from_secs(1))
+//!     .service_fn(|delay: Duration| async move {
+//!         tokio::time::sleep(delay).await;
+//!         Ok::<_, BoxError>("done")
+//!     });
+//!
+//! assert_eq!(service.clone().oneshot(Duration::from_millis(10)).await?, "done");
+//! let error = service.oneshot(Duration::from_secs(5)).await.unwrap_err();
+//! assert!(error.is::<Elapsed>());
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod error;
+pub mod future;
+mod layer;
+mod service;
+
+pub use self::layer::TimeoutLayer;
+pub use self::service::Timeout;
