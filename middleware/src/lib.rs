@@ -77,6 +77,18 @@ pub mod limit;
 #[cfg(feature = "load-shed")]
 #[cfg_attr(docsrs, doc(cfg(feature = "load-shed")))]
 pub mod load_shed;
+#[cfg(feature = "make")]
+#[cfg_attr(docsrs, doc(cfg(feature = "make")))]
+pub mod make;
+#[cfg(feature = "reconnect")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reconnect")))]
+pub mod reconnect;
+#[cfg(feature = "spawn-ready")]
+#[cfg_attr(docsrs, doc(cfg(feature = "spawn-ready")))]
+pub mod spawn_ready;
+#[cfg(feature = "steer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "steer")))]
+pub mod steer;
 #[cfg(feature = "timeout")]
 #[cfg_attr(docsrs, doc(cfg(feature = "timeout")))]
 pub mod timeout;
@@ -86,10 +98,19 @@ pub mod timeout;
 pub mod util;
 
 pub use crate::builder::ServiceBuilder;
+#[cfg(feature = "make")]
+pub use crate::make::MakeService;
 #[cfg(feature = "util")]
 pub use crate::util::{ServiceExt, service_fn};
 pub use donjon_layer::Layer;
 pub use donjon_service::Service;
+
+#[cfg(any(feature = "balance", feature = "discover", feature = "make"))]
+mod sealed {
+    /// A supertrait that only this crate can implement, so that the traits
+    /// it seals are implemented exactly by their blanket impls.
+    pub trait Sealed<T> {}
+}
 
 /// A boxed error that can cross threads: what middleware that adds failures
 /// of its own returns.
