@@ -103,7 +103,7 @@ where
     pub(super) fn with_queue<Q2: Queue<Svc::Future>>(self) -> CallAllCore<Svc, S, Q2> {
         assert!(
             self.queue.is_empty() && !self.eof,
-            "CallAll::unordered must be called before the stream is first polled"
+            "CallAll::unordered called too late: responses are already in flight or the request stream has ended"
         );
         CallAllCore {
             service: self.service,

@@ -93,8 +93,8 @@ where
     ///
     /// # Panics
     ///
-    /// If the stream was already polled far enough to send a request or to
-    /// see the request stream end.
+    /// If responses are already in flight, or the request stream has ended:
+    /// call it before polling the stream, or while nothing is in flight.
     pub fn unordered(self) -> CallAllUnordered<Svc, S> {
         CallAllUnordered::from_core(self.core.with_queue::<FuturesUnordered<Svc::Future>>())
     }

@@ -1,0 +1,237 @@
+//! Compile-time checks of the auto traits (`Send`, `Sync`, `Unpin`) and of
+//! `Clone`, for the public types, as the API reference requires them.
+//!
+//! Each check is a call to a generic function whose bounds are the traits
+//! checked: if a type loses one, this file stops compiling. Only positive
+//! facts are checked; the absence of a trait cannot be asserted this way.
+
+#![allow(
+    dead_code,
+    reason = "the helper types only exist to appear in type positions"
+)]
+
+fn assert_send<T: Send>() {}
+fn assert_sync<T: Sync>() {}
+fn assert_unpin<T: Unpin>() {}
+fn assert_clone<T: Clone>() {}
+fn assert_copy<T: Copy>() {}
+
+#[test]
+fn service_builder_is_send_sync_and_unpin() {
+    use donjon::ServiceBuilder;
+    use donjon::layer::util::{Identity, Stack};
+
+    assert_send::<ServiceBuilder<Identity>>();
+    assert_sync::<ServiceBuilder<Identity>>();
+    assert_unpin::<ServiceBuilder<Identity>>();
+    assert_clone::<ServiceBuilder<Identity>>();
+    assert_send::<ServiceBuilder<Stack<Identity, Identity>>>();
+    assert_sync::<ServiceBuilder<Stack<Identity, Identity>>>();
+}
+
+#[cfg(feature = "util")]
+mod util {
+    use std::future::Ready;
+    use std::marker::PhantomPinned;
+    use std::rc::Rc;
+    use std::task::{Context, Poll};
+
+    use donjon::layer::util::{Identity, Stack};
+    use donjon::util::error::optional::None as Missing;
+    use donjon::util::future::{
+        AndThenFuture, EitherResponseFuture, MapErrFuture, MapResponseFuture, MapResultFuture,
+        ThenFuture, optional::ResponseFuture as OptionalFuture,
+    };
+    use donjon::util::rng::HasherRng;
+    use donjon::util::{
+        AndThen, AndThenLayer, BoxCloneService, BoxCloneServiceLayer, BoxCloneSyncService,
+        BoxCloneSyncServiceLayer, BoxLayer, BoxService, CallAll, CallAllUnordered, Either,
+        FutureService, MapErr, MapErrLayer, MapFuture, MapFutureLayer, MapRequest, MapRequestLayer,
+        MapResponse, MapResponseLayer, MapResult, MapResultLayer, Oneshot, Optional,
+        Ready as ReadyFuture, ReadyOneshot, ServiceFn, Then, ThenLayer, UnsyncBoxService,
+    };
+    use donjon::{BoxError, Service, ServiceBuilder};
+    use donjon_test::mock::Mock;
+    use futures::stream::Iter;
+
+    use super::{assert_clone, assert_copy, assert_send, assert_sync, assert_unpin};
+
+    type M = Mock<u8, u8>;
+    type MockFuture = donjon_test::mock::future::ResponseFuture<u8>;
+    type Fut = Ready<Result<u8, BoxError>>;
+    type Map = fn(u8) -> u8;
+    type Requests = Iter<std::vec::IntoIter<u8>>;
+
+    /// A service that is not `Unpin`; its future is `Unpin`.
+    struct Pinned(PhantomPinned);
+
+    impl Service<u8> for Pinned {
+        type Response = u8;
+        type Error = BoxError;
+        type Future = Fut;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, request: u8) -> Fut {
+            std::future::ready(Ok(request))
+        }
+    }
+
+    /// A request type that is not `Unpin`, nor `Send`, nor `Sync`.
+    struct Awkward(PhantomPinned, Rc<()>);
+
+    #[test]
+    fn boxed_services_have_the_documented_auto_traits() {
+        assert_send::<BoxService<(), (), ()>>();
+        assert_sync::<BoxService<(), (), ()>>();
+        assert_unpin::<BoxService<(), (), ()>>();
+
+        assert_send::<BoxCloneService<(), (), ()>>();
+        assert_clone::<BoxCloneService<(), (), ()>>();
+        assert_unpin::<BoxCloneService<(), (), ()>>();
+
+        assert_send::<BoxCloneSyncService<(), (), ()>>();
+        assert_sync::<BoxCloneSyncService<(), (), ()>>();
+        assert_clone::<BoxCloneSyncService<(), (), ()>>();
+        assert_unpin::<BoxCloneSyncService<(), (), ()>>();
+
+        assert_unpin::<UnsyncBoxService<(), (), ()>>();
+
+        // Their response futures are boxed, hence `Unpin`; all but the unsync
+        // one are `Send`.
+        assert_send::<<BoxService<(), (), ()> as Service<()>>::Future>();
+        assert_unpin::<<BoxService<(), (), ()> as Service<()>>::Future>();
+        assert_send::<<BoxCloneService<(), (), ()> as Service<()>>::Future>();
+        assert_send::<<BoxCloneSyncService<(), (), ()> as Service<()>>::Future>();
+        assert_unpin::<<UnsyncBoxService<(), (), ()> as Service<()>>::Future>();
+    }
+
+    #[test]
+    fn boxed_layers_are_send_sync_and_clone() {
+        assert_send::<BoxLayer<M, u8, u8, BoxError>>();
+        assert_sync::<BoxLayer<M, u8, u8, BoxError>>();
+        assert_clone::<BoxLayer<M, u8, u8, BoxError>>();
+        assert_send::<BoxCloneServiceLayer<M, u8, u8, BoxError>>();
+        assert_sync::<BoxCloneServiceLayer<M, u8, u8, BoxError>>();
+        assert_clone::<BoxCloneServiceLayer<M, u8, u8, BoxError>>();
+        assert_send::<BoxCloneSyncServiceLayer<M, u8, u8, BoxError>>();
+        assert_sync::<BoxCloneSyncServiceLayer<M, u8, u8, BoxError>>();
+        assert_clone::<BoxCloneSyncServiceLayer<M, u8, u8, BoxError>>();
+    }
+
+    #[test]
+    fn ready_and_ready_oneshot_are_unpin_even_over_a_service_that_is_not() {
+        assert_unpin::<ReadyOneshot<Pinned, u8>>();
+        assert_unpin::<ReadyFuture<'static, Pinned, u8>>();
+        assert_unpin::<ReadyOneshot<M, Awkward>>();
+        assert_unpin::<ReadyFuture<'static, M, Awkward>>();
+    }
+
+    #[test]
+    fn ready_and_ready_oneshot_are_send_and_sync_whatever_the_request_type() {
+        assert_send::<ReadyOneshot<M, Awkward>>();
+        assert_sync::<ReadyOneshot<M, Awkward>>();
+        assert_send::<ReadyFuture<'static, M, Awkward>>();
+        assert_sync::<ReadyFuture<'static, M, Awkward>>();
+    }
+
+    #[test]
+    fn oneshot_is_unpin_when_the_service_future_is() {
+        assert_unpin::<Oneshot<M, u8>>();
+        // The service and the request are not pinned, only the future is.
+        assert_unpin::<Oneshot<Pinned, u8>>();
+        assert_send::<Oneshot<M, u8>>();
+        assert_sync::<Oneshot<M, u8>>();
+    }
+
+    #[test]
+    fn combinator_services_and_layers_are_send_sync_unpin_and_clone() {
+        macro_rules! check_service_and_layer {
+            ($service:ident, $layer:ident) => {
+                assert_send::<$service<M, Map>>();
+                assert_sync::<$service<M, Map>>();
+                assert_unpin::<$service<M, Map>>();
+                assert_clone::<$service<M, Map>>();
+                assert_send::<$layer<Map>>();
+                assert_sync::<$layer<Map>>();
+                assert_unpin::<$layer<Map>>();
+                assert_clone::<$layer<Map>>();
+            };
+        }
+        check_service_and_layer!(MapRequest, MapRequestLayer);
+        check_service_and_layer!(MapResponse, MapResponseLayer);
+        check_service_and_layer!(MapErr, MapErrLayer);
+        check_service_and_layer!(MapResult, MapResultLayer);
+        check_service_and_layer!(AndThen, AndThenLayer);
+        check_service_and_layer!(Then, ThenLayer);
+        check_service_and_layer!(MapFuture, MapFutureLayer);
+    }
+
+    #[test]
+    fn combinator_futures_are_unpin_and_send_when_what_they_wrap_is() {
+        type ErrMap = fn(BoxError) -> BoxError;
+        type ResultMap = fn(Result<u8, BoxError>) -> Result<u8, BoxError>;
+        type ThenMap = fn(Result<u8, BoxError>) -> Fut;
+        type AndThenMap = fn(u8) -> Fut;
+
+        assert_unpin::<MapResponseFuture<MockFuture, Map>>();
+        assert_send::<MapResponseFuture<MockFuture, Map>>();
+        assert_unpin::<MapErrFuture<MockFuture, ErrMap>>();
+        assert_send::<MapErrFuture<MockFuture, ErrMap>>();
+        assert_unpin::<MapResultFuture<MockFuture, ResultMap>>();
+        assert_send::<MapResultFuture<MockFuture, ResultMap>>();
+        assert_unpin::<ThenFuture<MockFuture, Fut, ThenMap>>();
+        assert_send::<ThenFuture<MockFuture, Fut, ThenMap>>();
+        assert_unpin::<AndThenFuture<MockFuture, Fut, AndThenMap>>();
+        assert_send::<AndThenFuture<MockFuture, Fut, AndThenMap>>();
+        assert_unpin::<EitherResponseFuture<MockFuture, Fut>>();
+        assert_send::<EitherResponseFuture<MockFuture, Fut>>();
+        assert_unpin::<OptionalFuture<MockFuture>>();
+        assert_send::<OptionalFuture<MockFuture>>();
+    }
+
+    #[test]
+    fn service_fn_future_service_either_and_optional_keep_their_parts_auto_traits() {
+        assert_send::<ServiceFn<Map>>();
+        assert_sync::<ServiceFn<Map>>();
+        assert_unpin::<ServiceFn<Map>>();
+        assert_copy::<ServiceFn<Map>>();
+
+        type Make = Ready<Result<M, BoxError>>;
+        assert_send::<FutureService<Make, M>>();
+        assert_sync::<FutureService<Make, M>>();
+        assert_unpin::<FutureService<Make, M>>();
+
+        assert_send::<Either<M, M>>();
+        assert_sync::<Either<M, M>>();
+        assert_unpin::<Either<M, M>>();
+        assert_copy::<Either<Identity, Identity>>();
+
+        assert_send::<Optional<M>>();
+        assert_sync::<Optional<M>>();
+        assert_unpin::<Optional<M>>();
+    }
+
+    #[test]
+    fn call_all_is_unpin_and_send_when_its_stream_is() {
+        assert_unpin::<CallAll<M, Requests>>();
+        assert_send::<CallAll<M, Requests>>();
+        assert_unpin::<CallAllUnordered<M, Requests>>();
+        assert_send::<CallAllUnordered<M, Requests>>();
+        // Over a service that is not `Unpin` either: only the stream is pinned.
+        assert_unpin::<CallAll<Pinned, Requests>>();
+        assert_unpin::<CallAll<M, futures::stream::Pending<u8>>>();
+    }
+
+    #[test]
+    fn util_builders_rng_and_errors_are_send_and_sync() {
+        assert_send::<ServiceBuilder<Stack<MapRequestLayer<Map>, Identity>>>();
+        assert_sync::<ServiceBuilder<Stack<MapRequestLayer<Map>, Identity>>>();
+        assert_send::<HasherRng>();
+        assert_sync::<HasherRng>();
+        assert_send::<Missing>();
+        assert_sync::<Missing>();
+    }
+}

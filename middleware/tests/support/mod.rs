@@ -1,0 +1,230 @@
+//! Helpers shared by the donjon integration tests: small hand-written
+//! services whose behaviour the tests control or observe, and a few
+//! assertions that recur across test files.
+//!
+//! Included with `mod support;` from a top-level test file, or with
+//! `#[path = "../support/mod.rs"] mod support;` from a test crate in a
+//! sub-folder.
+#![allow(
+    dead_code,
+    reason = "each test crate uses its own subset of these helpers"
+)]
+
+use std::fmt;
+use std::future::{Pending, Ready, pending, ready};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+
+use donjon::{BoxError, Service};
+use donjon_test::mock::{Handle, Spawn};
+use tokio_test::{assert_pending, assert_ready_ok};
+
+/// A shared counter: clones count into the same total, so a closure that
+/// captures one can be cloned by the middleware and still be observed.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tally(Arc<AtomicUsize>);
+
+impl Tally {
+    pub(crate) fn new() -> Self {
+        Tally::default()
+    }
+
+    /// Adds one.
+    pub(crate) fn bump(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The total so far.
+    pub(crate) fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Always ready; answers each request with the request itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Echo;
+
+impl<T> Service<T> for Echo {
+    type Response = T;
+    type Error = BoxError;
+    type Future = Ready<Result<T, BoxError>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: T) -> Self::Future {
+        ready(Ok(request))
+    }
+}
+
+/// Always ready; its response futures never resolve.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Unanswered;
+
+impl<T> Service<T> for Unanswered {
+    type Response = T;
+    type Error = BoxError;
+    type Future = Pending<Result<T, BoxError>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: T) -> Self::Future {
+        pending()
+    }
+}
+
+/// Echoes requests, but its first `poll_ready` returns `Pending` after
+/// waking the polling task itself; later polls are ready.
+///
+/// `call` panics unless the last `poll_ready` returned `Ready(Ok(()))`, so a
+/// caller that does not wait for readiness is caught.
+#[derive(Debug, Default)]
+pub(crate) struct PendingOnce {
+    was_pending: bool,
+    ready: bool,
+}
+
+impl PendingOnce {
+    pub(crate) fn new() -> Self {
+        PendingOnce::default()
+    }
+}
+
+impl<T> Service<T> for PendingOnce {
+    type Response = T;
+    type Error = BoxError;
+    type Future = Ready<Result<T, BoxError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        if !self.was_pending {
+            self.was_pending = true;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        self.ready = true;
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: T) -> Self::Future {
+        assert!(
+            self.ready,
+            "PendingOnce was called before poll_ready returned Ready"
+        );
+        self.ready = false;
+        ready(Ok(request))
+    }
+}
+
+/// What a [`Counting`] service has seen.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Counts {
+    poll_ready: Tally,
+    calls: Tally,
+}
+
+impl Counts {
+    /// How many times `poll_ready` was called.
+    pub(crate) fn poll_ready(&self) -> usize {
+        self.poll_ready.get()
+    }
+
+    /// How many times `call` was called.
+    pub(crate) fn calls(&self) -> usize {
+        self.calls.get()
+    }
+}
+
+/// Forwards to `inner` and counts the `poll_ready` and `call` calls.
+#[derive(Clone, Debug)]
+pub(crate) struct Counting<S> {
+    inner: S,
+    counts: Counts,
+}
+
+impl<S> Counting<S> {
+    pub(crate) fn new(inner: S) -> Self {
+        Counting {
+            inner,
+            counts: Counts::default(),
+        }
+    }
+
+    /// A view on the counters, which keeps counting after `self` moves.
+    pub(crate) fn counts(&self) -> Counts {
+        self.counts.clone()
+    }
+
+    pub(crate) fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S: Service<T>, T> Service<T> for Counting<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.counts.poll_ready.bump();
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: T) -> S::Future {
+        self.counts.calls.bump();
+        self.inner.call(request)
+    }
+}
+
+/// An error type other than the mock's, convertible from it: shows whether
+/// an error went through `From` (`Converted`) or through a closure
+/// (`Mapped`).
+#[derive(Debug)]
+pub(crate) enum AppError {
+    Converted(BoxError),
+    Mapped(String),
+}
+
+impl From<BoxError> for AppError {
+    fn from(error: BoxError) -> Self {
+        AppError::Converted(error)
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Converted(error) => write!(f, "converted: {error}"),
+            AppError::Mapped(text) => write!(f, "mapped: {text}"),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+/// Checks that `service`, built around the mock behind `handle`, is ready
+/// exactly when the mock is, and that the mock's wake-up reaches the task
+/// polling `service`.
+///
+/// Leaves the mock with an allowance of one call, reserved by `service`.
+pub(crate) fn assert_readiness_follows_mock<Req, S, T, U>(
+    service: &mut Spawn<S>,
+    handle: &mut Handle<T, U>,
+) where
+    S: Service<Req>,
+    S::Error: fmt::Debug,
+{
+    handle.allow(0);
+    assert_pending!(service.poll_ready(), "not ready while the mock is not");
+    assert!(!service.is_woken(), "no wake-up before the mock is ready");
+
+    handle.allow(1);
+    assert!(
+        service.is_woken(),
+        "the mock's wake-up reaches the caller's task"
+    );
+    assert_ready_ok!(service.poll_ready(), "ready once the mock is");
+}
