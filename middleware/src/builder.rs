@@ -170,6 +170,14 @@ impl<L> ServiceBuilder<L> {
         self.layer(crate::limit::RateLimitLayer::new(num, per))
     }
 
+    /// Adds a layer that retries failed requests as `policy` decides; see
+    /// [`Retry`](crate::retry::Retry).
+    #[cfg(feature = "retry")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "retry")))]
+    pub fn retry<P>(self, policy: P) -> ServiceBuilder<Stack<crate::retry::RetryLayer<P>, L>> {
+        self.layer(crate::retry::RetryLayer::new(policy))
+    }
+
     /// Adds a layer that fails requests taking longer than `timeout`; see
     /// [`Timeout`](crate::timeout::Timeout).
     #[cfg(feature = "timeout")]

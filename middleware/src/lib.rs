@@ -83,6 +83,9 @@ pub mod make;
 #[cfg(feature = "reconnect")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reconnect")))]
 pub mod reconnect;
+#[cfg(feature = "retry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "retry")))]
+pub mod retry;
 #[cfg(feature = "spawn-ready")]
 #[cfg_attr(docsrs, doc(cfg(feature = "spawn-ready")))]
 pub mod spawn_ready;

@@ -1,0 +1,112 @@
+//! The response future of [`Retry`](super::Retry).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use donjon_service::Service;
+use pin_project::pin_project;
+
+use super::{Policy, Retry};
+
+/// The response future of [`Retry`](super::Retry): attempts, and delays
+/// between them, until the policy accepts an outcome.
+#[pin_project]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct ResponseFuture<P, S, Request>
+where
+    P: Policy<Request, S::Response, S::Error>,
+    S: Service<Request>,
+{
+    /// The copy of the request for the next attempt; `None` when the policy
+    /// could not copy it.
+    request: Option<Request>,
+    retry: Retry<P, S>,
+    #[pin]
+    state: State<S::Future, P::Future>,
+}
+
+#[pin_project(project = StateProj)]
+enum State<F, D> {
+    /// An attempt is in flight.
+    Called(#[pin] F),
+    /// Waiting for the policy's delay before the next attempt.
+    Waiting(#[pin] D),
+    /// Waiting for the service to be ready for the next attempt.
+    Retrying,
+}
+
+impl<P, S, Request> ResponseFuture<P, S, Request>
+where
+    P: Policy<Request, S::Response, S::Error>,
+    S: Service<Request>,
+{
+    pub(super) fn new(request: Option<Request>, retry: Retry<P, S>, future: S::Future) -> Self {
+        ResponseFuture {
+            request,
+            retry,
+            state: State::Called(future),
+        }
+    }
+}
+
+impl<P, S, Request> Future for ResponseFuture<P, S, Request>
+where
+    P: Policy<Request, S::Response, S::Error>,
+    S: Service<Request>,
+{
+    type Output = Result<S::Response, S::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProj::Called(future) => {
+                    let mut result = ready!(future.poll(cx));
+                    let Some(request) = this.request.as_mut() else {
+                        return Poll::Ready(result);
+                    };
+                    match this.retry.policy.retry(request, &mut result) {
+                        Some(delay) => this.state.set(State::Waiting(delay)),
+                        None => return Poll::Ready(result),
+                    }
+                }
+                StateProj::Waiting(delay) => {
+                    ready!(delay.poll(cx));
+                    this.state.set(State::Retrying);
+                }
+                StateProj::Retrying => {
+                    ready!(this.retry.service.poll_ready(cx))?;
+                    let request = this
+                        .request
+                        .take()
+                        .expect("a retry is only started with a copy of the request");
+                    *this.request = this.retry.policy.clone_request(&request);
+                    let future = this.retry.service.call(request);
+                    this.state.set(State::Called(future));
+                }
+            }
+        }
+    }
+}
+
+impl<P, S, Request> fmt::Debug for ResponseFuture<P, S, Request>
+where
+    P: Policy<Request, S::Response, S::Error> + fmt::Debug,
+    S: Service<Request> + fmt::Debug,
+    Request: fmt::Debug,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            State::Called(_) => "Called",
+            State::Waiting(_) => "Waiting",
+            State::Retrying => "Retrying",
+        };
+        f.debug_struct("ResponseFuture")
+            .field("request", &self.request)
+            .field("retry", &self.retry)
+            .field("state", &format_args!("{state}"))
+            .finish()
+    }
+}
