@@ -134,6 +134,20 @@ impl<L> ServiceBuilder<L> {
         self.layer(layer_fn(f))
     }
 
+    /// Adds a layer that moves the services inside it into a worker task,
+    /// behind a [`Buffer`](crate::buffer::Buffer) of `bound` requests.
+    ///
+    /// The worker is spawned when the stack is applied to a service, which
+    /// must happen inside a tokio runtime.
+    #[cfg(feature = "buffer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "buffer")))]
+    pub fn buffer<Request>(
+        self,
+        bound: usize,
+    ) -> ServiceBuilder<Stack<crate::buffer::BufferLayer<Request>, L>> {
+        self.layer(crate::buffer::BufferLayer::new(bound))
+    }
+
     /// Adds a layer that limits how many requests are in flight at once;
     /// see [`ConcurrencyLimit`](crate::limit::ConcurrencyLimit).
     #[cfg(feature = "limit")]

@@ -64,10 +64,15 @@
 
 #[macro_use]
 mod macros;
+#[cfg(any(feature = "buffer", feature = "limit"))]
+mod semaphore;
 
 pub mod builder;
 pub mod layer;
 
+#[cfg(feature = "buffer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "buffer")))]
+pub mod buffer;
 #[cfg(feature = "filter")]
 #[cfg_attr(docsrs, doc(cfg(feature = "filter")))]
 pub mod filter;

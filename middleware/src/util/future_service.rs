@@ -75,8 +75,9 @@ impl<F, S> FutureService<F, S> {
 
 impl<F, S: fmt::Debug> fmt::Debug for FutureService<F, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The state stays on one line even in `{:#?}`, as tower prints it.
         f.debug_struct("FutureService")
-            .field("state", &self.state)
+            .field("state", &format_args!("{:?}", self.state))
             .finish()
     }
 }

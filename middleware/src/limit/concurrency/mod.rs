@@ -32,7 +32,6 @@
 
 pub mod future;
 mod layer;
-mod semaphore;
 mod service;
 
 pub use self::layer::{ConcurrencyLimitLayer, GlobalConcurrencyLimitLayer};

@@ -5,7 +5,7 @@ use donjon_service::Service;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::future::ResponseFuture;
-use super::semaphore::PollSemaphore;
+use crate::semaphore::PollSemaphore;
 
 /// Limits how many requests the inner service handles at once.
 ///
@@ -105,7 +105,13 @@ where
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         if self.permit.is_none() {
-            self.permit = Some(ready!(self.semaphore.poll_acquire(cx)));
+            let permit = ready!(self.semaphore.poll_acquire(cx)).unwrap_or_else(|_| {
+                panic!(
+                    "ConcurrencyLimit's semaphore was closed; a semaphore given to a concurrency \
+                     limit must stay open"
+                )
+            });
+            self.permit = Some(permit);
         }
         self.inner.poll_ready(cx)
     }

@@ -151,13 +151,20 @@ where
         }
     }
 
-    pub(super) fn debug_fields(&self, f: &mut fmt::DebugStruct<'_, '_>)
-    where
-        Svc: fmt::Debug,
-        S: fmt::Debug,
-    {
-        f.field("service", &self.service)
+}
+
+/// Prints as `CallAll { service, stream, eof }`: the `inner` field of both
+/// public streams' `Debug`, in the shape tower prints.
+impl<Svc, S, Q> fmt::Debug for CallAllCore<Svc, S, Q>
+where
+    Svc: fmt::Debug,
+    S: Stream + fmt::Debug,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallAll")
+            .field("service", &self.service)
             .field("stream", &self.stream)
-            .field("eof", &self.eof);
+            .field("eof", &self.eof)
+            .finish()
     }
 }

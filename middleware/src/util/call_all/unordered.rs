@@ -101,8 +101,6 @@ where
     S: Stream + fmt::Debug,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut debug = f.debug_struct("CallAllUnordered");
-        self.core.debug_fields(&mut debug);
-        debug.finish()
+        f.debug_struct("CallAllUnordered").field("inner", &self.core).finish()
     }
 }

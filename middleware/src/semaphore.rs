@@ -1,4 +1,5 @@
-//! Waiting for a semaphore permit from `poll_ready`.
+//! Waiting for a semaphore permit from `poll_ready`, for the middleware that
+//! reserve capacity with a semaphore.
 
 use std::fmt;
 use std::future::Future;
@@ -16,47 +17,44 @@ type Acquire =
 /// A free permit is taken without waiting (and without allocating); only
 /// when none is free does it queue up, behind the callers already waiting,
 /// with a boxed acquire future kept until a permit arrives.
-pub(super) struct PollSemaphore {
+pub(crate) struct PollSemaphore {
     semaphore: Arc<Semaphore>,
     waiting: Option<Acquire>,
 }
 
 impl PollSemaphore {
-    pub(super) fn new(semaphore: Arc<Semaphore>) -> Self {
+    pub(crate) fn new(semaphore: Arc<Semaphore>) -> Self {
         PollSemaphore {
             semaphore,
             waiting: None,
         }
     }
 
-    /// Polls for a permit, registering the task's waker while none is free.
-    ///
-    /// # Panics
-    ///
-    /// If the semaphore was closed (only possible for one handed over by the
-    /// user).
-    pub(super) fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<OwnedSemaphorePermit> {
+    /// Polls for a permit, registering the task's waker while none is free;
+    /// `Err` once the semaphore is closed.
+    pub(crate) fn poll_acquire(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<OwnedSemaphorePermit, Closed>> {
         let waiting = match &mut self.waiting {
             Some(waiting) => waiting,
             None => match Arc::clone(&self.semaphore).try_acquire_owned() {
-                Ok(permit) => return Poll::Ready(permit),
+                Ok(permit) => return Poll::Ready(Ok(permit)),
                 Err(TryAcquireError::NoPermits) => self
                     .waiting
                     .insert(Box::pin(Arc::clone(&self.semaphore).acquire_owned())),
-                Err(TryAcquireError::Closed) => closed(),
+                Err(TryAcquireError::Closed) => return Poll::Ready(Err(Closed)),
             },
         };
         let permit = ready!(waiting.as_mut().poll(cx));
         self.waiting = None;
-        Poll::Ready(permit.unwrap_or_else(|_| closed()))
+        Poll::Ready(permit.map_err(|_| Closed))
     }
 }
 
-fn closed() -> ! {
-    panic!(
-        "ConcurrencyLimit's semaphore was closed; a semaphore given to a concurrency limit must stay open"
-    )
-}
+/// The semaphore was closed: no permit will ever be given.
+#[derive(Debug)]
+pub(crate) struct Closed;
 
 impl Clone for PollSemaphore {
     fn clone(&self) -> Self {

@@ -1,0 +1,29 @@
+//! The shared compatibility program.
+//!
+//! Every file under `compat/` is written against the upstream crate names
+//! only: `tower`, `tower_service`, `tower_layer` and `tower_test`. It is
+//! compiled twice: by `compat_tower.rs` against the real upstream crates,
+//! which shows that each test captures upstream behaviour, and by
+//! `compat_donjon.rs` with the crates renamed to donjon's, which shows that
+//! the program compiles and behaves the same against donjon.
+#![allow(
+    clippy::type_complexity,
+    reason = "naming the upstream types in full is what these tests check"
+)]
+
+mod boxed;
+mod builder;
+mod call_all;
+mod combinators;
+mod debug;
+mod either_optional;
+mod globs;
+mod layer;
+mod mock;
+mod rng;
+mod service;
+mod service_ext;
+mod support;
+mod traits;
+mod turbofish;
+mod wakeups;

@@ -1,0 +1,299 @@
+//! The queue between [`Buffer`](super::Buffer) handles and their
+//! [`Worker`](super::Worker), and the slot through which each request's
+//! answer comes back.
+//!
+//! Capacity is a semaphore of `bound` permits: a handle takes a permit in
+//! `poll_ready`, the permit travels with the request, and it goes back as
+//! soon as the worker takes the request off the queue, or as soon as the
+//! caller drops its response future, whichever comes first. So a cancelled
+//! request never holds a place in the queue, and never reaches the service.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::Span;
+
+use super::error::{Closed, ServiceError};
+use crate::BoxError;
+
+/// Locks a mutex whose data stays consistent between statements, so that a
+/// panic elsewhere (poisoning it) does not make every later caller panic.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Why the worker no longer takes requests.
+pub(super) enum WorkerError {
+    /// The worker went away on its own.
+    Closed,
+    /// The inner service failed.
+    Failed(ServiceError),
+}
+
+impl WorkerError {
+    /// The error a caller gets.
+    pub(super) fn to_error(&self) -> BoxError {
+        match self {
+            WorkerError::Closed => Box::new(Closed::new()),
+            WorkerError::Failed(error) => Box::new(error.share()),
+        }
+    }
+
+    fn share(&self) -> WorkerError {
+        match self {
+            WorkerError::Closed => WorkerError::Closed,
+            WorkerError::Failed(error) => WorkerError::Failed(error.share()),
+        }
+    }
+}
+
+/// A request on its way to the worker.
+pub(super) struct Envelope<Req, F> {
+    pub(super) request: Req,
+    /// The span the caller was in, for the worker to enter.
+    pub(super) span: Span,
+    pub(super) reply: Arc<Reply<F>>,
+}
+
+/// Where the answer to one request is left for its caller.
+pub(super) struct Reply<F> {
+    state: Mutex<ReplyState<F>>,
+}
+
+struct ReplyState<F> {
+    answer: Answer<F>,
+    /// The caller to wake when the answer is in.
+    waker: Option<Waker>,
+    /// The queue place, held until the worker takes the request or the
+    /// caller gives up.
+    permit: Option<OwnedSemaphorePermit>,
+    /// Set when the caller dropped its response future.
+    cancelled: bool,
+}
+
+enum Answer<F> {
+    Waiting,
+    Called(F),
+    Failed(WorkerError),
+    Taken,
+}
+
+/// What a caller finds when it looks for its answer.
+pub(super) enum Received<F> {
+    Called(F),
+    Failed(BoxError),
+}
+
+impl<F> Reply<F> {
+    pub(super) fn new(permit: OwnedSemaphorePermit) -> Self {
+        Reply {
+            state: Mutex::new(ReplyState {
+                answer: Answer::Waiting,
+                waker: None,
+                permit: Some(permit),
+                cancelled: false,
+            }),
+        }
+    }
+
+    /// The worker took the request off the queue: its place is free.
+    /// Returns whether the caller still wants the answer.
+    pub(super) fn taken_off_queue(&self) -> bool {
+        let mut state = lock(&self.state);
+        state.permit = None;
+        !state.cancelled
+    }
+
+    pub(super) fn is_cancelled(&self) -> bool {
+        lock(&self.state).cancelled
+    }
+
+    fn answer(&self, answer: Answer<F>) {
+        let waker = {
+            let mut state = lock(&self.state);
+            if state.cancelled {
+                return;
+            }
+            state.permit = None;
+            state.answer = answer;
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Hands the caller the inner service's response future.
+    pub(super) fn called(&self, future: F) {
+        self.answer(Answer::Called(future));
+    }
+
+    /// Tells the caller its request will not be served.
+    pub(super) fn failed(&self, error: &WorkerError) {
+        self.answer(Answer::Failed(error.share()));
+    }
+
+    /// Polls for the answer, leaving the waker while there is none yet.
+    pub(super) fn poll_answer(&self, cx: &mut Context<'_>) -> Poll<Received<F>> {
+        let mut state = lock(&self.state);
+        match std::mem::replace(&mut state.answer, Answer::Taken) {
+            Answer::Waiting => {
+                state.answer = Answer::Waiting;
+                match &mut state.waker {
+                    Some(waker) => waker.clone_from(cx.waker()),
+                    None => state.waker = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+            Answer::Called(future) => Poll::Ready(Received::Called(future)),
+            Answer::Failed(error) => Poll::Ready(Received::Failed(error.to_error())),
+            Answer::Taken => panic!("buffer response future polled after completion"),
+        }
+    }
+
+    /// The caller gave up: free its queue place at once, and make sure the
+    /// request is never sent.
+    pub(super) fn cancel(&self) {
+        let permit = {
+            let mut state = lock(&self.state);
+            state.cancelled = true;
+            state.waker = None;
+            state.permit.take()
+        };
+        drop(permit);
+    }
+}
+
+/// The queue shared by every handle of one buffer and its worker.
+pub(super) struct Channel<Req, F> {
+    state: Mutex<ChannelState<Req, F>>,
+    /// One permit per free place in the queue.
+    pub(super) capacity: Arc<Semaphore>,
+    bound: usize,
+}
+
+struct ChannelState<Req, F> {
+    queue: VecDeque<Envelope<Req, F>>,
+    /// The worker, when it waits for requests.
+    worker: Option<Waker>,
+    /// Live `Buffer` handles; the worker ends when none is left and the
+    /// queue is empty.
+    handles: usize,
+    /// Set once the worker no longer takes requests.
+    closed: Option<WorkerError>,
+}
+
+/// What the worker finds in the queue.
+pub(super) enum Next<Req, F> {
+    Envelope(Envelope<Req, F>),
+    /// No request now; the worker will be woken.
+    Empty,
+    /// No request, and no handle left to send one: the worker is done.
+    Done,
+}
+
+impl<Req, F> Channel<Req, F> {
+    pub(super) fn new(bound: usize) -> Self {
+        Channel {
+            state: Mutex::new(ChannelState {
+                queue: VecDeque::new(),
+                worker: None,
+                handles: 1,
+                closed: None,
+            }),
+            capacity: Arc::new(Semaphore::new(bound)),
+            bound,
+        }
+    }
+
+    /// The error callers get once the worker is gone, if it is.
+    pub(super) fn closed_error(&self) -> Option<BoxError> {
+        lock(&self.state).closed.as_ref().map(WorkerError::to_error)
+    }
+
+    /// Queues a request; gives it back with the error if the worker is
+    /// gone.
+    pub(super) fn send(
+        &self,
+        envelope: Envelope<Req, F>,
+    ) -> Result<(), (Envelope<Req, F>, BoxError)> {
+        let worker = {
+            let mut state = lock(&self.state);
+            if let Some(closed) = &state.closed {
+                let error = closed.to_error();
+                return Err((envelope, error));
+            }
+            // Cancelled requests stay in the queue until the worker reaches
+            // them; when they outnumber the live ones (which are at most
+            // `bound`), drop them, so that the queue's memory stays bounded.
+            if state.queue.len() >= 2 * self.bound.max(16) {
+                state.queue.retain(|queued| !queued.reply.is_cancelled());
+            }
+            state.queue.push_back(envelope);
+            state.worker.take()
+        };
+        if let Some(worker) = worker {
+            worker.wake();
+        }
+        Ok(())
+    }
+
+    /// Takes the next request for the worker.
+    pub(super) fn recv(&self, cx: &mut Context<'_>) -> Next<Req, F> {
+        let mut state = lock(&self.state);
+        if let Some(envelope) = state.queue.pop_front() {
+            return Next::Envelope(envelope);
+        }
+        if state.handles == 0 {
+            return Next::Done;
+        }
+        match &mut state.worker {
+            Some(waker) => waker.clone_from(cx.waker()),
+            None => state.worker = Some(cx.waker().clone()),
+        }
+        Next::Empty
+    }
+
+    pub(super) fn add_handle(&self) {
+        lock(&self.state).handles += 1;
+    }
+
+    pub(super) fn remove_handle(&self) {
+        let worker = {
+            let mut state = lock(&self.state);
+            state.handles -= 1;
+            if state.handles > 0 {
+                return;
+            }
+            state.worker.take()
+        };
+        // The worker may be waiting for requests that will never come.
+        if let Some(worker) = worker {
+            worker.wake();
+        }
+    }
+
+    /// Stops taking requests: every queued request, and every later one,
+    /// gets `error`, and handles waiting for a place are woken to get it too.
+    ///
+    /// Only the first call has an effect.
+    pub(super) fn close(&self, error: WorkerError) {
+        let queued = {
+            let mut state = lock(&self.state);
+            if state.closed.is_some() {
+                return;
+            }
+            state.closed = Some(error.share());
+            state.worker = None;
+            std::mem::take(&mut state.queue)
+        };
+        // Closing the semaphore after recording the error: a woken handle
+        // finds the error.
+        self.capacity.close();
+        for envelope in queued {
+            envelope.reply.failed(&error);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+use std::fmt;
+use std::marker::PhantomData;
+
+use donjon_layer::Layer;
+use donjon_service::Service;
+
+use super::Buffer;
+use crate::BoxError;
+
+/// A [`Layer`] that moves services into a worker behind a [`Buffer`] of
+/// `bound` requests.
+///
+/// Applying it spawns the worker, so it must happen inside a tokio runtime.
+#[must_use = "a layer does nothing until it wraps a service"]
+pub struct BufferLayer<Request> {
+    bound: usize,
+    _request: PhantomData<fn(Request)>,
+}
+
+impl<Request> BufferLayer<Request> {
+    /// Creates a layer with queues of `bound` requests.
+    ///
+    /// A `bound` of zero makes [`layer`](Layer::layer) panic.
+    pub const fn new(bound: usize) -> Self {
+        BufferLayer {
+            bound,
+            _request: PhantomData,
+        }
+    }
+}
+
+impl<S, Request> Layer<S> for BufferLayer<Request>
+where
+    S: Service<Request> + Send + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError> + Send + Sync,
+    Request: Send + 'static,
+{
+    type Service = Buffer<Request, S::Future>;
+
+    fn layer(&self, service: S) -> Self::Service {
+        Buffer::new(service, self.bound)
+    }
+}
+
+impl<Request> Clone for BufferLayer<Request> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Request> Copy for BufferLayer<Request> {}
+
+impl<Request> fmt::Debug for BufferLayer<Request> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BufferLayer")
+            .field("bound", &self.bound)
+            .finish()
+    }
+}

@@ -1,0 +1,179 @@
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use donjon_service::Service;
+use tokio::sync::OwnedSemaphorePermit;
+use tracing::Span;
+
+use super::channel::{Channel, Envelope, Reply};
+use super::error::Closed;
+use super::future::ResponseFuture;
+use super::worker::Worker;
+use crate::BoxError;
+use crate::semaphore::PollSemaphore;
+
+/// A handle on a queue of requests to a service that a background worker
+/// owns; see the [module documentation](super).
+///
+/// Note its type parameters: the request type and the **response future
+/// type** of the inner service (not the service's type), so that the type
+/// can be named without naming the service.
+///
+/// # Backpressure
+///
+/// The queue holds `bound` requests. `poll_ready` reserves a place in it for
+/// this handle's next call, and is `Pending` while the queue is full; places
+/// are handed to waiting handles in the order they started waiting. A place
+/// frees up when the worker takes a request off the queue, so up to
+/// `bound + 1` requests can be accepted while the inner service is not
+/// ready (`bound` queued, one held by the worker). Clones each reserve their
+/// own place; a clone does not inherit a reservation.
+///
+/// # Errors
+///
+/// Errors are boxed into a [`BoxError`]: the inner service's response
+/// errors as they are; [`ServiceError`](super::error::ServiceError) for
+/// every request once the inner service has failed (its `poll_ready`
+/// returned an error or it panicked; the cause is the error's `source`); and
+/// [`Closed`] once the worker has gone away otherwise (dropped, or its
+/// runtime shut down). No request is left hanging: requests queued when the
+/// worker stops get the error too, including a request sent with a place
+/// reserved before the worker stopped.
+///
+/// # Cancellation
+///
+/// Dropping a response future before the worker has taken its request gives
+/// its place in the queue back at once, and the request is never sent to
+/// the inner service. A handle dropped with an unused reservation gives it
+/// back.
+///
+/// # Panics
+///
+/// `call` panics without a preceding `poll_ready` returning
+/// `Ready(Ok(()))`. [`new`](Buffer::new) panics outside a tokio runtime, and
+/// both constructors panic if `bound` is zero.
+pub struct Buffer<Req, F> {
+    channel: Arc<Channel<Req, F>>,
+    capacity: PollSemaphore,
+    /// The place in the queue reserved for the next call.
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl<Req, F> Buffer<Req, F>
+where
+    F: 'static,
+{
+    /// Moves `service` into a worker task spawned on the current tokio
+    /// runtime, and returns a handle on a queue of `bound` requests to it.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, or if `bound` is zero.
+    pub fn new<S>(service: S, bound: usize) -> Self
+    where
+        S: Service<Req, Future = F> + Send + 'static,
+        F: Send,
+        S::Error: Into<BoxError> + Send + Sync,
+        Req: Send + 'static,
+    {
+        let (buffer, worker) = Self::pair(service, bound);
+        tokio::spawn(worker);
+        buffer
+    }
+
+    /// Like [`new`](Buffer::new), but returns the worker instead of spawning
+    /// it: poll it to completion on an executor of your choice.
+    ///
+    /// # Panics
+    ///
+    /// If `bound` is zero.
+    pub fn pair<S>(service: S, bound: usize) -> (Self, Worker<S, Req>)
+    where
+        S: Service<Req, Future = F> + Send + 'static,
+        F: Send,
+        S::Error: Into<BoxError> + Send + Sync,
+        Req: Send + 'static,
+    {
+        assert!(bound > 0, "a Buffer's bound must be at least 1");
+        let channel = Arc::new(Channel::new(bound));
+        let buffer = Buffer {
+            capacity: PollSemaphore::new(Arc::clone(&channel.capacity)),
+            channel: Arc::clone(&channel),
+            permit: None,
+        };
+        (buffer, Worker::new(service, channel))
+    }
+}
+
+impl<Req, Rsp, F, E> Service<Req> for Buffer<Req, F>
+where
+    F: Future<Output = Result<Rsp, E>> + Send + 'static,
+    E: Into<BoxError>,
+    Req: Send + 'static,
+{
+    type Response = Rsp;
+    type Error = BoxError;
+    type Future = ResponseFuture<F>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        if self.permit.is_none() {
+            match ready!(self.capacity.poll_acquire(cx)) {
+                Ok(permit) => self.permit = Some(permit),
+                Err(_closed) => {
+                    let error = self.channel.closed_error();
+                    return Poll::Ready(Err(error.unwrap_or_else(|| Box::new(Closed::new()))));
+                }
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Req) -> Self::Future {
+        let permit = self.permit.take().expect(
+            "Buffer::call was called without poll_ready returning Ready(Ok(())) first, \
+             as the readiness contract requires",
+        );
+        let reply = Arc::new(Reply::new(permit));
+        let envelope = Envelope {
+            request,
+            span: Span::current(),
+            reply: Arc::clone(&reply),
+        };
+        match self.channel.send(envelope) {
+            Ok(()) => ResponseFuture::waiting(reply),
+            Err((_unsent, error)) => ResponseFuture::failed(error),
+        }
+    }
+}
+
+impl<Req, F> Clone for Buffer<Req, F>
+where
+    Req: Send + 'static,
+    F: Send + 'static,
+{
+    fn clone(&self) -> Self {
+        self.channel.add_handle();
+        Buffer {
+            channel: Arc::clone(&self.channel),
+            capacity: self.capacity.clone(),
+            permit: None,
+        }
+    }
+}
+
+impl<Req, F> Drop for Buffer<Req, F> {
+    fn drop(&mut self) {
+        self.channel.remove_handle();
+    }
+}
+
+impl<Req, F> fmt::Debug for Buffer<Req, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Buffer")
+            .field("free_places", &self.channel.capacity.available_permits())
+            .field("reserved", &self.permit.is_some())
+            .finish_non_exhaustive()
+    }
+}
