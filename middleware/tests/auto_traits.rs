@@ -235,3 +235,146 @@ mod util {
         assert_sync::<Missing>();
     }
 }
+
+/// The mock service most checks wrap, and its response future.
+#[cfg(any(
+    feature = "buffer",
+    feature = "filter",
+    feature = "limit",
+    feature = "load-shed",
+    feature = "reconnect",
+    feature = "retry",
+    feature = "spawn-ready",
+    feature = "steer",
+    feature = "timeout"
+))]
+mod middleware {
+    use donjon_test::mock::Mock;
+
+    use super::{assert_clone, assert_send, assert_sync, assert_unpin};
+
+    type M = Mock<u8, u8>;
+    type MockFuture = donjon_test::mock::future::ResponseFuture<u8>;
+
+    /// Send, Sync and Unpin, as a service over the mock should be.
+    fn assert_all<T: Send + Sync + Unpin>() {}
+
+    #[cfg(feature = "timeout")]
+    #[test]
+    fn timeout_types() {
+        use donjon::timeout::{Timeout, TimeoutLayer, error::Elapsed, future::ResponseFuture};
+        assert_all::<Timeout<M>>();
+        assert_clone::<Timeout<M>>();
+        assert_all::<TimeoutLayer>();
+        assert_send::<ResponseFuture<MockFuture>>();
+        assert_sync::<ResponseFuture<MockFuture>>();
+        assert_all::<Elapsed>();
+    }
+
+    #[cfg(feature = "limit")]
+    #[test]
+    fn limit_types() {
+        use donjon::limit::concurrency::future::ResponseFuture;
+        use donjon::limit::rate::Rate;
+        use donjon::limit::{
+            ConcurrencyLimit, ConcurrencyLimitLayer, GlobalConcurrencyLimitLayer, RateLimit,
+            RateLimitLayer,
+        };
+        assert_all::<ConcurrencyLimit<M>>();
+        assert_clone::<ConcurrencyLimit<M>>();
+        assert_all::<ResponseFuture<MockFuture>>();
+        assert_all::<ConcurrencyLimitLayer>();
+        assert_all::<GlobalConcurrencyLimitLayer>();
+        // RateLimit boxes its timer, so it stays Unpin.
+        assert_all::<RateLimit<M>>();
+        assert_clone::<RateLimit<M>>();
+        assert_all::<RateLimitLayer>();
+        assert_all::<Rate>();
+    }
+
+    #[cfg(feature = "load-shed")]
+    #[test]
+    fn load_shed_types() {
+        use donjon::load_shed::{
+            LoadShed, LoadShedLayer, error::Overloaded, future::ResponseFuture,
+        };
+        assert_all::<LoadShed<M>>();
+        assert_clone::<LoadShed<M>>();
+        assert_all::<LoadShedLayer>();
+        assert_all::<ResponseFuture<MockFuture>>();
+        assert_all::<Overloaded>();
+    }
+
+    #[cfg(feature = "buffer")]
+    #[test]
+    fn buffer_types() {
+        use donjon::buffer::error::{Closed, Panicked, ServiceError};
+        use donjon::buffer::{Buffer, BufferLayer, Worker, future::ResponseFuture};
+        use std::cell::Cell;
+
+        assert_all::<Buffer<u8, MockFuture>>();
+        assert_clone::<Buffer<u8, MockFuture>>();
+        assert_all::<ResponseFuture<MockFuture>>();
+        assert_send::<Worker<M, u8>>();
+        assert_unpin::<Worker<M, u8>>();
+        // The layer holds no request, whatever its type.
+        assert_all::<BufferLayer<Cell<u8>>>();
+        assert_all::<ServiceError>();
+        assert_all::<Closed>();
+        assert_all::<Panicked>();
+    }
+
+    #[cfg(feature = "filter")]
+    #[test]
+    fn filter_types() {
+        use donjon::filter::{AsyncFilter, AsyncFilterLayer, Filter, FilterLayer};
+        type Check = fn(u8) -> Result<u8, donjon::BoxError>;
+        assert_all::<Filter<M, Check>>();
+        assert_clone::<Filter<M, Check>>();
+        assert_all::<AsyncFilter<M, Check>>();
+        assert_all::<FilterLayer<Check>>();
+        assert_all::<AsyncFilterLayer<Check>>();
+        assert_all::<donjon::filter::future::ResponseFuture<u8, MockFuture>>();
+    }
+
+    #[cfg(feature = "retry")]
+    #[test]
+    fn retry_types() {
+        use donjon::retry::backoff::{ExponentialBackoff, ExponentialBackoffMaker};
+        use donjon::retry::budget::TpsBudget;
+        use donjon::retry::{Retry, RetryLayer};
+        assert_all::<Retry<(), M>>();
+        assert_clone::<Retry<(), M>>();
+        assert_all::<RetryLayer<()>>();
+        assert_all::<TpsBudget>();
+        assert_all::<ExponentialBackoffMaker>();
+        assert_all::<ExponentialBackoff>();
+    }
+
+    #[cfg(feature = "steer")]
+    #[test]
+    fn steer_types() {
+        use donjon::steer::Steer;
+        type Pick = fn(&u8, &[M]) -> usize;
+        assert_all::<Steer<M, Pick, u8>>();
+        assert_clone::<Steer<M, Pick, u8>>();
+        // The request type only appears in a marker.
+        assert_all::<Steer<M, Pick, std::rc::Rc<u8>>>();
+    }
+
+    #[cfg(feature = "reconnect")]
+    #[test]
+    fn reconnect_types() {
+        use donjon::reconnect::Reconnect;
+        type Maker = Mock<(), M>;
+        assert_all::<Reconnect<Maker, ()>>();
+    }
+
+    #[cfg(feature = "spawn-ready")]
+    #[test]
+    fn spawn_ready_types() {
+        use donjon::spawn_ready::{SpawnReady, SpawnReadyLayer};
+        assert_all::<SpawnReady<M>>();
+        assert_all::<SpawnReadyLayer>();
+    }
+}

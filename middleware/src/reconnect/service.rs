@@ -142,15 +142,20 @@ where
     Target: fmt::Debug,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state: &dyn fmt::Debug = match &self.state {
-            State::Idle => &"Idle",
-            State::Connecting(future) => future,
-            State::Connected(connection) => connection,
-        };
         f.debug_struct("Reconnect")
             .field("mk_service", &self.mk_service)
-            .field("state", state)
+            .field("state", &self.state)
             .field("target", &self.target)
             .finish()
+    }
+}
+
+impl<F: fmt::Debug, S: fmt::Debug> fmt::Debug for State<F, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            State::Idle => f.write_str("Idle"),
+            State::Connecting(future) => f.debug_tuple("Connecting").field(future).finish(),
+            State::Connected(connection) => f.debug_tuple("Connected").field(connection).finish(),
+        }
     }
 }

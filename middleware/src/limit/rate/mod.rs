@@ -28,6 +28,7 @@
 //! # }
 //! ```
 
+mod budget;
 mod layer;
 #[allow(
     clippy::module_inception,

@@ -1,13 +1,11 @@
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
 use donjon_service::Service;
-use tokio::time::{Instant, Sleep, sleep_until};
 
 use super::Rate;
+use super::budget::{Budget, Taken};
 
 /// Lets at most [`Rate::num`] requests through per [`Rate::per`].
 ///
@@ -21,8 +19,17 @@ use super::Rate;
 /// takes one request of the budget for its handle's next `call`; a handle
 /// dropped before using it gives it back.
 ///
-/// It can be built outside a tokio runtime: the timer it waits on is set up
-/// the first time the budget runs out.
+/// It can be built, and used until its first budget runs out, outside a
+/// tokio runtime; waiting for a window to end needs one. Taking a request of
+/// the budget reads no clock and takes no lock: the end of each window is
+/// signalled by a tokio timer, so a window lasts at least its period (a
+/// little more if the runtime is slow to fire timers), never less.
+///
+/// A handle that took a request in one window and calls only after that
+/// window ended is charged in the window its call starts in, so that at
+/// most `num` calls start in any window. If other clones have spent that
+/// window already, the call still goes ahead, as its `poll_ready` promised,
+/// and is taken from the next window's budget.
 ///
 /// # Backpressure
 ///
@@ -33,8 +40,8 @@ use super::Rate;
 /// # Panics
 ///
 /// `call` panics without a preceding `poll_ready` returning `Ready(Ok(()))`.
-/// Waiting for a window to end needs a tokio runtime with its time driver
-/// enabled.
+/// `poll_ready` panics when it has to wait for a window to end outside a
+/// tokio runtime, and inside a runtime without its time driver enabled.
 ///
 /// # Examples
 ///
@@ -56,75 +63,34 @@ use super::Rate;
 pub struct RateLimit<T> {
     inner: T,
     budget: BudgetHandle,
-    /// The timer to wait on while the budget is spent; boxed so that the
-    /// service stays `Unpin`, and kept to be reused.
-    sleep: Option<Pin<Box<Sleep>>>,
-}
-
-/// The budget all clones of a [`RateLimit`] share.
-struct Budget {
-    rate: Rate,
-    window: Mutex<Window>,
-}
-
-struct Window {
-    /// When the current window ends; `None` before the first request.
-    until: Option<Instant>,
-    /// Requests left in the current window.
-    remaining: u64,
-}
-
-impl Budget {
-    fn lock(&self) -> MutexGuard<'_, Window> {
-        // The window is plain data, consistent between statements: a panic
-        // elsewhere while it was locked does not corrupt it.
-        self.window.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Takes one request of the budget, returning the end of its window, or
-    /// `Err` with the end of the current, spent, window.
-    fn take(&self) -> Result<Instant, Instant> {
-        let now = Instant::now();
-        let mut window = self.lock();
-        let until = match window.until {
-            Some(until) if now < until => until,
-            _ => {
-                let until = now + self.rate.per();
-                window.until = Some(until);
-                window.remaining = self.rate.num();
-                until
-            }
-        };
-        if window.remaining == 0 {
-            return Err(until);
-        }
-        window.remaining -= 1;
-        Ok(until)
-    }
-
-    /// Gives back a request taken in the window ending at `until`, if that
-    /// window is still the current one.
-    fn give_back(&self, until: Instant) {
-        let mut window = self.lock();
-        if window.until == Some(until) {
-            window.remaining += 1;
-        }
-    }
 }
 
 /// One handle's link to the shared budget, with the request of the budget
 /// it holds for its next call, given back if the handle is dropped unused.
 struct BudgetHandle {
     budget: Arc<Budget>,
-    /// The end of the window the held request was taken from.
-    reserved: Option<Instant>,
+    /// Identifies this handle among those waiting for the budget.
+    id: u64,
+    reserved: Option<Taken>,
+}
+
+impl BudgetHandle {
+    fn new(budget: Arc<Budget>) -> Self {
+        let id = budget.new_handle();
+        BudgetHandle {
+            budget,
+            id,
+            reserved: None,
+        }
+    }
 }
 
 impl Drop for BudgetHandle {
     fn drop(&mut self) {
-        if let Some(until) = self.reserved.take() {
-            self.budget.give_back(until);
+        if let Some(taken) = self.reserved.take() {
+            self.budget.give_back(taken);
         }
+        self.budget.forget(self.id);
     }
 }
 
@@ -132,26 +98,15 @@ impl<T> RateLimit<T> {
     /// Wraps `inner`, letting `rate.num()` requests through per
     /// `rate.per()`.
     pub fn new(inner: T, rate: Rate) -> Self {
-        let budget = Budget {
-            rate,
-            window: Mutex::new(Window {
-                until: None,
-                remaining: rate.num(),
-            }),
-        };
         RateLimit {
             inner,
-            budget: BudgetHandle {
-                budget: Arc::new(budget),
-                reserved: None,
-            },
-            sleep: None,
+            budget: BudgetHandle::new(Budget::new(rate)),
         }
     }
 
     /// The rate this service is limited to.
     pub fn rate(&self) -> Rate {
-        self.budget.budget.rate
+        self.budget.budget.rate()
     }
 
     /// Returns a reference to the inner service.
@@ -179,35 +134,23 @@ where
     type Error = S::Error;
     type Future = S::Future;
 
+    #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        while self.budget.reserved.is_none() {
-            match self.budget.budget.take() {
-                Ok(until) => self.budget.reserved = Some(until),
-                Err(until) => {
-                    let sleep = match &mut self.sleep {
-                        Some(sleep) => {
-                            if sleep.deadline() != until {
-                                sleep.as_mut().reset(until);
-                            }
-                            sleep
-                        }
-                        None => self.sleep.insert(Box::pin(sleep_until(until))),
-                    };
-                    if sleep.as_mut().poll(cx).is_pending() {
-                        return Poll::Pending;
-                    }
-                    // The window has ended: take from the next one.
-                }
-            }
+        let budget = &mut self.budget;
+        if budget.reserved.is_none() {
+            budget.reserved = Some(ready!(budget.budget.poll_take(budget.id, cx)));
         }
         self.inner.poll_ready(cx)
     }
 
+    #[inline]
     fn call(&mut self, request: Request) -> Self::Future {
-        assert!(
-            self.budget.reserved.take().is_some(),
-            "service not ready; poll_ready must be called first"
-        );
+        let taken = self
+            .budget
+            .reserved
+            .take()
+            .expect("service not ready; poll_ready must be called first");
+        self.budget.budget.charge(taken);
         self.inner.call(request)
     }
 }
@@ -217,11 +160,7 @@ impl<T: Clone> Clone for RateLimit<T> {
         RateLimit {
             inner: self.inner.clone(),
             // Same budget; the clone holds no request of it.
-            budget: BudgetHandle {
-                budget: Arc::clone(&self.budget.budget),
-                reserved: None,
-            },
-            sleep: None,
+            budget: BudgetHandle::new(Arc::clone(&self.budget.budget)),
         }
     }
 }
@@ -230,7 +169,7 @@ impl<T: fmt::Debug> fmt::Debug for RateLimit<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RateLimit")
             .field("inner", &self.inner)
-            .field("rate", &self.budget.budget.rate)
+            .field("rate", &self.rate())
             .field("reserved", &self.budget.reserved.is_some())
             .finish_non_exhaustive()
     }

@@ -1,0 +1,306 @@
+//! The budget that every clone of a [`RateLimit`](super::RateLimit) shares.
+//!
+//! Taking a request of the budget is lock-free and reads no clock: an atomic
+//! counter holds what is left of the current window, and an atomic flag says
+//! whether the window has ended. A tokio timer set when the window opens
+//! raises the flag; the clock is only read, and the lock only taken, to open
+//! a window or to wait for one to end.
+//!
+//! A timer fires at or after its deadline, never before, so a window lasts
+//! at least its period: the limit is never exceeded because of timer lag.
+//!
+//! Outside a tokio runtime no timer can be set: a window opened there is
+//! "unarmed", and whether it has ended is found by reading the clock, until
+//! a handle polled inside a runtime sets its timer.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use tokio::task::coop::unconstrained;
+use tokio::time::{Instant, Sleep, sleep_until};
+
+use super::Rate;
+
+pub(super) struct Budget {
+    rate: Rate,
+    /// Requests left in the current window.
+    remaining: AtomicU64,
+    /// Whether the current window has ended (true before the first one).
+    ended: AtomicBool,
+    /// Counts the windows opened, to tell a reservation's window apart.
+    window: AtomicU64,
+    /// Set while the current window has no timer to end it.
+    unarmed: AtomicBool,
+    /// When an unarmed window ends, in nanoseconds since `origin`.
+    unarmed_until: AtomicU64,
+    origin: Instant,
+    slow: Mutex<Slow>,
+}
+
+/// What only the slow paths touch.
+struct Slow {
+    /// Raises `ended` at the end of the current window.
+    timer: Option<Pin<Box<Sleep>>>,
+    /// Handles waiting for the window to end or a request to be given back.
+    waiting: Vec<(u64, Waker)>,
+    /// Calls charged beyond the budget of their window (see
+    /// [`Budget::charge`]), taken from the next window.
+    overdraft: u64,
+    next_handle: u64,
+}
+
+/// A request of the budget, taken in the window it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Taken {
+    window: u64,
+}
+
+impl Budget {
+    pub(super) fn new(rate: Rate) -> Arc<Self> {
+        Arc::new(Budget {
+            rate,
+            remaining: AtomicU64::new(0),
+            ended: AtomicBool::new(true),
+            window: AtomicU64::new(0),
+            unarmed: AtomicBool::new(false),
+            unarmed_until: AtomicU64::new(0),
+            origin: Instant::now(),
+            slow: Mutex::new(Slow {
+                timer: None,
+                waiting: Vec::new(),
+                overdraft: 0,
+                next_handle: 0,
+            }),
+        })
+    }
+
+    pub(super) fn rate(&self) -> Rate {
+        self.rate
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Slow> {
+        // Plain data, consistent between statements: a panic elsewhere
+        // while it was locked leaves it usable.
+        self.slow.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// An identifier for a new handle, for its place among the waiters.
+    pub(super) fn new_handle(&self) -> u64 {
+        let mut slow = self.lock();
+        slow.next_handle += 1;
+        slow.next_handle
+    }
+
+    /// Whether the current window has ended.
+    fn has_ended(&self) -> bool {
+        if self.ended.load(Ordering::Acquire) {
+            return true;
+        }
+        if self.unarmed.load(Ordering::Acquire) {
+            let until = Duration::from_nanos(self.unarmed_until.load(Ordering::Acquire));
+            if Instant::now() >= self.origin + until {
+                self.ended.store(true, Ordering::Release);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Takes one request of the current window without waiting, if one is
+    /// left and the window has not ended.
+    fn try_take(&self) -> Option<Taken> {
+        if self.has_ended() {
+            return None;
+        }
+        let window = self.window.load(Ordering::Acquire);
+        let mut remaining = self.remaining.load(Ordering::Acquire);
+        while remaining > 0 {
+            match self.remaining.compare_exchange_weak(
+                remaining,
+                remaining - 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Some(Taken { window }),
+                Err(now) => remaining = now,
+            }
+        }
+        None
+    }
+
+    /// Takes one request, opening a new window if the last one ended, or
+    /// registers `handle` to be woken when one may be available.
+    pub(super) fn poll_take(self: &Arc<Self>, handle: u64, cx: &mut Context<'_>) -> Poll<Taken> {
+        loop {
+            if let Some(taken) = self.try_take() {
+                return Poll::Ready(taken);
+            }
+            let mut slow = self.lock();
+            if self.has_ended() {
+                self.open_window(&mut slow);
+                continue;
+            }
+            if self.remaining.load(Ordering::Acquire) > 0 {
+                // A request was given back meanwhile.
+                continue;
+            }
+            // Waiting for the window to end needs its timer.
+            if self.unarmed.load(Ordering::Acquire) {
+                assert!(
+                    tokio::runtime::Handle::try_current().is_ok(),
+                    "RateLimit needs a tokio runtime, with its time driver enabled, to wait for \
+                     the end of a window"
+                );
+                let until =
+                    self.origin + Duration::from_nanos(self.unarmed_until.load(Ordering::Acquire));
+                self.arm(&mut slow, until);
+                continue;
+            }
+            match slow.waiting.iter_mut().find(|(id, _)| *id == handle) {
+                Some((_, waker)) => waker.clone_from(cx.waker()),
+                None => slow.waiting.push((handle, cx.waker().clone())),
+            }
+            return Poll::Pending;
+        }
+    }
+
+    /// Opens a window starting now, and sets the timer that ends it.
+    fn open_window(self: &Arc<Self>, slow: &mut Slow) {
+        let budget = self.rate.num().saturating_sub(slow.overdraft);
+        slow.overdraft = slow.overdraft.saturating_sub(self.rate.num());
+        let window = self.window.load(Ordering::Relaxed) + 1;
+        self.remaining.store(budget, Ordering::Release);
+        self.window.store(window, Ordering::Release);
+        self.ended.store(false, Ordering::Release);
+
+        self.unarmed.store(false, Ordering::Release);
+
+        // A period too long to represent never ends.
+        let Some(until) = Instant::now().checked_add(self.rate.per()) else {
+            return;
+        };
+        if tokio::runtime::Handle::try_current().is_err() {
+            let nanos = until.duration_since(self.origin).as_nanos();
+            self.unarmed_until
+                .store(u64::try_from(nanos).unwrap_or(u64::MAX), Ordering::Release);
+            self.unarmed.store(true, Ordering::Release);
+            return;
+        }
+        self.arm(slow, until);
+    }
+
+    /// Sets the timer that ends the current window at `until`.
+    fn arm(self: &Arc<Self>, slow: &mut Slow, until: Instant) {
+        self.unarmed.store(false, Ordering::Release);
+        let window = self.window.load(Ordering::Acquire);
+        let timer = match &mut slow.timer {
+            Some(timer) => {
+                timer.as_mut().reset(until);
+                timer
+            }
+            None => slow.timer.insert(Box::pin(sleep_until(until))),
+        };
+        let end = Waker::from(Arc::new(WindowEnd {
+            budget: Arc::downgrade(self),
+            window,
+        }));
+        // Polled outside tokio's cooperative budget: that budget running out
+        // would wake `end` at once, ending the window early.
+        let mut poll = std::pin::pin!(unconstrained(timer.as_mut()));
+        if poll
+            .as_mut()
+            .poll(&mut Context::from_waker(&end))
+            .is_ready()
+        {
+            self.ended.store(true, Ordering::Release);
+        }
+    }
+
+    /// The window `window` has ended: wake everyone waiting.
+    fn end_window(&self, window: u64) {
+        let waiting = {
+            let mut slow = self.lock();
+            if self.window.load(Ordering::Acquire) != window {
+                return;
+            }
+            self.ended.store(true, Ordering::Release);
+            std::mem::take(&mut slow.waiting)
+        };
+        for (_, waker) in waiting {
+            waker.wake();
+        }
+    }
+
+    /// Whether `taken` belongs to the window still open.
+    fn is_current(&self, taken: Taken) -> bool {
+        !self.has_ended() && self.window.load(Ordering::Acquire) == taken.window
+    }
+
+    /// Charges a call made with a request taken in `taken`'s window.
+    ///
+    /// If that window has ended since, the call is charged to the window it
+    /// starts in instead: so at most `num` calls start in any window. When
+    /// other handles have already spent that window, the call still goes
+    /// ahead (its handle was told it could), and is taken from the next
+    /// window's budget.
+    pub(super) fn charge(self: &Arc<Self>, taken: Taken) {
+        if self.is_current(taken) || self.try_take().is_some() {
+            return;
+        }
+        let mut slow = self.lock();
+        if self.has_ended() {
+            self.open_window(&mut slow);
+        }
+        drop(slow);
+        if self.try_take().is_none() {
+            self.lock().overdraft += 1;
+        }
+    }
+
+    /// Gives back a request that was not used, waking a waiting handle.
+    pub(super) fn give_back(&self, taken: Taken) {
+        if !self.is_current(taken) {
+            return;
+        }
+        self.remaining.fetch_add(1, Ordering::AcqRel);
+        let waker = {
+            let mut slow = self.lock();
+            if slow.waiting.is_empty() {
+                None
+            } else {
+                Some(slow.waiting.remove(0).1)
+            }
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// A handle goes away: it no longer waits.
+    pub(super) fn forget(&self, handle: u64) {
+        let mut slow = self.lock();
+        slow.waiting.retain(|(id, _)| *id != handle);
+    }
+}
+
+/// Woken by the timer at the end of a window.
+struct WindowEnd {
+    budget: Weak<Budget>,
+    window: u64,
+}
+
+impl Wake for WindowEnd {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(budget) = self.budget.upgrade() {
+            budget.end_window(self.window);
+        }
+    }
+}

@@ -1,0 +1,384 @@
+//! Integration tests of `donjon::load_shed`: `LoadShed`, `LoadShedLayer`,
+//! `Overloaded` and `ServiceBuilder::load_shed`, driven by a mock inner
+//! service.
+#![cfg(feature = "load-shed")]
+
+use std::error::Error;
+use std::fmt;
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+
+use donjon::load_shed::error::Overloaded;
+use donjon::load_shed::{LoadShed, LoadShedLayer};
+use donjon::{BoxError, Service};
+use donjon_test::assert_request_eq;
+use donjon_test::mock::{self, Spawn, error::Closed};
+use tokio_test::{assert_pending, assert_ready, assert_ready_err, assert_ready_ok, task};
+
+/// An error with a type of its own, to check that errors reach the caller
+/// as they were sent.
+#[derive(Debug, PartialEq, Eq)]
+struct Boom(&'static str);
+
+impl fmt::Display for Boom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "boom: {}", self.0)
+    }
+}
+
+impl Error for Boom {}
+
+/// Its readiness and responses fail with `Boom`, whose type is its error
+/// type (not boxed).
+#[derive(Clone, Copy, Debug)]
+struct Broken {
+    ready: bool,
+}
+
+impl<T> Service<T> for Broken {
+    type Response = T;
+    type Error = Boom;
+    type Future = Ready<Result<T, Boom>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Boom>> {
+        if self.ready {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Ready(Err(Boom("readiness")))
+        }
+    }
+
+    fn call(&mut self, _: T) -> Self::Future {
+        ready(Err(Boom("response")))
+    }
+}
+
+/// Always ready; its responses never resolve, and count their drops.
+#[derive(Clone, Debug, Default)]
+struct Lingering {
+    dropped: Arc<AtomicUsize>,
+}
+
+impl Lingering {
+    /// How many of its response futures were dropped so far.
+    fn dropped(&self) -> usize {
+        self.dropped.load(Ordering::SeqCst)
+    }
+}
+
+/// A response of [`Lingering`]: pending forever, counted when dropped.
+#[derive(Debug)]
+struct LingeringFuture(Arc<AtomicUsize>);
+
+impl Future for LingeringFuture {
+    type Output = Result<(), BoxError>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        Poll::Pending
+    }
+}
+
+impl Drop for LingeringFuture {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Service<()> for Lingering {
+    type Response = ();
+    type Error = BoxError;
+    type Future = LingeringFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, (): ()) -> Self::Future {
+        LingeringFuture(Arc::clone(&self.dropped))
+    }
+}
+
+type Mock = mock::Mock<&'static str, &'static str>;
+type Handle = mock::Handle<&'static str, &'static str>;
+
+/// A `LoadShed` around a fresh mock.
+fn new_service() -> (Spawn<LoadShed<Mock>>, Handle) {
+    mock::spawn_layer(LoadShedLayer::new())
+}
+
+/// Asserts that `response` fails at its first poll with `Overloaded`.
+fn assert_shed<F, T>(response: F)
+where
+    F: Future<Output = Result<T, BoxError>>,
+    T: fmt::Debug,
+{
+    let mut response = task::spawn(response);
+    let error = assert_ready_err!(response.poll(), "a shed request fails at once");
+    assert!(error.is::<Overloaded>(), "unexpected error: {error}");
+}
+
+// Readiness.
+
+#[tokio::test]
+async fn a_request_reaches_a_ready_inner_service() {
+    let (mut service, mut handle) = new_service();
+
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("hello"));
+    assert_pending!(response.poll());
+    assert_request_eq!(handle, "hello").send_response("world");
+    assert!(response.is_woken());
+    assert_eq!(assert_ready_ok!(response.poll()), "world");
+}
+
+#[test]
+fn a_request_is_shed_at_once_when_the_inner_service_is_not_ready() {
+    let (mut service, mut handle) = new_service();
+    handle.allow(0);
+
+    assert_ready_ok!(
+        service.poll_ready(),
+        "load shedding never leaves the caller waiting"
+    );
+    let mut response = task::spawn(service.call("hello"));
+    let error = assert_ready_err!(response.poll());
+    assert!(error.is::<Overloaded>(), "unexpected error: {error}");
+    assert_eq!(error.to_string(), "service overloaded");
+    assert_pending!(handle.poll_request(), "the inner service never saw it");
+}
+
+#[test]
+fn the_inner_wake_up_reaches_the_caller_and_the_next_request_is_served() {
+    let (mut service, mut handle) = new_service();
+    handle.allow(0);
+    assert_ready_ok!(service.poll_ready());
+    assert_shed(service.call("shed"));
+    assert!(!service.is_woken());
+
+    handle.allow(1);
+    assert!(
+        service.is_woken(),
+        "the inner service's wake-up was registered"
+    );
+    assert_ready_ok!(service.poll_ready());
+    let _response = service.call("served");
+    let (request, _send_response) = assert_ready!(handle.poll_request()).expect("a request");
+    assert_eq!(request, "served");
+}
+
+#[tokio::test]
+async fn one_readiness_serves_one_call() {
+    let (mut service, mut handle) = new_service();
+
+    assert_ready_ok!(service.poll_ready());
+    let mut served = task::spawn(service.call("first"));
+    // No `poll_ready` in between: the readiness seen was used up.
+    assert_shed(service.call("second"));
+
+    assert_request_eq!(handle, "first").send_response("done");
+    assert_eq!(assert_ready_ok!(served.poll()), "done");
+    assert_pending!(handle.poll_request(), "only the first request got through");
+}
+
+#[test]
+fn repeated_poll_ready_still_serves_one_call() {
+    let (mut service, mut handle) = new_service();
+    handle.allow(1);
+
+    assert_ready_ok!(service.poll_ready());
+    assert_ready_ok!(service.poll_ready());
+    let _served = service.call("first");
+    // The mock's one call is spent: polling again finds it not ready.
+    assert_ready_ok!(service.poll_ready());
+    assert_shed(service.call("second"));
+
+    let (request, _send_response) = assert_ready!(handle.poll_request()).expect("a request");
+    assert_eq!(request, "first");
+    assert_pending!(handle.poll_request());
+}
+
+#[test]
+fn a_call_without_poll_ready_is_shed_without_touching_the_inner_service() {
+    // The mock panics when called without a reservation: load shedding must
+    // not call it.
+    let (mut service, mut handle) = new_service();
+    assert_shed(service.call("hello"));
+    assert_pending!(handle.poll_request());
+}
+
+#[tokio::test]
+async fn a_clone_starts_not_ready() {
+    let (mut service, mut handle) = new_service();
+    assert_ready_ok!(service.poll_ready());
+
+    let mut clone = service.clone();
+    assert_shed(clone.call("from the clone"));
+
+    let mut response = task::spawn(service.call("from the original"));
+    assert_request_eq!(handle, "from the original").send_response("done");
+    assert_eq!(assert_ready_ok!(response.poll()), "done");
+    assert_pending!(handle.poll_request());
+}
+
+// Inner errors.
+
+#[test]
+fn a_readiness_error_is_returned_boxed() {
+    let (mut service, mut handle) = new_service();
+    handle.send_error(Boom("not ready"));
+
+    let error = assert_ready_err!(service.poll_ready());
+    assert_eq!(error.downcast_ref::<Boom>(), Some(&Boom("not ready")));
+}
+
+#[tokio::test]
+async fn a_response_error_is_returned_boxed() {
+    let (mut service, mut handle) = new_service();
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("hello"));
+
+    assert_request_eq!(handle, "hello").send_error(Boom("failed"));
+    let error = assert_ready_err!(response.poll());
+    assert_eq!(error.downcast_ref::<Boom>(), Some(&Boom("failed")));
+}
+
+#[test]
+fn inner_errors_of_a_concrete_type_are_boxed_as_is() {
+    let mut service = Spawn::new(LoadShed::new(Broken { ready: false }));
+    let error: BoxError = assert_ready_err!(service.poll_ready::<()>());
+    assert_eq!(error.downcast_ref::<Boom>(), Some(&Boom("readiness")));
+
+    let mut service = Spawn::new(LoadShed::new(Broken { ready: true }));
+    assert_ready_ok!(service.poll_ready::<()>());
+    let mut response = task::spawn(service.call(()));
+    let error: BoxError = assert_ready_err!(response.poll());
+    assert_eq!(error.downcast_ref::<Boom>(), Some(&Boom("response")));
+}
+
+// Cancellation.
+
+#[test]
+fn dropping_a_response_future_drops_the_inner_future() {
+    let inner = Lingering::default();
+    let mut service = Spawn::new(LoadShed::new(inner.clone()));
+
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call(()));
+    assert_pending!(response.poll());
+    assert_eq!(inner.dropped(), 0);
+    drop(response);
+    assert_eq!(inner.dropped(), 1);
+}
+
+// The inner service gone.
+
+#[test]
+fn a_dropped_mock_handle_fails_poll_ready_with_closed() {
+    let (mut service, handle) = new_service();
+    drop(handle);
+
+    let error = assert_ready_err!(service.poll_ready());
+    assert!(error.is::<Closed>(), "unexpected error: {error}");
+}
+
+#[test]
+fn a_request_in_flight_fails_with_closed_when_the_handle_is_dropped() {
+    let (mut service, handle) = new_service();
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("hello"));
+    assert_pending!(response.poll());
+
+    drop(handle);
+    assert!(response.is_woken());
+    let error = assert_ready_err!(response.poll());
+    assert!(error.is::<Closed>(), "unexpected error: {error}");
+}
+
+// The error, the layer, the future.
+
+#[test]
+fn overloaded_layer_and_future_formatting() {
+    assert_eq!(Overloaded::new().to_string(), "service overloaded");
+    assert_eq!(format!("{:?}", Overloaded::new()), "Overloaded");
+    assert_eq!(format!("{:?}", Overloaded::default()), "Overloaded");
+    assert!(Overloaded::new().source().is_none());
+    assert_eq!(format!("{:?}", LoadShedLayer::new()), "LoadShedLayer");
+    assert_eq!(format!("{:?}", LoadShedLayer::default()), "LoadShedLayer");
+
+    let mut service = LoadShed::new(Lingering::default());
+    assert_eq!(format!("{:?}", service.call(())), "ResponseFuture");
+}
+
+#[test]
+fn load_shed_gives_access_to_the_inner_service() {
+    let mut service = LoadShed::new(Lingering::default());
+    let dropped = Arc::clone(&service.get_ref().dropped);
+    assert!(Arc::ptr_eq(&dropped, &service.get_mut().dropped));
+    assert!(Arc::ptr_eq(&dropped, &service.into_inner().dropped));
+}
+
+/// `load_shed()` in front of `concurrency_limit(1)`: a request arriving
+/// while the only permit is out is shed instead of queued.
+#[cfg(feature = "limit")]
+mod in_front_of_a_concurrency_limit {
+    use donjon::ServiceBuilder;
+    use donjon::limit::ConcurrencyLimit;
+    use donjon::load_shed::LoadShed;
+    use donjon_test::assert_request_eq;
+    use donjon_test::mock::{self, Spawn};
+    use tokio_test::{assert_pending, assert_ready_ok, task};
+
+    use super::{Handle, Mock, assert_shed};
+
+    fn new_service() -> (Spawn<LoadShed<ConcurrencyLimit<Mock>>>, Handle) {
+        mock::spawn_with(|mock| {
+            ServiceBuilder::new()
+                .load_shed()
+                .concurrency_limit(1)
+                .service(mock)
+        })
+    }
+
+    #[tokio::test]
+    async fn the_builder_sheds_the_second_concurrent_request() {
+        let (mut service, mut handle) = new_service();
+
+        assert_ready_ok!(service.poll_ready());
+        let mut first = task::spawn(service.call("first"));
+        assert_ready_ok!(service.poll_ready(), "ready, though the permit is out");
+        assert_shed(service.call("second"));
+
+        assert_request_eq!(handle, "first").send_response("done");
+        assert_eq!(assert_ready_ok!(first.poll()), "done");
+        assert!(service.is_woken(), "the freed permit wakes the caller");
+        assert_ready_ok!(service.poll_ready());
+        let mut third = task::spawn(service.call("third"));
+        assert_request_eq!(handle, "third").send_response("done again");
+        assert_eq!(assert_ready_ok!(third.poll()), "done again");
+        assert_pending!(handle.poll_request(), "the shed request never got through");
+    }
+
+    #[tokio::test]
+    async fn dropping_a_response_future_lets_the_next_request_through() {
+        let (mut service, mut handle) = new_service();
+
+        assert_ready_ok!(service.poll_ready());
+        let first = service.call("first");
+        assert_ready_ok!(service.poll_ready());
+        assert_shed(service.call("shed"));
+
+        drop(first);
+        assert!(
+            service.is_woken(),
+            "the dropped future's permit wakes the caller"
+        );
+        assert_ready_ok!(service.poll_ready());
+        let mut second = task::spawn(service.call("second"));
+        let _unanswered = assert_request_eq!(handle, "first");
+        assert_request_eq!(handle, "second").send_response("done");
+        assert_eq!(assert_ready_ok!(second.poll()), "done");
+    }
+}

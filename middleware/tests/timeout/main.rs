@@ -1,0 +1,478 @@
+//! Integration tests of `donjon::timeout`: `Timeout`, `TimeoutLayer`,
+//! `Elapsed` and `ServiceBuilder::timeout`, driven by a mock inner service
+//! and tokio's paused clock.
+#![cfg(feature = "timeout")]
+
+use std::error::Error;
+use std::fmt;
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use donjon::timeout::error::Elapsed;
+use donjon::timeout::{Timeout, TimeoutLayer};
+use donjon::{BoxError, Service, ServiceBuilder};
+use donjon_test::assert_request_eq;
+use donjon_test::mock::{self, Spawn, error::Closed};
+use tokio::time::advance;
+use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
+
+/// The timeout of the services under test.
+const TIMEOUT: Duration = Duration::from_millis(100);
+/// The last whole millisecond before [`TIMEOUT`].
+const JUST_UNDER: Duration = Duration::from_millis(99);
+/// The smallest step of tokio's timer.
+const MS: Duration = Duration::from_millis(1);
+
+/// An error with a type of its own, to check that errors reach the caller
+/// as they were sent.
+#[derive(Debug, PartialEq, Eq)]
+struct Boom(&'static str);
+
+impl fmt::Display for Boom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "boom: {}", self.0)
+    }
+}
+
+impl Error for Boom {}
+
+/// Always ready; answers each request with itself, at once.
+#[derive(Clone, Copy, Debug)]
+struct Echo;
+
+impl<T> Service<T> for Echo {
+    type Response = T;
+    type Error = BoxError;
+    type Future = Ready<Result<T, BoxError>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: T) -> Self::Future {
+        ready(Ok(request))
+    }
+}
+
+/// Always ready; fails each response at once with `Boom`, whose type is its
+/// error type (not boxed).
+#[derive(Clone, Copy, Debug)]
+struct FailsResponses;
+
+impl<T> Service<T> for FailsResponses {
+    type Response = T;
+    type Error = Boom;
+    type Future = Ready<Result<T, Boom>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Boom>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: T) -> Self::Future {
+        ready(Err(Boom("response")))
+    }
+}
+
+/// Always ready; its responses never resolve, and count their drops.
+#[derive(Clone, Debug, Default)]
+struct Lingering {
+    dropped: Arc<AtomicUsize>,
+}
+
+impl Lingering {
+    /// How many of its response futures were dropped so far.
+    fn dropped(&self) -> usize {
+        self.dropped.load(Ordering::SeqCst)
+    }
+}
+
+/// A response of [`Lingering`]: pending forever, counted when dropped.
+#[derive(Debug)]
+struct LingeringFuture(Arc<AtomicUsize>);
+
+impl Future for LingeringFuture {
+    type Output = Result<(), BoxError>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        Poll::Pending
+    }
+}
+
+impl Drop for LingeringFuture {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Service<()> for Lingering {
+    type Response = ();
+    type Error = BoxError;
+    type Future = LingeringFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, (): ()) -> Self::Future {
+        LingeringFuture(Arc::clone(&self.dropped))
+    }
+}
+
+type Mock = mock::Mock<&'static str, &'static str>;
+type Handle = mock::Handle<&'static str, &'static str>;
+
+/// A `Timeout` of [`TIMEOUT`] around a fresh mock.
+fn new_service() -> (Spawn<Timeout<Mock>>, Handle) {
+    mock::spawn_layer(TimeoutLayer::new(TIMEOUT))
+}
+
+// Readiness.
+
+#[test]
+fn poll_ready_follows_the_inner_readiness_and_its_wake_up() {
+    let (mut service, mut handle) = new_service();
+
+    handle.allow(0);
+    assert_pending!(service.poll_ready());
+    assert!(!service.is_woken(), "no wake-up before the mock is ready");
+
+    handle.allow(1);
+    assert!(service.is_woken(), "the mock's wake-up reaches the caller");
+    assert_ready_ok!(service.poll_ready());
+}
+
+#[tokio::test(start_paused = true)]
+async fn poll_ready_is_not_bounded_by_the_timeout() {
+    let (mut service, mut handle) = new_service();
+
+    handle.allow(0);
+    assert_pending!(service.poll_ready());
+    advance(TIMEOUT * 10).await;
+    assert!(
+        !service.is_woken(),
+        "no timer runs while waiting for readiness"
+    );
+    assert_pending!(service.poll_ready(), "still waiting, with no error");
+
+    handle.allow(1);
+    assert!(service.is_woken());
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("hello"));
+    assert_request_eq!(handle, "hello").send_response("world");
+    assert_eq!(assert_ready_ok!(response.poll()), "world");
+}
+
+#[tokio::test]
+async fn a_clone_does_not_inherit_the_reservation() {
+    let (mut service, mut handle) = new_service();
+
+    assert_ready_ok!(service.poll_ready());
+    // The mock now refuses new reservations; the one taken stands.
+    handle.allow(0);
+    let mut clone = service.clone();
+    assert_pending!(clone.poll_ready(), "the clone holds no reservation");
+
+    let mut response = task::spawn(service.call("hello"));
+    assert_request_eq!(handle, "hello").send_response("world");
+    assert_eq!(assert_ready_ok!(response.poll()), "world");
+}
+
+// Deadline.
+
+#[tokio::test(start_paused = true)]
+async fn a_response_within_the_timeout_is_returned() {
+    let (mut service, mut handle) = new_service();
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("hello"));
+    assert_pending!(response.poll());
+
+    advance(JUST_UNDER).await;
+    assert!(!response.is_woken(), "the deadline has not passed");
+    assert_pending!(response.poll());
+
+    assert_request_eq!(handle, "hello").send_response("world");
+    assert!(response.is_woken());
+    assert_eq!(assert_ready_ok!(response.poll()), "world");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_fails_with_elapsed_once_the_deadline_passes() {
+    let (mut service, mut handle) = new_service();
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("hello"));
+    assert_pending!(response.poll());
+
+    advance(JUST_UNDER).await;
+    assert!(!response.is_woken());
+    assert_pending!(response.poll(), "not before the deadline");
+
+    advance(MS).await;
+    assert!(response.is_woken(), "the timer wakes the caller");
+    let error = assert_ready_err!(response.poll());
+    assert!(error.is::<Elapsed>(), "unexpected error: {error}");
+    assert_eq!(error.to_string(), "request timed out");
+
+    // The request did reach the inner service, which never answered.
+    let _unanswered = assert_request_eq!(handle, "hello");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_clock_starts_at_call_not_at_first_poll() {
+    let (mut service, _handle) = new_service();
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("hello"));
+
+    // Never polled until well past the deadline; the inner future is still
+    // pending.
+    advance(TIMEOUT + TIMEOUT / 2).await;
+    let error = assert_ready_err!(response.poll(), "the first poll sees the deadline passed");
+    assert!(error.is::<Elapsed>(), "unexpected error: {error}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_deadline_counts_from_call_when_first_polled_later() {
+    let (mut service, _handle) = new_service();
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("hello"));
+
+    advance(Duration::from_millis(60)).await;
+    assert_pending!(response.poll());
+    advance(Duration::from_millis(39)).await;
+    assert!(!response.is_woken());
+    assert_pending!(response.poll());
+
+    // 100 ms after `call`, though only 40 ms after the first poll.
+    advance(MS).await;
+    assert!(response.is_woken());
+    assert!(assert_ready_err!(response.poll()).is::<Elapsed>());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_response_ready_with_the_deadline_wins() {
+    let (mut service, mut handle) = new_service();
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("hello"));
+    assert_pending!(response.poll(), "the timer is now running");
+
+    assert_request_eq!(handle, "hello").send_response("world");
+    advance(TIMEOUT * 2).await;
+    assert_eq!(assert_ready_ok!(response.poll()), "world");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_response_answered_before_the_first_poll_wins_over_a_passed_deadline() {
+    let (mut service, mut handle) = new_service();
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("hello"));
+
+    assert_request_eq!(handle, "hello").send_response("world");
+    advance(TIMEOUT * 2).await;
+    assert_eq!(assert_ready_ok!(response.poll()), "world");
+}
+
+#[test]
+fn a_response_ready_at_first_poll_sets_up_no_timer() {
+    // No tokio runtime here: setting up a timer would panic.
+    let mut service = Spawn::new(Timeout::new(Echo, TIMEOUT));
+    assert_ready_ok!(service.poll_ready::<&str>());
+    let mut response = task::spawn(service.call("hello"));
+    assert_eq!(assert_ready_ok!(response.poll()), "hello");
+}
+
+/// The control for the test above: a response that is not ready at its first
+/// poll sets up the timer, which needs a runtime (as the docs say).
+#[test]
+#[should_panic(expected = "runtime")]
+fn a_pending_response_sets_up_a_timer_which_needs_a_runtime() {
+    let mut service = Spawn::new(Timeout::new(Lingering::default(), TIMEOUT));
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call(()));
+    let _ = response.poll();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_zero_timeout_fails_a_pending_response_at_first_poll() {
+    let (mut service, mut handle) =
+        mock::spawn_layer::<&str, &str, _>(TimeoutLayer::new(Duration::ZERO));
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("slow"));
+    assert!(assert_ready_err!(response.poll()).is::<Elapsed>());
+
+    // An answer that is there at the first poll still wins.
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("fast"));
+    let _unanswered = assert_request_eq!(handle, "slow");
+    assert_request_eq!(handle, "fast").send_response("done");
+    assert_eq!(assert_ready_ok!(response.poll()), "done");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_too_long_to_represent_never_fires() {
+    let (mut service, mut handle) =
+        mock::spawn_layer::<&str, &str, _>(TimeoutLayer::new(Duration::MAX));
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("hello"));
+    assert_pending!(response.poll());
+
+    advance(Duration::from_secs(10 * 365 * 24 * 60 * 60)).await;
+    assert_pending!(response.poll());
+    assert_request_eq!(handle, "hello").send_response("world");
+    assert_eq!(assert_ready_ok!(response.poll()), "world");
+}
+
+// Inner errors.
+
+#[test]
+fn a_readiness_error_is_returned_boxed() {
+    let (mut service, mut handle) = new_service();
+    handle.send_error(Boom("not ready"));
+
+    let error = assert_ready_err!(service.poll_ready());
+    assert_eq!(error.downcast_ref::<Boom>(), Some(&Boom("not ready")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_response_error_is_returned_boxed() {
+    let (mut service, mut handle) = new_service();
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("hello"));
+    assert_pending!(response.poll());
+
+    assert_request_eq!(handle, "hello").send_error(Boom("failed"));
+    let error = assert_ready_err!(response.poll());
+    assert_eq!(error.downcast_ref::<Boom>(), Some(&Boom("failed")));
+}
+
+#[test]
+fn an_inner_error_of_a_concrete_type_is_boxed_as_is() {
+    let mut service = Spawn::new(Timeout::new(FailsResponses, TIMEOUT));
+    assert_ready_ok!(service.poll_ready::<&str>());
+    let mut response = task::spawn(service.call("hello"));
+
+    let error: BoxError = assert_ready_err!(response.poll());
+    assert_eq!(error.downcast_ref::<Boom>(), Some(&Boom("response")));
+}
+
+// Cancellation.
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_response_future_drops_the_inner_future() {
+    let inner = Lingering::default();
+    let mut service = Spawn::new(Timeout::new(inner.clone(), TIMEOUT));
+
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call(()));
+    assert_pending!(response.poll(), "the timer is now running");
+    assert_eq!(inner.dropped(), 0);
+    drop(response);
+    assert_eq!(inner.dropped(), 1);
+
+    // The dropped timer's deadline passing harms nothing, and the service
+    // carries on.
+    advance(TIMEOUT * 2).await;
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call(()));
+    assert_pending!(response.poll());
+    advance(TIMEOUT).await;
+    assert!(response.is_woken());
+    assert!(assert_ready_err!(response.poll()).is::<Elapsed>());
+    drop(response);
+    assert_eq!(
+        inner.dropped(),
+        2,
+        "a timed-out response drops its inner future with it"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timed_out_request_leaves_the_service_usable() {
+    let (mut service, mut handle) = new_service();
+    assert_ready_ok!(service.poll_ready());
+    let mut first = task::spawn(service.call("first"));
+    assert_pending!(first.poll());
+    advance(TIMEOUT).await;
+    assert!(assert_ready_err!(first.poll()).is::<Elapsed>());
+    drop(first);
+
+    // The late answer to the first request goes nowhere.
+    assert_request_eq!(handle, "first").send_response("late");
+    assert_ready_ok!(service.poll_ready());
+    let mut second = task::spawn(service.call("second"));
+    assert_request_eq!(handle, "second").send_response("on time");
+    assert_eq!(assert_ready_ok!(second.poll()), "on time");
+}
+
+// The inner service failing or gone.
+
+#[test]
+fn a_dropped_mock_handle_fails_poll_ready_with_closed() {
+    let (mut service, handle) = new_service();
+    drop(handle);
+
+    let error = assert_ready_err!(service.poll_ready());
+    assert!(error.is::<Closed>(), "unexpected error: {error}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_in_flight_fails_with_closed_when_the_handle_is_dropped() {
+    let (mut service, handle) = new_service();
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("hello"));
+    assert_pending!(response.poll());
+
+    drop(handle);
+    assert!(
+        response.is_woken(),
+        "the caller does not wait for the deadline"
+    );
+    let error = assert_ready_err!(response.poll());
+    assert!(error.is::<Closed>(), "unexpected error: {error}");
+}
+
+// The error, the layer and the builder.
+
+#[test]
+fn elapsed_displays_request_timed_out_and_honours_padding() {
+    assert_eq!(Elapsed::new().to_string(), "request timed out");
+    assert_eq!(format!("{:>20}", Elapsed::new()), "   request timed out");
+    assert_eq!(
+        format!("{:-<19}|", Elapsed::default()),
+        "request timed out--|"
+    );
+    assert_eq!(format!("{:^21}", Elapsed::new()), "  request timed out  ");
+    assert_eq!(format!("{:?}", Elapsed::new()), "Elapsed(())");
+    assert!(Elapsed::new().source().is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn service_builder_timeout_bounds_each_response() {
+    let (mut service, mut handle) = mock::spawn_with::<&str, &str, _, _>(|mock| {
+        ServiceBuilder::new().timeout(TIMEOUT).service(mock)
+    });
+
+    assert_ready_ok!(service.poll_ready());
+    let mut slow = task::spawn(service.call("slow"));
+    assert_pending!(slow.poll());
+    advance(JUST_UNDER).await;
+    assert_pending!(slow.poll());
+    advance(MS).await;
+    assert!(assert_ready_err!(slow.poll()).is::<Elapsed>());
+
+    assert_ready_ok!(service.poll_ready());
+    let mut fast = task::spawn(service.call("fast"));
+    let _unanswered = assert_request_eq!(handle, "slow");
+    assert_request_eq!(handle, "fast").send_response("done");
+    assert_eq!(assert_ready_ok!(fast.poll()), "done");
+}
+
+#[test]
+fn timeout_gives_access_to_the_inner_service() {
+    let mut service = Timeout::new(Lingering::default(), TIMEOUT);
+    let dropped = Arc::clone(&service.get_ref().dropped);
+    assert!(Arc::ptr_eq(&dropped, &service.get_mut().dropped));
+    assert!(Arc::ptr_eq(&dropped, &service.into_inner().dropped));
+}
