@@ -41,23 +41,30 @@
 //!
 //! # Cargo features
 //!
-//! No feature is on by default; `full` turns on every middleware. Each module
-//! below names the feature that enables it.
+//! No feature is on by default; `full` turns on every middleware. Names are
+//! tower's.
 //!
 //! | feature | enables |
 //! |---|---|
-//! | `util` | [`ServiceExt`], [`service_fn`], the combinators and boxed services of `util` |
+//! | `util` | [`ServiceExt`], [`service_fn`], and [`util`]: combinators, boxed services, `Either`, `CallAll` |
+//! | `buffer` | [`buffer`]: share a service between callers through a queue and a worker task |
 //! | `filter` | [`filter`]: reject or rewrite requests with a predicate |
-//! | `full` | everything listed here |
+//! | `limit` | [`limit`]: concurrency and rate limits |
+//! | `load-shed` | [`load_shed`]: fail at once instead of waiting when the service is not ready |
+//! | `make` | [`make`] and [`MakeService`]: services that make services |
+//! | `reconnect` | [`reconnect`]: remake a connection-like service when it fails |
+//! | `retry` | [`retry`]: retry policies, backoff and retry budgets |
+//! | `spawn-ready` | [`spawn_ready`]: drive a service to readiness in a background task |
+//! | `steer` | [`steer`]: route each request to one of several services |
+//! | `timeout` | [`timeout`]: fail requests that take too long |
+//! | `balance`, `discover`, `hedge`, `load`, `ready-cache` | declared, for the load-balancing modules to come |
+//! | `full` | everything above |
 //! | `log` | makes donjon's `tracing` events emit `log` records as well |
 //!
-//! The features `balance`, `buffer`, `discover`, `filter`, `hedge`, `limit`,
-//! `load`, `load-shed`, `make`, `ready-cache`, `reconnect`, `retry`,
-//! `spawn-ready`, `steer` and `timeout` are declared with tower's names and
-//! enable the middleware of the same name. The features `tokio-stream`,
-//! `tokio`, `tracing`, `futures-util`, `futures-core`, `pin-project-lite`,
-//! `tokio-util`, `hdrhistogram`, `indexmap`, `slab` and `sync_wrapper` exist so
-//! that manifests written for tower keep working.
+//! The features `tokio-stream`, `tokio`, `tracing`, `futures-util`,
+//! `futures-core`, `pin-project-lite`, `tokio-util`, `hdrhistogram`,
+//! `indexmap`, `slab` and `sync_wrapper` exist so that manifests written for
+//! tower keep working.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]

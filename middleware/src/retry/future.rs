@@ -1,4 +1,4 @@
-//! The response future of [`Retry`](super::Retry).
+//! The response future of [`Retry`].
 
 use std::fmt;
 use std::future::Future;
@@ -10,7 +10,7 @@ use pin_project::pin_project;
 
 use super::{Policy, Retry};
 
-/// The response future of [`Retry`](super::Retry): attempts, and delays
+/// The response future of [`Retry`]: attempts, and delays
 /// between them, until the policy accepts an outcome.
 #[pin_project]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
