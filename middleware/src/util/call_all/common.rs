@@ -150,7 +150,6 @@ where
             this.queue.push(service.call(request));
         }
     }
-
 }
 
 /// Prints as `CallAll { service, stream, eof }`: the `inner` field of both

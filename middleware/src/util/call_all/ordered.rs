@@ -118,6 +118,8 @@ where
     S: Stream + fmt::Debug,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CallAll").field("inner", &self.core).finish()
+        f.debug_struct("CallAll")
+            .field("inner", &self.core)
+            .finish()
     }
 }
