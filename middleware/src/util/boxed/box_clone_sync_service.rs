@@ -1,151 +1,55 @@
-use std::fmt;
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use super::erase::CloneSyncService;
 
-use donjon_layer::{Layer, LayerFn, layer_fn};
-use donjon_service::Service;
-
-use super::erase::{BoxingSend, CloneSyncService, SendFuture};
-
-/// A clonable, `Sync` [`Service`] whose type is erased.
-///
-/// Like [`BoxCloneService`](crate::util::BoxCloneService), but `Sync` as
-/// well, for services shared by reference across threads (as some web
-/// frameworks require). The inner service must be `Sync` too.
-///
-/// Boxing costs one allocation when the service is boxed or cloned, and one
-/// per request: each response future is boxed.
-///
-/// # Examples
-///
-/// ```
-/// use donjon::{BoxError, ServiceExt, service_fn};
-/// use donjon::util::BoxCloneSyncService;
-///
-/// # futures::executor::block_on(async {
-/// let service: BoxCloneSyncService<u32, u32, BoxError> =
-///     BoxCloneSyncService::new(service_fn(|n: u32| async move { Ok::<_, BoxError>(n + 1) }));
-/// let clone = service.clone();
-/// assert_eq!(service.oneshot(1).await?, 2);
-/// assert_eq!(clone.oneshot(2).await?, 3);
-/// # Ok::<(), BoxError>(())
-/// # }).unwrap();
-/// ```
-pub struct BoxCloneSyncService<T, U, E> {
-    inner: Box<dyn CloneSyncService<T, U, E> + Send + Sync>,
+clone_box_service! {
+    /// A clonable, `Sync` [`Service`](crate::Service) whose type is erased.
+    ///
+    /// Like [`BoxCloneService`](crate::util::BoxCloneService), but `Sync` as
+    /// well, for services shared by reference across threads (as some web
+    /// frameworks require). The inner service must be `Sync` too.
+    ///
+    /// Boxing costs one allocation when the service is boxed or cloned, and one
+    /// per request: each response future is boxed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use donjon::{BoxError, ServiceExt, service_fn};
+    /// use donjon::util::BoxCloneSyncService;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let service: BoxCloneSyncService<u32, u32, BoxError> =
+    ///     BoxCloneSyncService::new(service_fn(|n: u32| async move { Ok::<_, BoxError>(n + 1) }));
+    /// let clone = service.clone();
+    /// assert_eq!(service.oneshot(1).await?, 2);
+    /// assert_eq!(clone.oneshot(2).await?, 3);
+    /// # Ok::<(), BoxError>(())
+    /// # }).unwrap();
+    /// ```
+    pub struct BoxCloneSyncService as [dyn CloneSyncService<T, U, E> + Send + Sync] where service: [Clone + Send + Sync + 'static];
 }
 
-impl<T, U, E> BoxCloneSyncService<T, U, E> {
-    /// Boxes `inner`.
-    pub fn new<S>(inner: S) -> Self
-    where
-        S: Service<T, Response = U, Error = E> + Clone + Send + Sync + 'static,
-        S::Future: Send + 'static,
-    {
-        BoxCloneSyncService {
-            inner: Box::new(BoxingSend(inner)),
-        }
-    }
-
-    /// Returns a layer that boxes the services it wraps.
-    pub fn layer<S>() -> LayerFn<fn(S) -> Self>
-    where
-        S: Service<T, Response = U, Error = E> + Clone + Send + Sync + 'static,
-        S::Future: Send + 'static,
-    {
-        layer_fn(Self::new)
-    }
-}
-
-impl<T, U, E> Service<T> for BoxCloneSyncService<T, U, E> {
-    type Response = U;
-    type Error = E;
-    type Future = SendFuture<U, E>;
-
-    #[inline]
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
-        self.inner.poll_ready(cx)
-    }
-
-    #[inline]
-    fn call(&mut self, request: T) -> Self::Future {
-        self.inner.call(request)
-    }
-}
-
-impl<T, U, E> Clone for BoxCloneSyncService<T, U, E> {
-    fn clone(&self) -> Self {
-        BoxCloneSyncService {
-            inner: self.inner.clone_box(),
-        }
-    }
-}
-
-impl<T, U, E> fmt::Debug for BoxCloneSyncService<T, U, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("BoxCloneSyncService")
-    }
-}
-
-/// A [`Layer`] whose type is erased, making a [`BoxCloneSyncService`] out of the
-/// services it wraps.
-///
-/// Cloning it is cheap (a reference count).
-///
-/// # Examples
-///
-/// ```
-/// use donjon::{BoxError, Layer, ServiceBuilder, ServiceExt, service_fn};
-/// use donjon::util::{BoxCloneSyncServiceLayer, ServiceFn};
-///
-/// type Inner = ServiceFn<fn(u32) -> std::future::Ready<Result<u32, BoxError>>>;
-///
-/// let layer: BoxCloneSyncServiceLayer<Inner, u32, u32, BoxError> =
-///     BoxCloneSyncServiceLayer::new(ServiceBuilder::new().map_response(|n: u32| n * 3));
-/// # futures::executor::block_on(async {
-/// let inner: Inner = service_fn(|n| std::future::ready(Ok(n)));
-/// let service = layer.layer(inner);
-/// assert_eq!(service.clone().oneshot(2).await?, 6);
-/// # Ok::<(), BoxError>(())
-/// # }).unwrap();
-/// ```
-pub struct BoxCloneSyncServiceLayer<In, T, U, E> {
-    boxed: Arc<dyn Layer<In, Service = BoxCloneSyncService<T, U, E>> + Send + Sync + 'static>,
-}
-
-impl<In, T, U, E> BoxCloneSyncServiceLayer<In, T, U, E> {
-    /// Boxes `inner_layer`; the services it makes are boxed in turn.
-    pub fn new<L>(inner_layer: L) -> Self
-    where
-        L: Layer<In> + Send + Sync + 'static,
-        L::Service: Service<T, Response = U, Error = E> + Send + Sync + Clone + 'static,
-        <L::Service as Service<T>>::Future: Send + 'static,
-    {
-        let layer = layer_fn(move |inner: In| BoxCloneSyncService::new(inner_layer.layer(inner)));
-        BoxCloneSyncServiceLayer {
-            boxed: Arc::new(layer),
-        }
-    }
-}
-
-impl<In, T, U, E> Layer<In> for BoxCloneSyncServiceLayer<In, T, U, E> {
-    type Service = BoxCloneSyncService<T, U, E>;
-
-    fn layer(&self, inner: In) -> Self::Service {
-        self.boxed.layer(inner)
-    }
-}
-
-impl<In, T, U, E> Clone for BoxCloneSyncServiceLayer<In, T, U, E> {
-    fn clone(&self) -> Self {
-        BoxCloneSyncServiceLayer {
-            boxed: Arc::clone(&self.boxed),
-        }
-    }
-}
-
-impl<In, T, U, E> fmt::Debug for BoxCloneSyncServiceLayer<In, T, U, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("BoxCloneSyncServiceLayer")
-    }
+boxed_layer! {
+    /// A [`Layer`](crate::Layer) whose type is erased, making a [`BoxCloneSyncService`] out of the
+    /// services it wraps.
+    ///
+    /// Cloning it is cheap (a reference count).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use donjon::{BoxError, Layer, ServiceBuilder, ServiceExt, service_fn};
+    /// use donjon::util::{BoxCloneSyncServiceLayer, ServiceFn};
+    ///
+    /// type Inner = ServiceFn<fn(u32) -> std::future::Ready<Result<u32, BoxError>>>;
+    ///
+    /// let layer: BoxCloneSyncServiceLayer<Inner, u32, u32, BoxError> =
+    ///     BoxCloneSyncServiceLayer::new(ServiceBuilder::new().map_response(|n: u32| n * 3));
+    /// # futures::executor::block_on(async {
+    /// let inner: Inner = service_fn(|n| std::future::ready(Ok(n)));
+    /// let service = layer.layer(inner);
+    /// assert_eq!(service.clone().oneshot(2).await?, 6);
+    /// # Ok::<(), BoxError>(())
+    /// # }).unwrap();
+    /// ```
+    pub struct BoxCloneSyncServiceLayer makes BoxCloneSyncService where made: [Clone + Send + Sync + 'static];
 }

@@ -1,15 +1,15 @@
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
-use donjon_layer::{Layer, LayerFn, layer_fn};
+use donjon_layer::{LayerFn, layer_fn};
 use donjon_service::Service;
 
 use super::erase::{BoxingSend, SendFuture};
 
 type Erased<T, U, E> = dyn Service<T, Response = U, Error = E, Future = SendFuture<U, E>> + Send;
 
-/// A [`Service`] whose type is erased: any `Send` service with the given
+/// A [`Service`](crate::Service) whose type is erased: any `Send` service with the given
 /// request, response and error types.
 ///
 /// Use it to name the type of a stack of middleware (in a struct field, a
@@ -97,67 +97,30 @@ impl<T, U, E> fmt::Debug for BoxService<T, U, E> {
     }
 }
 
-/// A [`Layer`] whose type is erased: it makes a [`BoxService`] out of the
-/// services it wraps.
-///
-/// Use it to name the type of a layer, or to choose layers at run time.
-/// Cloning it is cheap (a reference count).
-///
-/// # Examples
-///
-/// ```
-/// use donjon::{BoxError, Layer, ServiceBuilder, ServiceExt, service_fn};
-/// use donjon::util::{BoxLayer, ServiceFn};
-///
-/// type Inner = ServiceFn<fn(u32) -> std::future::Ready<Result<u32, BoxError>>>;
-///
-/// fn pick(offset: u32) -> BoxLayer<Inner, u32, u32, BoxError> {
-///     BoxLayer::new(ServiceBuilder::new().map_request(move |n: u32| n + offset))
-/// }
-///
-/// # futures::executor::block_on(async {
-/// let inner: Inner = service_fn(|n| std::future::ready(Ok(n)));
-/// assert_eq!(pick(10).layer(inner).oneshot(1).await?, 11);
-/// # Ok::<(), BoxError>(())
-/// # }).unwrap();
-/// ```
-pub struct BoxLayer<In, T, U, E> {
-    boxed: Arc<dyn Layer<In, Service = BoxService<T, U, E>> + Send + Sync + 'static>,
-}
-
-impl<In, T, U, E> BoxLayer<In, T, U, E> {
-    /// Boxes `inner_layer`; the services it makes are boxed in turn.
-    pub fn new<L>(inner_layer: L) -> Self
-    where
-        L: Layer<In> + Send + Sync + 'static,
-        L::Service: Service<T, Response = U, Error = E> + Send + 'static,
-        <L::Service as Service<T>>::Future: Send + 'static,
-    {
-        let layer = layer_fn(move |inner: In| BoxService::new(inner_layer.layer(inner)));
-        BoxLayer {
-            boxed: Arc::new(layer),
-        }
-    }
-}
-
-impl<In, T, U, E> Layer<In> for BoxLayer<In, T, U, E> {
-    type Service = BoxService<T, U, E>;
-
-    fn layer(&self, inner: In) -> Self::Service {
-        self.boxed.layer(inner)
-    }
-}
-
-impl<In, T, U, E> Clone for BoxLayer<In, T, U, E> {
-    fn clone(&self) -> Self {
-        BoxLayer {
-            boxed: Arc::clone(&self.boxed),
-        }
-    }
-}
-
-impl<In, T, U, E> fmt::Debug for BoxLayer<In, T, U, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("BoxLayer")
-    }
+boxed_layer! {
+    /// A [`Layer`](crate::Layer) whose type is erased: it makes a [`BoxService`] out of the
+    /// services it wraps.
+    ///
+    /// Use it to name the type of a layer, or to choose layers at run time.
+    /// Cloning it is cheap (a reference count).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use donjon::{BoxError, Layer, ServiceBuilder, ServiceExt, service_fn};
+    /// use donjon::util::{BoxLayer, ServiceFn};
+    ///
+    /// type Inner = ServiceFn<fn(u32) -> std::future::Ready<Result<u32, BoxError>>>;
+    ///
+    /// fn pick(offset: u32) -> BoxLayer<Inner, u32, u32, BoxError> {
+    ///     BoxLayer::new(ServiceBuilder::new().map_request(move |n: u32| n + offset))
+    /// }
+    ///
+    /// # futures::executor::block_on(async {
+    /// let inner: Inner = service_fn(|n| std::future::ready(Ok(n)));
+    /// assert_eq!(pick(10).layer(inner).oneshot(1).await?, 11);
+    /// # Ok::<(), BoxError>(())
+    /// # }).unwrap();
+    /// ```
+    pub struct BoxLayer makes BoxService where made: [Send + 'static];
 }

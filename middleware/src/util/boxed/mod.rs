@@ -1,5 +1,8 @@
 //! Services and layers whose concrete type is erased behind a box.
 
+#[macro_use]
+mod macros;
+
 mod box_clone_service;
 mod box_clone_sync_service;
 mod box_service;
