@@ -80,12 +80,18 @@ pub mod layer;
 #[cfg(feature = "buffer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "buffer")))]
 pub mod buffer;
+#[cfg(feature = "discover")]
+#[cfg_attr(docsrs, doc(cfg(feature = "discover")))]
+pub mod discover;
 #[cfg(feature = "filter")]
 #[cfg_attr(docsrs, doc(cfg(feature = "filter")))]
 pub mod filter;
 #[cfg(feature = "limit")]
 #[cfg_attr(docsrs, doc(cfg(feature = "limit")))]
 pub mod limit;
+#[cfg(feature = "load")]
+#[cfg_attr(docsrs, doc(cfg(feature = "load")))]
+pub mod load;
 #[cfg(feature = "load-shed")]
 #[cfg_attr(docsrs, doc(cfg(feature = "load-shed")))]
 pub mod load_shed;

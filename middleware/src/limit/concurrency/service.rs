@@ -135,3 +135,12 @@ impl<T: Clone> Clone for ConcurrencyLimit<T> {
         }
     }
 }
+
+#[cfg(feature = "load")]
+impl<S: crate::load::Load> crate::load::Load for ConcurrencyLimit<S> {
+    type Metric = S::Metric;
+
+    fn load(&self) -> Self::Metric {
+        self.inner.load()
+    }
+}

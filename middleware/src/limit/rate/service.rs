@@ -174,3 +174,12 @@ impl<T: fmt::Debug> fmt::Debug for RateLimit<T> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(feature = "load")]
+impl<S: crate::load::Load> crate::load::Load for RateLimit<S> {
+    type Metric = S::Metric;
+
+    fn load(&self) -> Self::Metric {
+        self.inner.load()
+    }
+}
