@@ -12,18 +12,31 @@
 )]
 
 mod boxed;
+mod buffer;
 mod builder;
+mod builder_middleware;
 mod call_all;
 mod combinators;
 mod debug;
 mod either_optional;
+mod filter;
 mod globs;
 mod layer;
+mod limit;
+mod load_shed;
+mod make;
+mod middleware_types;
 mod mock;
+mod probe;
+mod reconnect;
+mod retry;
 mod rng;
 mod service;
 mod service_ext;
+mod spawn_ready;
+mod steer;
 mod support;
+mod timeout;
 mod traits;
 mod turbofish;
 mod wakeups;

@@ -33,8 +33,10 @@ pub struct Worker<T, Request>
 where
     T: Service<Request>,
 {
-    /// `None` once the worker has finished.
-    service: Option<T>,
+    service: T,
+    /// Set once the worker has finished; the service stays until the
+    /// worker is dropped.
+    finished: bool,
     channel: Arc<Channel<Request, T::Future>>,
     /// A request taken off the queue, waiting for the service to be ready.
     held: Option<Envelope<Request, T::Future>>,
@@ -49,7 +51,8 @@ where
 {
     pub(super) fn new(service: T, channel: Arc<Channel<Request, T::Future>>) -> Self {
         Worker {
-            service: Some(service),
+            service,
+            finished: false,
             channel,
             held: None,
         }
@@ -62,13 +65,13 @@ where
     T::Error: Into<BoxError>,
 {
     /// The inner service failed: every request in the queue, and every
-    /// later one, gets the error, and the service is dropped.
+    /// later one, gets the error, and the worker finishes.
     fn fail(&mut self, cause: BoxError, current: &Reply<T::Future>) {
         tracing::debug!(error = %cause, "buffered service failed; closing the buffer");
         let error = WorkerError::Failed(ServiceError::new(cause));
         current.failed(&error);
         self.channel.close(error);
-        self.service = None;
+        self.finished = true;
     }
 }
 
@@ -82,9 +85,10 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         for _ in 0..REQUESTS_PER_POLL {
-            let Some(service) = this.service.as_mut() else {
+            if this.finished {
                 return Poll::Ready(());
-            };
+            }
+            let service = &mut this.service;
             let envelope = match this.held.take() {
                 Some(held) if held.reply.is_cancelled() => continue,
                 Some(held) => held,
@@ -99,7 +103,7 @@ where
                     Next::Empty => return Poll::Pending,
                     Next::Done => {
                         tracing::trace!("every buffer handle is gone; the worker ends");
-                        this.service = None;
+                        this.finished = true;
                         return Poll::Ready(());
                     }
                 },
@@ -181,6 +185,7 @@ where
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Worker")
             .field("service", &self.service)
+            .field("finished", &self.finished)
             .field("holds_a_request", &self.held.is_some())
             .finish_non_exhaustive()
     }
