@@ -77,6 +77,9 @@ mod semaphore;
 pub mod builder;
 pub mod layer;
 
+#[cfg(feature = "balance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "balance")))]
+pub mod balance;
 #[cfg(feature = "buffer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "buffer")))]
 pub mod buffer;

@@ -12,7 +12,7 @@ pub use indexmap::Equivalent;
 use indexmap::IndexMap;
 
 use super::error::Failed;
-use super::pending::{CancelRx, CancelTx, Outcome, Pending, cancel_pair};
+use super::pending::{CancelRx, CancelTx, Outcome, Pending, Spawner, cancel_pair};
 use crate::BoxError;
 
 /// Services split into the ready and the pending (being driven to
@@ -49,6 +49,8 @@ where
     pending_cancel_txs: IndexMap<K, CancelTx>,
     /// Ready services, each with the cancellation it takes back to pending.
     ready: IndexMap<K, (S, (CancelTx, CancelRx))>,
+    /// Where services that are not ready are driven, if not here.
+    spawner: Option<Spawner<S>>,
 }
 
 // Nothing is pinned in place: the pending futures are boxed by the set.
@@ -64,6 +66,7 @@ where
             pending: FuturesUnordered::new(),
             pending_cancel_txs: IndexMap::new(),
             ready: IndexMap::new(),
+            spawner: None,
         }
     }
 }
@@ -193,7 +196,18 @@ where
         if let Some(previous) = self.pending_cancel_txs.insert(key.clone(), cancel) {
             previous.cancel();
         }
-        self.pending.push(Pending::new(key, svc, cancelled));
+        self.pending
+            .push(Pending::new(key, svc, cancelled, self.spawner));
+    }
+
+    /// From now on, services found not ready are moved into tasks that
+    /// drive them to readiness, instead of waiting to be polled here.
+    #[cfg(feature = "balance")]
+    pub(crate) fn set_spawner(&mut self, spawner: Spawner<S>) {
+        self.spawner = Some(spawner);
+        for pending in self.pending.iter_mut() {
+            pending.set_spawner(spawner);
+        }
     }
 
     /// Drives every pending service toward readiness, moving the ready ones
@@ -325,6 +339,7 @@ where
             return;
         }
         self.pending_cancel_txs.insert(key.clone(), cancel);
-        self.pending.push(Pending::new(key, service, cancelled));
+        self.pending
+            .push(Pending::new(key, service, cancelled, self.spawner));
     }
 }

@@ -40,3 +40,5 @@ pub mod error;
 mod pending;
 
 pub use self::cache::ReadyCache;
+#[cfg(feature = "balance")]
+pub(crate) use self::pending::Driver;

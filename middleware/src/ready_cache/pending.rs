@@ -52,6 +52,22 @@ impl CancelRx {
     }
 }
 
+/// A service driven to readiness elsewhere (in a spawned task), to be
+/// handed back once ready.
+pub(crate) type Driver<S> = Pin<Box<dyn Future<Output = Result<S, BoxError>> + Send>>;
+
+/// Moves a service that is not ready somewhere it is driven to readiness
+/// without being polled from here.
+pub(crate) type Spawner<S> = fn(S) -> Driver<S>;
+
+/// Where a pending service is.
+enum Stage<S> {
+    /// Here, polled when the cache is.
+    Here(S),
+    /// Away, driven by a spawned task.
+    Away(Driver<S>),
+}
+
 /// How a pending service ended.
 pub(super) enum Outcome<K, S> {
     Ready(K, S, CancelRx),
@@ -61,7 +77,8 @@ pub(super) enum Outcome<K, S> {
 
 /// A service being driven to readiness.
 pub(super) struct Pending<K, S, Req> {
-    parts: Option<(K, S, CancelRx)>,
+    parts: Option<(K, Stage<S>, CancelRx)>,
+    spawner: Option<Spawner<S>>,
     _request: PhantomData<fn(Req)>,
 }
 
@@ -69,11 +86,17 @@ pub(super) struct Pending<K, S, Req> {
 impl<K, S, Req> Unpin for Pending<K, S, Req> {}
 
 impl<K, S, Req> Pending<K, S, Req> {
-    pub(super) fn new(key: K, service: S, cancel: CancelRx) -> Self {
+    pub(super) fn new(key: K, service: S, cancel: CancelRx, spawner: Option<Spawner<S>>) -> Self {
         Pending {
-            parts: Some((key, service, cancel)),
+            parts: Some((key, Stage::Here(service), cancel)),
+            spawner,
             _request: PhantomData,
         }
+    }
+
+    #[cfg(feature = "balance")]
+    pub(super) fn set_spawner(&mut self, spawner: Spawner<S>) {
+        self.spawner = Some(spawner);
     }
 }
 
@@ -85,23 +108,45 @@ where
     type Output = Outcome<K, S>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (_, service, cancel) = self.parts.as_mut().expect("polled after completion");
+        let this = &mut *self;
+        let (_, _, cancel) = this.parts.as_mut().expect("polled after completion");
         // Cancellation is checked first, so a cancelled service's readiness
         // (and its error) is never looked at.
         if cancel.is_cancelled(cx) {
-            self.parts = None;
+            this.parts = None;
             return Poll::Ready(Outcome::Cancelled);
         }
-        let readiness = service.poll_ready(cx);
-        match readiness {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(result) => {
-                let (key, service, cancel) = self.parts.take().expect("parts are present");
-                Poll::Ready(match result {
-                    Ok(()) => Outcome::Ready(key, service, cancel),
-                    Err(error) => Outcome::Failed(key, error.into()),
-                })
-            }
+        loop {
+            let (_, stage, _) = this.parts.as_mut().expect("parts are present");
+            let readiness = match stage {
+                Stage::Here(service) => match service.poll_ready(cx) {
+                    Poll::Ready(result) => result.map_err(Into::into),
+                    Poll::Pending => {
+                        let Some(spawn) = this.spawner else {
+                            return Poll::Pending;
+                        };
+                        let Some((key, Stage::Here(service), cancel)) = this.parts.take() else {
+                            unreachable!("the service was just polled here")
+                        };
+                        this.parts = Some((key, Stage::Away(spawn(service)), cancel));
+                        continue;
+                    }
+                },
+                Stage::Away(driver) => match driver.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(service)) => {
+                        *stage = Stage::Here(service);
+                        Ok(())
+                    }
+                    Poll::Ready(Err(error)) => Err(error),
+                },
+            };
+            let (key, stage, cancel) = this.parts.take().expect("parts are present");
+            return Poll::Ready(match (readiness, stage) {
+                (Ok(()), Stage::Here(service)) => Outcome::Ready(key, service, cancel),
+                (Ok(()), Stage::Away(_)) => unreachable!("a ready service is here"),
+                (Err(error), _) => Outcome::Failed(key, error),
+            });
         }
     }
 }
@@ -109,10 +154,18 @@ where
 impl<K: fmt::Debug, S: fmt::Debug, Req> fmt::Debug for Pending<K, S, Req> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.parts {
-            Some((key, service, _)) => f
+            Some((key, Stage::Here(service), _)) => f
                 .debug_struct("Pending")
                 .field("key", key)
                 .field("service", service)
+                .finish(),
+            Some((key, Stage::Away(_), _)) => f
+                .debug_struct("Pending")
+                .field("key", key)
+                .field(
+                    "service",
+                    &format_args!("(being driven to readiness in a task)"),
+                )
                 .finish(),
             None => f.write_str("Pending(done)"),
         }

@@ -1,0 +1,124 @@
+use std::fmt;
+use std::future::Future;
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use donjon_service::Service;
+use pin_project::pin_project;
+
+use super::Balance;
+use crate::BoxError;
+use crate::discover::Discover;
+
+/// Makes a [`Balance`] per target, from a service that makes a
+/// [`Discover`] per target.
+///
+/// # Examples
+///
+/// ```
+/// use donjon::balance::p2c::MakeBalance;
+/// use donjon::discover::ServiceList;
+/// use donjon::load::Constant;
+/// use donjon::{BoxError, ServiceExt, service_fn};
+///
+/// # futures::executor::block_on(async {
+/// // For each region, discover its endpoints (two fixed ones here).
+/// let discover = service_fn(|region: &'static str| async move {
+///     let endpoint = move |n: u32| {
+///         Constant::new(service_fn(move |()| async move { Ok::<_, BoxError>(format!("{region}-{n}")) }), 0)
+///     };
+///     Ok::<_, BoxError>(ServiceList::new(vec![endpoint(1), endpoint(2)]))
+/// });
+/// let make = MakeBalance::new(discover);
+/// let balance = make.oneshot("eu").await?;
+/// assert!(balance.oneshot(()).await?.starts_with("eu-"));
+/// # Ok::<(), BoxError>(())
+/// # }).unwrap();
+/// ```
+pub struct MakeBalance<S, Req> {
+    inner: S,
+    _request: PhantomData<fn(Req)>,
+}
+
+impl<S, Req> MakeBalance<S, Req> {
+    /// Wraps `make_discover`, a service making a discovery per target.
+    pub const fn new(make_discover: S) -> Self {
+        MakeBalance {
+            inner: make_discover,
+            _request: PhantomData,
+        }
+    }
+}
+
+impl<S: Clone, Req> Clone for MakeBalance<S, Req> {
+    fn clone(&self) -> Self {
+        MakeBalance::new(self.inner.clone())
+    }
+}
+
+impl<S: fmt::Debug, Req> fmt::Debug for MakeBalance<S, Req> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MakeBalance")
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl<S, Target, Req> Service<Target> for MakeBalance<S, Req>
+where
+    S: Service<Target>,
+    S::Response: Discover,
+    <S::Response as Discover>::Key: Hash,
+    <S::Response as Discover>::Service: Service<Req>,
+    <<S::Response as Discover>::Service as Service<Req>>::Error: Into<BoxError>,
+{
+    type Response = Balance<S::Response, Req>;
+    type Error = S::Error;
+    type Future = MakeFuture<S::Future, Req>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, target: Target) -> Self::Future {
+        MakeFuture {
+            inner: self.inner.call(target),
+            _request: PhantomData,
+        }
+    }
+}
+
+/// The future of [`MakeBalance`]: the discovery, made into a [`Balance`].
+#[pin_project]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct MakeFuture<F, Req> {
+    #[pin]
+    inner: F,
+    _request: PhantomData<fn(Req)>,
+}
+
+impl<F: fmt::Debug, Req> fmt::Debug for MakeFuture<F, Req> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MakeFuture")
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl<F, T, E, Req> Future for MakeFuture<F, Req>
+where
+    F: Future<Output = Result<T, E>>,
+    T: Discover,
+    T::Key: Hash,
+    T::Service: Service<Req>,
+    <T::Service as Service<Req>>::Error: Into<BoxError>,
+{
+    type Output = Result<Balance<T, Req>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let discover = ready!(self.project().inner.poll(cx))?;
+        Poll::Ready(Ok(Balance::new(discover)))
+    }
+}

@@ -1,0 +1,299 @@
+use std::fmt;
+use std::future::Future;
+use std::hash::Hash;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use donjon_service::Service;
+use futures_util::TryFutureExt;
+use futures_util::future::MapErr;
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+use crate::BoxError;
+use crate::balance::error;
+use crate::discover::{Change, Discover};
+use crate::load::Load;
+use crate::ready_cache::ReadyCache;
+use crate::ready_cache::error::Failed;
+use crate::util::ServiceExt;
+use crate::util::rng::{HasherRng, Rng, sample_floyd2};
+
+/// Sends each request to the less loaded of two ready endpoints picked at
+/// random.
+///
+/// # Readiness
+///
+/// `poll_ready` first takes in every change the discovery has (an endpoint
+/// inserted under a key already in use replaces the old one once the new
+/// one is ready), then drives the endpoints that are not ready, then picks
+/// an endpoint: with none ready it is `Pending` (woken by the discovery or by
+/// an endpoint becoming ready); with one ready it takes it; with more it
+/// samples two at random and takes the one with the lower
+/// [`load`](Load::load) (the first sampled on a tie). The chosen endpoint's
+/// own `poll_ready` is called before reporting ready, and `call` sends the
+/// request to it, after which it is driven to readiness again. Picking costs
+/// the same whatever the number of endpoints.
+///
+/// An endpoint whose readiness fails is dropped (and reported at `debug`
+/// level through `tracing`); the balancer goes on with the others. A
+/// discovery that ends is not an error: the endpoints found keep serving.
+///
+/// Endpoints that are not ready (still connecting, say) are driven when the
+/// balancer is polled. To have them driven in the background, even while no
+/// request comes, see [`with_background_readiness`](Balance::with_background_readiness).
+///
+/// # Errors
+///
+/// Errors are boxed into a [`BoxError`]: the endpoints' response errors as
+/// they are, and [`error::Discover`] wrapping a failed discovery, after
+/// which the balancer should be dropped.
+///
+/// # Panics
+///
+/// `call` panics without a preceding `poll_ready` returning
+/// `Ready(Ok(()))`.
+pub struct Balance<D, Req>
+where
+    D: Discover,
+    D::Key: Hash,
+{
+    discover: D,
+    discover_ended: bool,
+    services: ReadyCache<D::Key, D::Service, Req>,
+    /// The endpoint chosen by `poll_ready` for the next call.
+    ready_index: Option<usize>,
+    rng: Box<dyn Rng + Send + Sync>,
+}
+
+impl<D, Req> Balance<D, Req>
+where
+    D: Discover,
+    D::Key: Hash,
+    D::Service: Service<Req>,
+    <D::Service as Service<Req>>::Error: Into<BoxError>,
+{
+    /// Creates a balancer over the endpoints `discover` finds, picking with
+    /// a randomly keyed [`HasherRng`].
+    pub fn new(discover: D) -> Self {
+        Self::from_rng(discover, HasherRng::default())
+    }
+
+    /// Creates a balancer over the endpoints `discover` finds, picking with
+    /// `rng`.
+    pub fn from_rng<R: Rng + Send + Sync + 'static>(discover: D, rng: R) -> Self {
+        Balance {
+            discover,
+            discover_ended: false,
+            services: ReadyCache::default(),
+            ready_index: None,
+            rng: Box::new(rng),
+        }
+    }
+
+    /// The number of endpoints, ready or not.
+    pub fn len(&self) -> usize {
+        self.services.len()
+    }
+
+    /// Whether the balancer has no endpoint.
+    pub fn is_empty(&self) -> bool {
+        self.services.is_empty()
+    }
+}
+
+impl<D, Req> Balance<D, Req>
+where
+    D: Discover,
+    D::Key: Hash + Clone,
+    D::Service: Service<Req> + Send + 'static,
+    <D::Service as Service<Req>>::Error: Into<BoxError>,
+    Req: 'static,
+{
+    /// Drives endpoints that are not ready in background tasks, so that
+    /// they make progress (connect, recover) even while no request comes and
+    /// nothing polls the balancer.
+    ///
+    /// An endpoint found not ready is moved into a task spawned on the
+    /// current tokio runtime (in the current `tracing` span), which hands it
+    /// back once it is ready and wakes the task waiting on the balancer. The
+    /// tasks are aborted when their endpoint is removed or the balancer
+    /// dropped. This needs the endpoints to be `Send`, which tower's
+    /// `Balance::new` cannot ask for: hence a separate method.
+    ///
+    /// # Panics
+    ///
+    /// Polling the balancer panics outside a tokio runtime once an endpoint
+    /// is found not ready.
+    pub fn with_background_readiness(mut self) -> Self {
+        self.services
+            .set_spawner(spawn_readiness::<D::Service, Req>);
+        self
+    }
+}
+
+/// Drives `service` to readiness in a spawned task, aborted when the
+/// returned future is dropped.
+fn spawn_readiness<S, Req>(service: S) -> crate::ready_cache::Driver<S>
+where
+    S: Service<Req> + Send + 'static,
+    S::Error: Into<BoxError>,
+    Req: 'static,
+{
+    let ready = service
+        .ready_oneshot()
+        .map_err(Into::into as fn(S::Error) -> BoxError);
+    let task = tokio::spawn(ready.instrument(tracing::Span::current()));
+    Box::pin(AbortOnDrop(task))
+}
+
+/// A spawned task's handle that aborts the task when dropped.
+struct AbortOnDrop<S>(JoinHandle<Result<S, BoxError>>);
+
+impl<S> Future for AbortOnDrop<S> {
+    type Output = Result<S, BoxError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|joined| joined.map_err(BoxError::from).and_then(|ready| ready))
+    }
+}
+
+impl<S> Drop for AbortOnDrop<S> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<D, Req> Balance<D, Req>
+where
+    D: Discover + Unpin,
+    D::Key: Hash + Clone,
+    D::Error: Into<BoxError>,
+    D::Service: Service<Req> + Load,
+    <D::Service as Load>::Metric: fmt::Debug,
+    <D::Service as Service<Req>>::Error: Into<BoxError>,
+{
+    /// Takes in every change the discovery has for now.
+    fn update_from_discover(&mut self, cx: &mut Context<'_>) -> Result<(), error::Discover> {
+        while !self.discover_ended {
+            match Pin::new(&mut self.discover).poll_discover(cx) {
+                Poll::Pending => break,
+                Poll::Ready(None) => {
+                    tracing::debug!("load balancer: discovery ended; keeping the endpoints found");
+                    self.discover_ended = true;
+                }
+                Poll::Ready(Some(Err(error))) => return Err(error::Discover(error.into())),
+                Poll::Ready(Some(Ok(Change::Insert(key, service)))) => {
+                    tracing::trace!("load balancer: endpoint inserted");
+                    self.services.push(key, service);
+                }
+                Poll::Ready(Some(Ok(Change::Remove(key)))) => {
+                    tracing::trace!("load balancer: endpoint removed");
+                    self.services.evict(&key);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Drives the endpoints that are not ready, dropping the failed ones.
+    fn promote_pending(&mut self, cx: &mut Context<'_>) {
+        loop {
+            match self.services.poll_pending(cx) {
+                Poll::Ready(Ok(())) | Poll::Pending => return,
+                Poll::Ready(Err(failed)) => dropped(&failed),
+            }
+        }
+    }
+
+    /// Picks a ready endpoint: the less loaded of two sampled at random.
+    fn pick(&mut self) -> Option<usize> {
+        match self.services.ready_len() {
+            0 => None,
+            1 => Some(0),
+            len => {
+                let [first, second] = sample_floyd2(&mut self.rng, len as u64);
+                let (first, second) = (first as usize, second as usize);
+                let load = |index: usize| {
+                    let (_, service) = self
+                        .services
+                        .get_ready_index(index)
+                        .expect("sampled indices are in range");
+                    service.load()
+                };
+                let (first_load, second_load) = (load(first), load(second));
+                let chosen = if second_load < first_load {
+                    second
+                } else {
+                    first
+                };
+                tracing::trace!(?first_load, ?second_load, chosen, "load balancer: picked");
+                Some(chosen)
+            }
+        }
+    }
+}
+
+/// Reports an endpoint dropped because its readiness failed.
+fn dropped<K>(failed: &Failed<K>) {
+    tracing::debug!(error = %failed, "load balancer: dropped an endpoint whose readiness failed");
+}
+
+impl<D, Req> Service<Req> for Balance<D, Req>
+where
+    D: Discover + Unpin,
+    D::Key: Hash + Clone,
+    D::Error: Into<BoxError>,
+    D::Service: Service<Req> + Load,
+    <D::Service as Load>::Metric: fmt::Debug,
+    <D::Service as Service<Req>>::Error: Into<BoxError>,
+{
+    type Response = <D::Service as Service<Req>>::Response;
+    type Error = BoxError;
+    type Future = MapErr<
+        <D::Service as Service<Req>>::Future,
+        fn(<D::Service as Service<Req>>::Error) -> BoxError,
+    >;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.update_from_discover(cx)?;
+        self.promote_pending(cx);
+        loop {
+            if let Some(index) = self.ready_index {
+                match self.services.check_ready_index(cx, index) {
+                    Ok(true) => return Poll::Ready(Ok(())),
+                    Ok(false) => {}
+                    Err(failed) => dropped(&failed),
+                }
+                self.ready_index = None;
+            }
+            match self.pick() {
+                Some(index) => self.ready_index = Some(index),
+                None => return Poll::Pending,
+            }
+        }
+    }
+
+    fn call(&mut self, request: Req) -> Self::Future {
+        let index = self.ready_index.take().expect("called before ready");
+        self.services
+            .call_ready_index(index, request)
+            .map_err(Into::into as fn(_) -> BoxError)
+    }
+}
+
+impl<D, Req> fmt::Debug for Balance<D, Req>
+where
+    D: Discover + fmt::Debug,
+    D::Key: Hash + fmt::Debug,
+    D::Service: fmt::Debug,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Balance")
+            .field("discover", &self.discover)
+            .field("services", &self.services)
+            .finish()
+    }
+}
