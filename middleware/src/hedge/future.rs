@@ -1,0 +1,200 @@
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use donjon_service::Service;
+use pin_project::pin_project;
+use tokio::time::{Instant, Sleep, sleep};
+
+use super::Policy;
+use super::service::Shared;
+use crate::BoxError;
+
+/// The response future of [`Hedge`](super::Hedge): the first of the
+/// original request and its hedge to finish.
+#[pin_project]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Future<S, Request>
+where
+    S: Service<Request>,
+{
+    #[pin]
+    inner: S::Future,
+}
+
+impl<S, Request> Future<S, Request>
+where
+    S: Service<Request>,
+{
+    pub(super) fn new(inner: S::Future) -> Self {
+        Future { inner }
+    }
+}
+
+impl<S, Request> std::future::Future for Future<S, Request>
+where
+    S: Service<Request>,
+    S::Error: Into<BoxError>,
+{
+    type Output = Result<S::Response, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll(cx).map_err(Into::into)
+    }
+}
+
+impl<S, Request> fmt::Debug for Future<S, Request>
+where
+    S: Service<Request>,
+    S::Future: fmt::Debug,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Future")
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+/// A hedge waiting to be sent: after `delay`, `copy` goes to `service`.
+pub(super) struct Armed<S, P, Request> {
+    pub(super) delay: Duration,
+    pub(super) copy: Request,
+    pub(super) service: S,
+    pub(super) policy: P,
+}
+
+/// The future behind [`Future`]: the original request, and its hedge.
+#[doc(hidden)]
+#[pin_project]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct HedgedFuture<S, P, Request>
+where
+    S: Service<Request>,
+{
+    #[pin]
+    primary: S::Future,
+    sent_at: Instant,
+    #[pin]
+    hedge: Hedge<S, P, Request>,
+    shared: Arc<Shared>,
+}
+
+#[pin_project(project = HedgeProj)]
+enum Hedge<S, P, Request>
+where
+    S: Service<Request>,
+{
+    /// No hedge for this request.
+    Off,
+    /// Waiting for the hedge delay.
+    Waiting {
+        #[pin]
+        sleep: Sleep,
+        parts: Option<(S, P, Request)>,
+    },
+    /// Driving the hedge's service to readiness.
+    Readying { parts: Option<(S, Request)> },
+    /// The hedge was sent.
+    Sent {
+        #[pin]
+        future: S::Future,
+        sent_at: Instant,
+    },
+}
+
+impl<S, P, Request> HedgedFuture<S, P, Request>
+where
+    S: Service<Request>,
+{
+    pub(super) fn new(
+        primary: S::Future,
+        sent_at: Instant,
+        armed: Option<Armed<S, P, Request>>,
+        shared: Arc<Shared>,
+    ) -> Self {
+        let hedge = match armed {
+            None => Hedge::Off,
+            Some(armed) => Hedge::Waiting {
+                sleep: sleep(armed.delay),
+                parts: Some((armed.service, armed.policy, armed.copy)),
+            },
+        };
+        HedgedFuture {
+            primary,
+            sent_at,
+            hedge,
+            shared,
+        }
+    }
+}
+
+impl<S, P, Request> std::future::Future for HedgedFuture<S, P, Request>
+where
+    S: Service<Request>,
+    S::Error: Into<BoxError>,
+    P: Policy<Request>,
+{
+    type Output = Result<S::Response, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Poll::Ready(result) = this.primary.poll(cx) {
+            if result.is_ok() {
+                this.shared.record(*this.sent_at);
+            }
+            return Poll::Ready(result.map_err(Into::into));
+        }
+        loop {
+            match this.hedge.as_mut().project() {
+                HedgeProj::Off => return Poll::Pending,
+                HedgeProj::Waiting { sleep, parts } => {
+                    ready!(sleep.poll(cx));
+                    let (service, policy, copy) = parts.take().expect("the hedge is sent once");
+                    if policy.can_retry(&copy) && this.shared.spend() {
+                        this.hedge.set(Hedge::Readying {
+                            parts: Some((service, copy)),
+                        });
+                    } else {
+                        this.hedge.set(Hedge::Off);
+                    }
+                }
+                HedgeProj::Readying { parts } => {
+                    let (service, _) = parts.as_mut().expect("the hedge is sent once");
+                    ready!(service.poll_ready(cx)).map_err(Into::into)?;
+                    let (mut service, copy) = parts.take().expect("the hedge is sent once");
+                    let future = service.call(copy);
+                    this.hedge.set(Hedge::Sent {
+                        future,
+                        sent_at: Instant::now(),
+                    });
+                }
+                HedgeProj::Sent { future, sent_at } => {
+                    let result = ready!(future.poll(cx));
+                    if result.is_ok() {
+                        this.shared.record(*sent_at);
+                    }
+                    return Poll::Ready(result.map_err(Into::into));
+                }
+            }
+        }
+    }
+}
+
+impl<S, P, Request> fmt::Debug for HedgedFuture<S, P, Request>
+where
+    S: Service<Request>,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hedge = match &self.hedge {
+            Hedge::Off => "off",
+            Hedge::Waiting { .. } => "waiting",
+            Hedge::Readying { .. } => "readying",
+            Hedge::Sent { .. } => "sent",
+        };
+        f.debug_struct("HedgedFuture")
+            .field("hedge", &format_args!("{hedge}"))
+            .finish_non_exhaustive()
+    }
+}

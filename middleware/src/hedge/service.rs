@@ -1,0 +1,288 @@
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use donjon_service::Service;
+use tokio::time::Instant;
+
+use super::Policy;
+use super::future::{Armed, Future, HedgedFuture};
+use super::histogram::RotatingHistogram;
+use crate::BoxError;
+
+/// One hedge, in the units of the hedge budget.
+const HEDGE: u64 = 1000;
+
+/// The hedges that can be saved up for a burst.
+const BURST: u64 = 10 * HEDGE;
+
+/// Sends a copy of a slow request to another clone of the service, and
+/// answers with whichever finishes first; see the [module
+/// documentation](super).
+///
+/// # How it decides
+///
+/// Response times (from `call` to a successful response, in whole
+/// milliseconds, rounded up) go into a histogram that covers the last
+/// `period`; quantiles are read from the previous period's. When a request
+/// arrives, if the [`Policy`] can copy it and at least `min_data_points`
+/// times were recorded in the previous period, a hedge is armed, with a
+/// delay of the `latency_percentile` quantile of those times.
+/// **`latency_percentile` is a fraction between 0 and 1**: `0.9` hedges
+/// requests slower than 90% of their predecessors; `90.0` is rejected.
+/// When the delay is over and the request has not been answered, the
+/// policy's [`can_retry`](Policy::can_retry) is asked; if it agrees and the
+/// budget allows, the copy is sent to a clone of the service (driven to
+/// readiness first). The first response, success or error, is the answer;
+/// the other attempt is dropped, which cancels it.
+///
+/// # Extra load
+///
+/// Hedges never add more than a set share of the requests: by default
+/// `1 - latency_percentile` (10% for 0.9), what the percentile promises in
+/// steady state, so that a service that slows down as a whole is not sent
+/// twice the traffic. Each request earns that share of a hedge, and a hedge
+/// spends one; up to 10 hedges can be saved up for a burst (and are
+/// available from the start). See [`max_extra_load`](Hedge::max_extra_load).
+///
+/// # Errors
+///
+/// Errors are boxed into a [`BoxError`]: the inner service's errors as they
+/// are, from whichever attempt finishes first, or from the hedge's clone
+/// failing to become ready.
+///
+/// # Panics
+///
+/// The constructors panic if `latency_percentile` is not between 0 and 1.
+/// A request for which a hedge is armed needs a tokio runtime with its time
+/// driver enabled.
+pub struct Hedge<S, P>(Hedged<S, P>);
+
+/// The service behind a [`Hedge`]; it only appears in [`Hedge`]'s future
+/// type.
+#[doc(hidden)]
+pub struct Hedged<S, P> {
+    service: S,
+    policy: P,
+    shared: Arc<Shared>,
+}
+
+/// What all the requests of a hedge share.
+pub(super) struct Shared {
+    latencies: Mutex<RotatingHistogram>,
+    min_data_points: u64,
+    quantile: f64,
+    /// Saved-up hedges, in thousandths of a hedge.
+    budget: AtomicU64,
+    /// What each request adds to the budget, in thousandths of a hedge.
+    earned_per_request: u64,
+}
+
+impl Shared {
+    fn latencies(&self) -> MutexGuard<'_, RotatingHistogram> {
+        self.latencies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records the response time of a request sent at `sent_at`.
+    pub(super) fn record(&self, sent_at: Instant) {
+        let elapsed = Instant::now().saturating_duration_since(sent_at);
+        let millis = u64::try_from(elapsed.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
+        self.latencies().write().record(millis);
+    }
+
+    /// The hedge delay, if enough response times are known.
+    fn delay(&self) -> Option<Duration> {
+        let mut latencies = self.latencies();
+        let known = latencies.read();
+        if known.len() < self.min_data_points {
+            return None;
+        }
+        Some(Duration::from_millis(
+            known.value_at_quantile(self.quantile),
+        ))
+    }
+
+    fn earn(&self) {
+        if self.earned_per_request == 0 {
+            return;
+        }
+        let _ = self
+            .budget
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |budget| {
+                Some((budget + self.earned_per_request).min(BURST))
+            });
+    }
+
+    /// Takes one hedge from the budget, if there is one.
+    pub(super) fn spend(&self) -> bool {
+        self.budget
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |budget| {
+                budget.checked_sub(HEDGE)
+            })
+            .is_ok()
+    }
+}
+
+fn earned(share: f32) -> u64 {
+    (f64::from(share.clamp(0.0, 1.0)) * HEDGE as f64).round() as u64
+}
+
+impl<S, P> Hedge<S, P> {
+    /// Wraps `service`, hedging the requests `policy` allows once
+    /// `min_data_points` response times are known, after the
+    /// `latency_percentile` quantile (a fraction: 0.9) of the response times
+    /// of the last `period`.
+    ///
+    /// The `Request` type is only there to check the bounds; it is inferred
+    /// when the service serves one request type.
+    ///
+    /// # Panics
+    ///
+    /// If `latency_percentile` is not between 0 and 1.
+    pub fn new<Request>(
+        service: S,
+        policy: P,
+        min_data_points: u64,
+        latency_percentile: f32,
+        period: Duration,
+    ) -> Hedge<S, P>
+    where
+        S: Service<Request> + Clone,
+        S::Error: Into<BoxError>,
+        P: Policy<Request> + Clone,
+    {
+        Self::new_with_mock_latencies(
+            service,
+            policy,
+            min_data_points,
+            latency_percentile,
+            period,
+            &[],
+        )
+    }
+
+    /// Like [`new`](Hedge::new), with `latencies_ms` already known as the
+    /// previous period's response times: for tests.
+    ///
+    /// # Panics
+    ///
+    /// If `latency_percentile` is not between 0 and 1.
+    pub fn new_with_mock_latencies<Request>(
+        service: S,
+        policy: P,
+        min_data_points: u64,
+        latency_percentile: f32,
+        period: Duration,
+        latencies_ms: &[u64],
+    ) -> Hedge<S, P>
+    where
+        S: Service<Request> + Clone,
+        S::Error: Into<BoxError>,
+        P: Policy<Request> + Clone,
+    {
+        assert!(
+            (0.0..=1.0).contains(&latency_percentile),
+            "Hedge's latency_percentile is a fraction between 0 and 1 (0.9 for the 90th \
+             percentile), got {latency_percentile}"
+        );
+        let mut latencies = RotatingHistogram::new(period);
+        for &latency in latencies_ms {
+            latencies.read().record(latency);
+        }
+        let shared = Shared {
+            latencies: Mutex::new(latencies),
+            min_data_points,
+            quantile: f64::from(latency_percentile),
+            budget: AtomicU64::new(BURST),
+            earned_per_request: earned(1.0 - latency_percentile),
+        };
+        Hedge(Hedged {
+            service,
+            policy,
+            shared: Arc::new(shared),
+        })
+    }
+
+    /// Caps the hedges at a `share` of the requests (0.05 for one hedge per
+    /// 20 requests; 0 for none), instead of `1 - latency_percentile`.
+    pub fn max_extra_load(mut self, share: f32) -> Self {
+        let shared = Arc::get_mut(&mut self.0.shared)
+            .expect("a Hedge is configured before its first request");
+        shared.earned_per_request = earned(share);
+        if shared.earned_per_request == 0 {
+            shared.budget = AtomicU64::new(0);
+        }
+        self
+    }
+}
+
+impl<S, P, Request> Service<Request> for Hedged<S, P>
+where
+    S: Service<Request> + Clone,
+    S::Error: Into<BoxError>,
+    P: Policy<Request> + Clone,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = HedgedFuture<S, P, Request>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.service.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let sent_at = Instant::now();
+        self.shared.earn();
+        let armed = self.policy.clone_request(&request).and_then(|copy| {
+            let delay = self.shared.delay()?;
+            Some(Armed {
+                delay,
+                copy,
+                service: self.service.clone(),
+                policy: self.policy.clone(),
+            })
+        });
+        let primary = self.service.call(request);
+        HedgedFuture::new(primary, sent_at, armed, Arc::clone(&self.shared))
+    }
+}
+
+impl<S, P, Request> Service<Request> for Hedge<S, P>
+where
+    S: Service<Request> + Clone,
+    S::Error: Into<BoxError>,
+    P: Policy<Request> + Clone,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = Future<Hedged<S, P>, Request>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        Future::new(self.0.call(request))
+    }
+}
+
+impl<S: fmt::Debug, P: fmt::Debug> fmt::Debug for Hedge<S, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Hedge").field(&self.0).finish()
+    }
+}
+
+impl<S: fmt::Debug, P: fmt::Debug> fmt::Debug for Hedged<S, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hedged")
+            .field("service", &self.service)
+            .field("policy", &self.policy)
+            .field("min_data_points", &self.shared.min_data_points)
+            .field("latency_percentile", &self.shared.quantile)
+            .finish_non_exhaustive()
+    }
+}
