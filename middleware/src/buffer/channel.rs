@@ -41,7 +41,7 @@ impl WorkerError {
         }
     }
 
-    fn share(&self) -> WorkerError {
+    pub(super) fn share(&self) -> WorkerError {
         match self {
             WorkerError::Closed => WorkerError::Closed,
             WorkerError::Failed(error) => WorkerError::Failed(error.share()),
@@ -178,6 +178,8 @@ struct ChannelState<Req, F> {
     queue: VecDeque<Envelope<Req, F>>,
     /// The worker, when it waits for requests.
     worker: Option<Waker>,
+    /// The worker, when it holds a request and waits for the service.
+    holding: Option<Waker>,
     /// Live `Buffer` handles; the worker ends when none is left and the
     /// queue is empty.
     handles: usize,
@@ -200,6 +202,7 @@ impl<Req, F> Channel<Req, F> {
             state: Mutex::new(ChannelState {
                 queue: VecDeque::new(),
                 worker: None,
+                holding: None,
                 handles: 1,
                 closed: None,
             }),
@@ -261,17 +264,28 @@ impl<Req, F> Channel<Req, F> {
     }
 
     pub(super) fn remove_handle(&self) {
-        let worker = {
+        let wakers = {
             let mut state = lock(&self.state);
             state.handles -= 1;
             if state.handles > 0 {
                 return;
             }
-            state.worker.take()
+            [state.worker.take(), state.holding.take()]
         };
-        // The worker may be waiting for requests that will never come.
-        if let Some(worker) = worker {
-            worker.wake();
+        // The worker may be waiting for requests that will never come, or
+        // holding one that was cancelled since.
+        for waker in wakers.into_iter().flatten() {
+            waker.wake();
+        }
+    }
+
+    /// Registers the worker, which holds a request and waits for the
+    /// service, to be woken when the last handle goes.
+    pub(super) fn park_holding(&self, cx: &mut Context<'_>) {
+        let mut state = lock(&self.state);
+        match &mut state.holding {
+            Some(waker) => waker.clone_from(cx.waker()),
+            None => state.holding = Some(cx.waker().clone()),
         }
     }
 
@@ -287,6 +301,7 @@ impl<Req, F> Channel<Req, F> {
             }
             state.closed = Some(error.share());
             state.worker = None;
+            state.holding = None;
             std::mem::take(&mut state.queue)
         };
         // Closing the semaphore after recording the error: a woken handle

@@ -69,8 +69,10 @@ where
     fn fail(&mut self, cause: BoxError, current: &Reply<T::Future>) {
         tracing::debug!(error = %cause, "buffered service failed; closing the buffer");
         let error = WorkerError::Failed(ServiceError::new(cause));
+        // Closed first: a caller woken by its failed request then finds the
+        // buffer closed too.
+        self.channel.close(error.share());
         current.failed(&error);
-        self.channel.close(error);
         self.finished = true;
     }
 }
@@ -116,6 +118,9 @@ where
             match readiness {
                 Ok(Poll::Pending) => {
                     this.held = Some(envelope);
+                    // Woken too if the last handle goes, in case the held
+                    // request is cancelled and the worker should end.
+                    this.channel.park_holding(cx);
                     return Poll::Pending;
                 }
                 Ok(Poll::Ready(Ok(()))) => {}
@@ -171,10 +176,10 @@ where
     fn drop(&mut self) {
         // If the service failed, the channel already carries that error.
         let error = WorkerError::Closed;
+        self.channel.close(error.share());
         if let Some(held) = self.held.take() {
             held.reply.failed(&error);
         }
-        self.channel.close(error);
     }
 }
 
