@@ -194,17 +194,17 @@ async fn main() {
         ENDPOINTS.len()
     );
     println!("{:<24} {:>14} {:>14}", "", "p2c (peak EWMA)", "round-robin");
-    for endpoint in 0..ENDPOINTS.len() {
+    for (index, endpoint) in ENDPOINTS.iter().enumerate() {
         let share = |report: &Report| {
             format!(
                 "{:.1}%",
-                100.0 * report.per_endpoint[endpoint] as f64 / requests as f64
+                100.0 * report.per_endpoint[index] as f64 / requests as f64
             )
         };
         let label = format!(
             "share to {} ({} ms)",
-            ENDPOINTS[endpoint].name,
-            ENDPOINTS[endpoint].latency.as_millis()
+            endpoint.name,
+            endpoint.latency.as_millis()
         );
         println!(
             "{label:<24} {:>14} {:>14}",
