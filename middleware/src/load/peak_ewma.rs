@@ -4,6 +4,8 @@
 use std::fmt;
 #[cfg(feature = "discover")]
 use std::pin::Pin;
+#[cfg(feature = "discover")]
+use std::sync::Weak;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -31,12 +33,12 @@ use crate::discover::{Change, Discover};
 /// after a while. Each request in flight counts as one more response of
 /// the estimated time.
 ///
-/// Before its first response, the estimate is `default_rtt`. That value
-/// matters for endpoints added while traffic flows: a new endpoint costs
-/// `default_rtt` where the others cost their measured latency. Set it to
-/// about the latency of a healthy endpoint: much higher, and a new endpoint
+/// Before its first response, the estimate is `default_rtt`. Set it to
+/// about the latency of a healthy endpoint: much higher, and the endpoint
 /// is passed over until its estimate has decayed; zero, and it takes every
-/// request until its first response arrives.
+/// request until its first response arrives. [`PeakEwmaDiscover`] starts
+/// endpoints that join a measured set from their peers' median estimate
+/// instead, so that a default that is off does not starve (or flood) them.
 ///
 /// All times come from tokio's clock. A request counts from `call` until
 /// its [`Handle`] is dropped, which the [`TrackCompletion`] policy decides
@@ -160,6 +162,18 @@ impl<S, C> PeakEwma<S, C> {
         }
     }
 
+    /// Like [`new`](PeakEwma::new), starting from an estimate in
+    /// nanoseconds.
+    #[cfg(feature = "discover")]
+    fn with_estimate(service: S, rtt_ns: f64, decay_ns: f64, completion: C) -> Self {
+        PeakEwma {
+            service,
+            decay_ns,
+            estimate: Arc::new(Mutex::new(RttEstimate::new(rtt_ns))),
+            completion,
+        }
+    }
+
     fn handle(&self) -> Handle {
         Handle {
             sent_at: Instant::now(),
@@ -219,21 +233,48 @@ impl fmt::Display for Cost {
 
 /// Wraps each service a [`Discover`](crate::discover::Discover) finds in a
 /// [`PeakEwma`].
+///
+/// # Starting estimates
+///
+/// The first services found start from `default_rtt`. A service found
+/// while others are already measured starts instead from the **median of
+/// their current estimates**: it then looks like a typical endpoint, and
+/// gets a typical share of requests until its own responses speak for it.
+/// Starting from a fixed default would distort that share whenever the
+/// default is off: a pessimistic default (much above the real latency)
+/// would starve a new endpoint, since the balancer would prefer the
+/// measured ones until the default decays (for a default 100 times too
+/// high, about 4.6 times `decay`); an optimistic one would flood it. The
+/// median, unlike the mean, is not dragged up by one failing, very slow
+/// endpoint.
 #[cfg(feature = "discover")]
 #[pin_project]
-#[derive(Debug)]
 pub struct PeakEwmaDiscover<D, C = CompleteOnResponse> {
     #[pin]
     discover: D,
     decay_ns: f64,
     default_rtt: Duration,
     completion: C,
+    /// The estimates of the services made so far, while they live.
+    peers: Vec<Weak<Mutex<RttEstimate>>>,
+}
+
+#[cfg(feature = "discover")]
+impl<D: fmt::Debug, C: fmt::Debug> fmt::Debug for PeakEwmaDiscover<D, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PeakEwmaDiscover")
+            .field("discover", &self.discover)
+            .field("decay_ns", &self.decay_ns)
+            .field("default_rtt", &self.default_rtt)
+            .field("completion", &self.completion)
+            .finish_non_exhaustive()
+    }
 }
 
 #[cfg(feature = "discover")]
 impl<D, C> PeakEwmaDiscover<D, C> {
-    /// Wraps `discover`; each service starts from an estimate of
-    /// `default_rtt` (see [`PeakEwma`] for how to choose it), with a time
+    /// Wraps `discover`; services start from an estimate of `default_rtt`
+    /// (or the median of their live peers', see above), with a time
     /// constant of `decay`; `completion` decides when a request stops
     /// counting.
     ///
@@ -250,8 +291,33 @@ impl<D, C> PeakEwmaDiscover<D, C> {
             decay_ns: nanos(decay),
             default_rtt,
             completion,
+            peers: Vec::new(),
         }
     }
+}
+
+/// The median of the current estimates of the live `peers`, forgetting the
+/// dead ones.
+#[cfg(feature = "discover")]
+fn median_of_peers(peers: &mut Vec<Weak<Mutex<RttEstimate>>>, decay_ns: f64) -> Option<f64> {
+    let mut estimates = Vec::with_capacity(peers.len());
+    peers.retain(|peer| match peer.upgrade() {
+        Some(estimate) => {
+            estimates.push(lock(&estimate).decay(decay_ns));
+            true
+        }
+        None => false,
+    });
+    if estimates.is_empty() {
+        return None;
+    }
+    estimates.sort_by(f64::total_cmp);
+    let middle = estimates.len() / 2;
+    Some(if estimates.len() % 2 == 1 {
+        estimates[middle]
+    } else {
+        (estimates[middle - 1] + estimates[middle]) / 2.0
+    })
 }
 
 #[cfg(feature = "discover")]
@@ -264,22 +330,26 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.project();
-        this.discover.poll_discover(cx).map(|change| {
-            change.map(|change| {
-                change.map(|change| match change {
-                    Change::Insert(key, service) => Change::Insert(
-                        key,
-                        PeakEwma::new(
-                            service,
-                            *this.default_rtt,
-                            *this.decay_ns,
-                            this.completion.clone(),
-                        ),
-                    ),
-                    Change::Remove(key) => Change::Remove(key),
-                })
-            })
-        })
+        let change = match std::task::ready!(this.discover.poll_discover(cx)) {
+            None => return Poll::Ready(None),
+            Some(Err(error)) => return Poll::Ready(Some(Err(error))),
+            Some(Ok(change)) => change,
+        };
+        Poll::Ready(Some(Ok(match change {
+            Change::Insert(key, service) => {
+                let rtt_ns = median_of_peers(this.peers, *this.decay_ns)
+                    .unwrap_or_else(|| nanos(*this.default_rtt));
+                let service = PeakEwma::with_estimate(
+                    service,
+                    rtt_ns,
+                    *this.decay_ns,
+                    this.completion.clone(),
+                );
+                this.peers.push(Arc::downgrade(&service.estimate));
+                Change::Insert(key, service)
+            }
+            Change::Remove(key) => Change::Remove(key),
+        })))
     }
 }
 
@@ -367,6 +437,67 @@ mod tests {
         assert_eq!(
             nanos(Duration::new(u64::MAX, 999_999_999)),
             18_446_744_074_709_553_000.0
+        );
+    }
+
+    #[cfg(feature = "discover")]
+    #[tokio::test(start_paused = true)]
+    async fn a_service_joining_measured_peers_starts_from_their_median() {
+        use futures::StreamExt;
+
+        use crate::discover::Change;
+
+        let (changes, discover) = futures::channel::mpsc::unbounded::<
+            Result<Change<u8, Answer>, std::convert::Infallible>,
+        >();
+        // A pessimistic default: a whole second.
+        let mut wrapped = Box::pin(PeakEwmaDiscover::new(
+            discover,
+            Duration::from_secs(1),
+            Duration::from_secs(10),
+            CompleteOnResponse,
+        ));
+        let mut inserted = Vec::new();
+        for key in 0..3 {
+            changes
+                .unbounded_send(Ok(Change::Insert(key, Answer)))
+                .expect("open");
+            match wrapped.next().await {
+                Some(Ok(Change::Insert(_, service))) => inserted.push(service),
+                _ => panic!("expected an insertion"),
+            }
+        }
+        // The first one starts from the default; the next ones, from their
+        // peers (here still all at the default).
+        assert_eq!(inserted[0].load(), Cost(ms(1_000)));
+
+        // A minute of decay, then responses of 10, 20 and 900 ms: each is a
+        // peak above its decayed estimate, so it becomes the estimate.
+        advance(Duration::from_secs(60)).await;
+        for (service, latency) in inserted.iter_mut().zip([10, 20, 900]) {
+            let response = service.call(());
+            advance(Duration::from_millis(latency)).await;
+            response.now_or_never().expect("ready").expect("ok");
+        }
+        let measured: Vec<f64> = inserted.iter().map(|service| service.load().0).collect();
+        let mut sorted = measured.clone();
+        sorted.sort_by(f64::total_cmp);
+
+        changes
+            .unbounded_send(Ok(Change::Insert(9, Answer)))
+            .expect("open");
+        let Some(Ok(Change::Insert(_, newcomer))) = wrapped.next().await else {
+            panic!("expected an insertion");
+        };
+        let start = newcomer.load().0;
+        assert!(
+            (start - sorted[1]).abs() < ms(1),
+            "the newcomer starts at {start} ns, the peers' median is {} ns",
+            sorted[1]
+        );
+        assert!(
+            start < ms(1_000) / 10.0,
+            "far below the pessimistic default"
         );
     }
 }
