@@ -47,17 +47,21 @@
 //! | feature | enables |
 //! |---|---|
 //! | `util` | [`ServiceExt`], [`service_fn`], and [`util`]: combinators, boxed services, `Either`, `CallAll` |
+//! | `balance` | [`balance`]: spread requests over endpoints by power of two choices |
 //! | `buffer` | [`buffer`]: share a service between callers through a queue and a worker task |
+//! | `discover` | [`discover`]: streams of endpoints coming and going |
 //! | `filter` | [`filter`]: reject or rewrite requests with a predicate |
+//! | `hedge` | [`hedge`]: send a second copy of a slow request |
 //! | `limit` | [`limit`]: concurrency and rate limits |
+//! | `load` | [`load`]: measures of how loaded an endpoint is |
 //! | `load-shed` | [`load_shed`]: fail at once instead of waiting when the service is not ready |
 //! | `make` | [`make`] and [`MakeService`]: services that make services |
+//! | `ready-cache` | [`ready_cache`]: services split into ready and pending, by key |
 //! | `reconnect` | [`reconnect`]: remake a connection-like service when it fails |
 //! | `retry` | [`retry`]: retry policies, backoff and retry budgets |
 //! | `spawn-ready` | [`spawn_ready`]: drive a service to readiness in a background task |
 //! | `steer` | [`steer`]: route each request to one of several services |
 //! | `timeout` | [`timeout`]: fail requests that take too long |
-//! | `balance`, `discover`, `hedge`, `load`, `ready-cache` | declared, for the load-balancing modules to come |
 //! | `full` | everything above |
 //! | `log` | makes donjon's `tracing` events emit `log` records as well |
 //!
