@@ -231,7 +231,7 @@ impl fmt::Display for Cost {
     }
 }
 
-/// Wraps each service a [`Discover`](crate::discover::Discover) finds in a
+/// Wraps each service a [`Discover`] finds in a
 /// [`PeakEwma`].
 ///
 /// # Starting estimates

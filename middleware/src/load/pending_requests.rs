@@ -96,7 +96,7 @@ where
     }
 }
 
-/// Wraps each service a [`Discover`](crate::discover::Discover) finds in a
+/// Wraps each service a [`Discover`] finds in a
 /// [`PendingRequests`].
 #[cfg(feature = "discover")]
 #[pin_project]
