@@ -115,19 +115,19 @@ where
     }
 
     /// Whether a live (not cancelled) pending service has this key.
-    pub fn pending_contains<Q: Hash + Equivalent<K>>(&self, key: &Q) -> bool {
+    pub fn pending_contains<Q: ?Sized + Hash + Equivalent<K>>(&self, key: &Q) -> bool {
         self.pending_cancel_txs.contains_key(key)
     }
 
     /// The ready service with this key, with its index.
-    pub fn get_ready<Q: Hash + Equivalent<K>>(&self, key: &Q) -> Option<(usize, &K, &S)> {
+    pub fn get_ready<Q: ?Sized + Hash + Equivalent<K>>(&self, key: &Q) -> Option<(usize, &K, &S)> {
         self.ready
             .get_full(key)
             .map(|(index, key, (service, _))| (index, key, service))
     }
 
     /// The ready service with this key, mutably, with its index.
-    pub fn get_ready_mut<Q: Hash + Equivalent<K>>(
+    pub fn get_ready_mut<Q: ?Sized + Hash + Equivalent<K>>(
         &mut self,
         key: &Q,
     ) -> Option<(usize, &K, &mut S)> {
@@ -168,7 +168,7 @@ where
     /// A pending one is cancelled (and dropped at the next
     /// [`poll_pending`](ReadyCache::poll_pending)); a ready one is dropped
     /// at once, the last ready service moving into its index.
-    pub fn evict<Q: Hash + Equivalent<K>>(&mut self, key: &Q) -> bool {
+    pub fn evict<Q: ?Sized + Hash + Equivalent<K>>(&mut self, key: &Q) -> bool {
         let cancelled = match self.pending_cancel_txs.swap_remove(key) {
             Some(cancel) => {
                 cancel.cancel();
@@ -255,7 +255,7 @@ where
     /// # Errors
     ///
     /// If its readiness fails: it is dropped, and the failure returned.
-    pub fn check_ready<Q: Hash + Equivalent<K>>(
+    pub fn check_ready<Q: ?Sized + Hash + Equivalent<K>>(
         &mut self,
         cx: &mut Context<'_>,
         key: &Q,
@@ -307,7 +307,7 @@ where
     ///
     /// If no ready service has this key: call
     /// [`check_ready`](ReadyCache::check_ready) first.
-    pub fn call_ready<Q: Hash + Equivalent<K>>(&mut self, key: &Q, req: Req) -> S::Future {
+    pub fn call_ready<Q: ?Sized + Hash + Equivalent<K>>(&mut self, key: &Q, req: Req) -> S::Future {
         let index = self
             .ready
             .get_index_of(key)

@@ -54,7 +54,7 @@ impl CancelRx {
 
 /// A service driven to readiness elsewhere (in a spawned task), to be
 /// handed back once ready.
-pub(crate) type Driver<S> = Pin<Box<dyn Future<Output = Result<S, BoxError>> + Send>>;
+pub(crate) type Driver<S> = Pin<Box<dyn Future<Output = Result<S, BoxError>> + Send + Sync>>;
 
 /// Moves a service that is not ready somewhere it is driven to readiness
 /// without being polled from here.

@@ -2,7 +2,7 @@ use std::fmt;
 use std::future::Future;
 use std::hash::Hash;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use donjon_service::Service;
 use futures_util::TryFutureExt;
@@ -64,6 +64,9 @@ where
     /// The endpoint chosen by `poll_ready` for the next call.
     ready_index: Option<usize>,
     rng: Box<dyn Rng + Send + Sync>,
+    /// With background readiness: the waker of the last `poll_ready`, to
+    /// drive an endpoint as soon as a call returns it to pending.
+    background: Option<Option<Waker>>,
 }
 
 impl<D, Req> Balance<D, Req>
@@ -88,6 +91,7 @@ where
             services: ReadyCache::default(),
             ready_index: None,
             rng: Box::new(rng),
+            background: None,
         }
     }
 
@@ -116,8 +120,10 @@ where
     ///
     /// An endpoint found not ready is moved into a task spawned on the
     /// current tokio runtime (in the current `tracing` span), which hands it
-    /// back once it is ready and wakes the task waiting on the balancer. The
-    /// tasks are aborted when their endpoint is removed or the balancer
+    /// back once it is ready and wakes the task waiting on the balancer. An
+    /// endpoint is checked as soon as a call returns it to the pending set,
+    /// so one that is not ready after a call goes to the background at once.
+    /// The tasks are aborted when their endpoint is removed or the balancer
     /// dropped. This needs the endpoints to be `Send`, which tower's
     /// `Balance::new` cannot ask for: hence a separate method.
     ///
@@ -128,6 +134,7 @@ where
     pub fn with_background_readiness(mut self) -> Self {
         self.services
             .set_spawner(spawn_readiness::<D::Service, Req>);
+        self.background = Some(None);
         self
     }
 }
@@ -258,6 +265,12 @@ where
     >;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        if let Some(waker) = &mut self.background {
+            match waker {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                _ => *waker = Some(cx.waker().clone()),
+            }
+        }
         self.update_from_discover(cx)?;
         self.promote_pending(cx);
         loop {
@@ -278,9 +291,14 @@ where
 
     fn call(&mut self, request: Req) -> Self::Future {
         let index = self.ready_index.take().expect("called before ready");
-        self.services
-            .call_ready_index(index, request)
-            .map_err(Into::into as fn(_) -> BoxError)
+        let future = self.services.call_ready_index(index, request);
+        if let Some(Some(waker)) = &self.background {
+            // Check the endpoint now: if it is not ready, it goes to the
+            // background instead of waiting for the next `poll_ready`.
+            let waker = waker.clone();
+            self.promote_pending(&mut Context::from_waker(&waker));
+        }
+        future.map_err(Into::into as fn(_) -> BoxError)
     }
 }
 
