@@ -45,7 +45,8 @@ const BURST: u64 = 10 * HEDGE;
 /// steady state, so that a service that slows down as a whole is not sent
 /// twice the traffic. Each request earns that share of a hedge, and a hedge
 /// spends one; up to 10 hedges can be saved up for a burst (and are
-/// available from the start). See [`max_extra_load`](Hedge::max_extra_load).
+/// available from the start, unless the share is zero: then no request is
+/// ever hedged). See [`max_extra_load`](Hedge::max_extra_load).
 ///
 /// # Errors
 ///
@@ -127,6 +128,12 @@ impl Shared {
     }
 }
 
+/// The budget to start from: a full burst, unless requests earn nothing
+/// (then no request is ever hedged).
+fn starting_budget(earned_per_request: u64) -> u64 {
+    if earned_per_request == 0 { 0 } else { BURST }
+}
+
 fn earned(share: f32) -> u64 {
     (f64::from(share.clamp(0.0, 1.0)) * HEDGE as f64).round() as u64
 }
@@ -193,12 +200,13 @@ impl<S, P> Hedge<S, P> {
         for &latency in latencies_ms {
             latencies.read().record(latency);
         }
+        let earned_per_request = earned(1.0 - latency_percentile);
         let shared = Shared {
             latencies: Mutex::new(latencies),
             min_data_points,
             quantile: f64::from(latency_percentile),
-            budget: AtomicU64::new(BURST),
-            earned_per_request: earned(1.0 - latency_percentile),
+            budget: AtomicU64::new(starting_budget(earned_per_request)),
+            earned_per_request,
         };
         Hedge(Hedged {
             service,
@@ -209,13 +217,16 @@ impl<S, P> Hedge<S, P> {
 
     /// Caps the hedges at a `share` of the requests (0.05 for one hedge per
     /// 20 requests; 0 for none), instead of `1 - latency_percentile`.
+    ///
+    /// # Panics
+    ///
+    /// If called while a response future of this `Hedge` is alive: configure
+    /// it before sending requests.
     pub fn max_extra_load(mut self, share: f32) -> Self {
         let shared = Arc::get_mut(&mut self.0.shared)
             .expect("a Hedge is configured before its first request");
         shared.earned_per_request = earned(share);
-        if shared.earned_per_request == 0 {
-            shared.budget = AtomicU64::new(0);
-        }
+        shared.budget = AtomicU64::new(starting_budget(shared.earned_per_request));
         self
     }
 }
@@ -282,7 +293,7 @@ impl<S: fmt::Debug, P: fmt::Debug> fmt::Debug for Hedged<S, P> {
             .field("service", &self.service)
             .field("policy", &self.policy)
             .field("min_data_points", &self.shared.min_data_points)
-            .field("latency_percentile", &self.shared.quantile)
+            .field("latency_percentile", &(self.shared.quantile as f32))
             .finish_non_exhaustive()
     }
 }
