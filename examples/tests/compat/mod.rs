@@ -11,6 +11,7 @@
     reason = "naming the upstream types in full is what these tests check"
 )]
 
+mod balance;
 mod boxed;
 mod buffer;
 mod builder;
@@ -18,16 +19,20 @@ mod builder_middleware;
 mod call_all;
 mod combinators;
 mod debug;
+mod discover;
 mod either_optional;
 mod filter;
 mod globs;
+mod hedge;
 mod layer;
 mod limit;
+mod load;
 mod load_shed;
 mod make;
 mod middleware_types;
 mod mock;
 mod probe;
+mod ready_cache;
 mod reconnect;
 mod retry;
 mod rng;

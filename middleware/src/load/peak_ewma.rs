@@ -136,6 +136,13 @@ impl RttEstimate {
         self.rtt_ns
     }
 
+    /// The estimate decayed to now, without storing it.
+    #[cfg(feature = "discover")]
+    fn decayed(&self, decay_ns: f64) -> f64 {
+        let elapsed = nanos(Instant::now().saturating_duration_since(self.update_at));
+        self.rtt_ns * (-elapsed / decay_ns).exp()
+    }
+
     /// Decays the estimate toward zero for the time since its last update.
     fn decay(&mut self, decay_ns: f64) -> f64 {
         let now = Instant::now();
@@ -303,7 +310,9 @@ fn median_of_peers(peers: &mut Vec<Weak<Mutex<RttEstimate>>>, decay_ns: f64) -> 
     let mut estimates = Vec::with_capacity(peers.len());
     peers.retain(|peer| match peer.upgrade() {
         Some(estimate) => {
-            estimates.push(lock(&estimate).decay(decay_ns));
+            // Read without storing: the peers' own updates are left as they
+            // would have been.
+            estimates.push(lock(&estimate).decayed(decay_ns));
             true
         }
         None => false,

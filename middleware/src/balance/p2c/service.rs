@@ -59,7 +59,6 @@ where
     D::Key: Hash,
 {
     discover: D,
-    discover_ended: bool,
     services: ReadyCache<D::Key, D::Service, Req>,
     /// The endpoint chosen by `poll_ready` for the next call.
     ready_index: Option<usize>,
@@ -87,7 +86,6 @@ where
     pub fn from_rng<R: Rng + Send + Sync + 'static>(discover: D, rng: R) -> Self {
         Balance {
             discover,
-            discover_ended: false,
             services: ReadyCache::default(),
             ready_index: None,
             rng: Box::new(rng),
@@ -183,14 +181,14 @@ where
     <D::Service as Service<Req>>::Error: Into<BoxError>,
 {
     /// Takes in every change the discovery has for now.
+    ///
+    /// A discovery that ends is polled again on the next call, as tower does:
+    /// endpoints found so far keep serving, and a stream that yields again
+    /// later is heard.
     fn update_from_discover(&mut self, cx: &mut Context<'_>) -> Result<(), error::Discover> {
-        while !self.discover_ended {
+        loop {
             match Pin::new(&mut self.discover).poll_discover(cx) {
-                Poll::Pending => break,
-                Poll::Ready(None) => {
-                    tracing::debug!("load balancer: discovery ended; keeping the endpoints found");
-                    self.discover_ended = true;
-                }
+                Poll::Pending | Poll::Ready(None) => return Ok(()),
                 Poll::Ready(Some(Err(error))) => return Err(error::Discover(error.into())),
                 Poll::Ready(Some(Ok(Change::Insert(key, service)))) => {
                     tracing::trace!("load balancer: endpoint inserted");
@@ -202,7 +200,6 @@ where
                 }
             }
         }
-        Ok(())
     }
 
     /// Drives the endpoints that are not ready, dropping the failed ones.
@@ -231,10 +228,12 @@ where
                     service.load()
                 };
                 let (first_load, second_load) = (load(first), load(second));
-                let chosen = if second_load < first_load {
-                    second
-                } else {
+                // The first wins ties; loads that cannot be compared go to the
+                // second, as in tower.
+                let chosen = if first_load <= second_load {
                     first
+                } else {
+                    second
                 };
                 tracing::trace!(?first_load, ?second_load, chosen, "load balancer: picked");
                 Some(chosen)
