@@ -378,3 +378,93 @@ mod middleware {
         assert_all::<SpawnReadyLayer>();
     }
 }
+
+/// The load-balancing family.
+#[cfg(any(
+    feature = "balance",
+    feature = "discover",
+    feature = "hedge",
+    feature = "load",
+    feature = "ready-cache"
+))]
+mod balancing {
+    use donjon_test::mock::Mock;
+
+    use super::{assert_clone, assert_send, assert_sync, assert_unpin};
+
+    type M = Mock<u8, u8>;
+
+    fn assert_all<T: Send + Sync + Unpin>() {}
+
+    #[cfg(feature = "discover")]
+    #[test]
+    fn discover_types() {
+        use donjon::discover::{Change, ServiceList};
+        assert_all::<ServiceList<Vec<M>>>();
+        assert_all::<Change<u8, M>>();
+        assert_clone::<Change<u8, M>>();
+    }
+
+    #[cfg(feature = "load")]
+    #[test]
+    fn load_types() {
+        use donjon::load::peak_ewma::Cost;
+        use donjon::load::pending_requests::Count;
+        use donjon::load::{CompleteOnResponse, Constant, PeakEwma, PendingRequests};
+        assert_all::<Constant<M, u8>>();
+        assert_all::<PeakEwma<M>>();
+        assert_all::<PendingRequests<M>>();
+        assert_all::<CompleteOnResponse>();
+        assert_all::<Cost>();
+        assert_all::<Count>();
+        assert_send::<donjon::load::peak_ewma::Handle>();
+        assert_sync::<donjon::load::pending_requests::Handle>();
+    }
+
+    #[cfg(feature = "ready-cache")]
+    #[test]
+    fn ready_cache_types() {
+        use donjon::ready_cache::ReadyCache;
+        use donjon::ready_cache::error::Failed;
+        assert_all::<ReadyCache<u8, M, u8>>();
+        assert_send::<Failed<u8>>();
+        assert_sync::<Failed<u8>>();
+    }
+
+    #[cfg(feature = "balance")]
+    #[test]
+    fn balance_types() {
+        use donjon::balance::p2c::{Balance, MakeBalance, MakeBalanceLayer};
+        use donjon::discover::ServiceList;
+        use donjon::load::Constant;
+        type Endpoints = ServiceList<Vec<Constant<M, u8>>>;
+        assert_all::<Balance<Endpoints, u8>>();
+        assert_all::<MakeBalance<M, u8>>();
+        assert_all::<MakeBalanceLayer<M, u8>>();
+        assert_clone::<MakeBalanceLayer<M, u8>>();
+        assert_unpin::<<Balance<Endpoints, u8> as donjon::Service<u8>>::Future>();
+    }
+
+    #[cfg(feature = "hedge")]
+    #[test]
+    fn hedge_types() {
+        use donjon::hedge::{Hedge, Policy};
+
+        #[derive(Clone)]
+        struct Never;
+
+        impl Policy<u8> for Never {
+            fn clone_request(&self, _: &u8) -> Option<u8> {
+                None
+            }
+
+            fn can_retry(&self, _: &u8) -> bool {
+                false
+            }
+        }
+
+        assert_all::<Hedge<M, Never>>();
+        assert_send::<<Hedge<M, Never> as donjon::Service<u8>>::Future>();
+        assert_sync::<<Hedge<M, Never> as donjon::Service<u8>>::Future>();
+    }
+}
