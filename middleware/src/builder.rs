@@ -286,6 +286,26 @@ impl<L> ServiceBuilder<L> {
         self.layer(MapResultLayer::new(f))
     }
 
+    /// Adds a tower layer (tower-http's, say) inside the layers added so
+    /// far; see [`DonjonLayer`](crate::tower_compat::DonjonLayer).
+    #[cfg(feature = "tower-compat")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tower-compat")))]
+    pub fn tower_layer<T>(
+        self,
+        layer: T,
+    ) -> ServiceBuilder<Stack<crate::tower_compat::DonjonLayer<T>, L>> {
+        self.layer(crate::tower_compat::DonjonLayer::new(layer))
+    }
+
+    /// Returns the composed layer as a tower layer, for frameworks that take
+    /// one (axum's `.layer(..)`, say); see
+    /// [`TowerLayer`](crate::tower_compat::TowerLayer).
+    #[cfg(feature = "tower-compat")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tower-compat")))]
+    pub fn into_tower_layer(self) -> crate::tower_compat::TowerLayer<L> {
+        crate::tower_compat::TowerLayer::new(self.layer)
+    }
+
     /// Returns the composed layer, outermost first, usable wherever a
     /// [`Layer`] is expected.
     pub fn into_inner(self) -> L {

@@ -63,6 +63,7 @@
 //! | `steer` | [`steer`]: route each request to one of several services |
 //! | `timeout` | [`timeout`]: fail requests that take too long |
 //! | `full` | everything above |
+//! | `tower-compat` | [`tower_compat`]: adapters to and from tower's `Service` and `Layer` traits (not in `full`) |
 //! | `log` | makes donjon's `tracing` events emit `log` records as well |
 //!
 //! The features `tokio-stream`, `tokio`, `tracing`, `futures-util`,
@@ -127,6 +128,9 @@ pub mod steer;
 #[cfg_attr(docsrs, doc(cfg(feature = "timeout")))]
 pub mod timeout;
 
+#[cfg(feature = "tower-compat")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower-compat")))]
+pub mod tower_compat;
 #[cfg(feature = "util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
 pub mod util;
