@@ -1,28 +1,32 @@
 use super::{DonjonService, TowerService};
 
-/// Adds [`into_tower`](IntoTower::into_tower) to every donjon service.
-pub trait IntoTower<Request>: donjon_service::Service<Request> {
-    /// Shows this service as a `tower_service::Service`.
-    fn into_tower(self) -> TowerService<Self>
-    where
-        Self: Sized,
-    {
+/// Adds [`into_tower`](IntoTower::into_tower) to every type, to show a donjon
+/// service as a tower one.
+///
+/// It carries no request type, so that it also works on services that take
+/// several: what it makes is a `tower_service::Service<R>` for every `R`
+/// the donjon service takes.
+pub trait IntoTower: Sized {
+    /// Shows this donjon service as a `tower_service::Service`.
+    fn into_tower(self) -> TowerService<Self> {
         TowerService::new(self)
     }
 }
 
-impl<S, Request> IntoTower<Request> for S where S: donjon_service::Service<Request> + ?Sized {}
+impl<S> IntoTower for S {}
 
-/// Adds [`into_donjon`](IntoDonjon::into_donjon) to every tower service.
-pub trait IntoDonjon<Request>: tower_service::Service<Request> {
+/// Adds [`into_donjon`](IntoDonjon::into_donjon) to every type, to show a
+/// tower service as a donjon one.
+///
+/// It carries no request type, so that it also works on services that take
+/// several: what it makes is a donjon `Service<R>` for every `R` the tower
+/// service takes.
+pub trait IntoDonjon: Sized {
     /// Shows this tower service as a donjon
     /// [`Service`](donjon_service::Service).
-    fn into_donjon(self) -> DonjonService<Self>
-    where
-        Self: Sized,
-    {
+    fn into_donjon(self) -> DonjonService<Self> {
         DonjonService::new(self)
     }
 }
 
-impl<S, Request> IntoDonjon<Request> for S where S: tower_service::Service<Request> + ?Sized {}
+impl<S> IntoDonjon for S {}
