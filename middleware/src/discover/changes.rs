@@ -62,3 +62,17 @@ pub enum Change<K, V> {
     /// Takes away the service with this key.
     Remove(K),
 }
+
+impl<K, V> Change<K, V> {
+    /// Applies `f` to the inserted service, if any.
+    #[cfg_attr(
+        not(feature = "load"),
+        allow(dead_code, reason = "used by the load module's discovery wrappers")
+    )]
+    pub(crate) fn map_service<W>(self, f: impl FnOnce(V) -> W) -> Change<K, W> {
+        match self {
+            Change::Insert(key, service) => Change::Insert(key, f(service)),
+            Change::Remove(key) => Change::Remove(key),
+        }
+    }
+}

@@ -79,14 +79,7 @@ where
         let this = self.project();
         let load = *this.load;
         this.inner.poll_discover(cx).map(|change| {
-            change.map(|change| {
-                change.map(|change| match change {
-                    Change::Insert(key, service) => {
-                        Change::Insert(key, Constant::new(service, load))
-                    }
-                    Change::Remove(key) => Change::Remove(key),
-                })
-            })
+            change.map(|change| change.map(|change| change.map_service(|s| Constant::new(s, load))))
         })
     }
 }

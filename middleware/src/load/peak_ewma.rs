@@ -344,21 +344,14 @@ where
             Some(Err(error)) => return Poll::Ready(Some(Err(error))),
             Some(Ok(change)) => change,
         };
-        Poll::Ready(Some(Ok(match change {
-            Change::Insert(key, service) => {
-                let rtt_ns = median_of_peers(this.peers, *this.decay_ns)
-                    .unwrap_or_else(|| nanos(*this.default_rtt));
-                let service = PeakEwma::with_estimate(
-                    service,
-                    rtt_ns,
-                    *this.decay_ns,
-                    this.completion.clone(),
-                );
-                this.peers.push(Arc::downgrade(&service.estimate));
-                Change::Insert(key, service)
-            }
-            Change::Remove(key) => Change::Remove(key),
-        })))
+        Poll::Ready(Some(Ok(change.map_service(|service| {
+            let rtt_ns = median_of_peers(this.peers, *this.decay_ns)
+                .unwrap_or_else(|| nanos(*this.default_rtt));
+            let service =
+                PeakEwma::with_estimate(service, rtt_ns, *this.decay_ns, this.completion.clone());
+            this.peers.push(Arc::downgrade(&service.estimate));
+            service
+        }))))
     }
 }
 

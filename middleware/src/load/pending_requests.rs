@@ -137,13 +137,11 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.project();
+        let completion = this.completion;
         this.discover.poll_discover(cx).map(|change| {
             change.map(|change| {
-                change.map(|change| match change {
-                    Change::Insert(key, service) => {
-                        Change::Insert(key, PendingRequests::new(service, this.completion.clone()))
-                    }
-                    Change::Remove(key) => Change::Remove(key),
+                change.map(|change| {
+                    change.map_service(|service| PendingRequests::new(service, completion.clone()))
                 })
             })
         })
