@@ -1,0 +1,4 @@
+//! Code shared by the example programs in `src/bin/` and their tests.
+#![forbid(unsafe_code)]
+
+pub mod http_server;
