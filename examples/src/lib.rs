@@ -1,4 +1,5 @@
 //! Code shared by the example programs in `src/bin/` and their tests.
 #![forbid(unsafe_code)]
 
+pub mod axum_app;
 pub mod http_server;
