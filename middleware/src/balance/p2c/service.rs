@@ -291,11 +291,12 @@ where
     fn call(&mut self, request: Req) -> Self::Future {
         let index = self.ready_index.take().expect("called before ready");
         let future = self.services.call_ready_index(index, request);
-        if let Some(Some(waker)) = &self.background {
+        if let Some(waker) = self.background.as_mut().and_then(Option::take) {
             // Check the endpoint now: if it is not ready, it goes to the
-            // background instead of waiting for the next `poll_ready`.
-            let waker = waker.clone();
+            // background instead of waiting for the next `poll_ready`. The
+            // waker is lent, not cloned, and put back.
             self.promote_pending(&mut Context::from_waker(&waker));
+            self.background = Some(Some(waker));
         }
         future.map_err(Into::into as fn(_) -> BoxError)
     }
