@@ -2,4 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod axum_app;
+pub mod backend;
+pub mod http_client;
 pub mod http_server;
+pub mod resilient_client;
