@@ -334,6 +334,38 @@ where
 
     /// Puts a service that left the ready set back to pending, unless a
     /// newer service with its key is pending already.
+    /// Calls the ready service at `index` without the round trip through
+    /// the pending set (and its allocation) that
+    /// [`call_ready_index`](Self::call_ready_index) makes. The service stays
+    /// in the ready set, moved last, where `call_ready_index` would put it
+    /// back once ready, so that picks by index see the same order; its
+    /// readiness is unknown until the next
+    /// [`check_ready_index`](Self::check_ready_index), which must come
+    /// before it is called again. As with `call_ready_index`, a service
+    /// whose key has a newer pending entry is dropped instead.
+    ///
+    /// Returns the service's new index, if it was kept.
+    #[cfg(feature = "balance")]
+    pub(crate) fn call_ready_index_in_place(
+        &mut self,
+        index: usize,
+        req: Req,
+    ) -> (S::Future, Option<usize>) {
+        let last = self.ready.len().wrapping_sub(1);
+        let (key, (service, _)) = self
+            .ready
+            .get_index_mut(index)
+            .expect("check_ready_index was not called");
+        let future = service.call(req);
+        if !self.pending_cancel_txs.is_empty() && self.pending_cancel_txs.contains_key(key) {
+            self.ready.swap_remove_index(index);
+            (future, None)
+        } else {
+            self.ready.swap_indices(index, last);
+            (future, Some(last))
+        }
+    }
+
     fn back_to_pending(&mut self, key: K, service: S, (cancel, cancelled): (CancelTx, CancelRx)) {
         if self.pending_cancel_txs.contains_key(&key) {
             return;

@@ -103,6 +103,41 @@ impl<H: BuildHasher> Rng for HasherRng<H> {
     }
 }
 
+/// A small, fast generator (splitmix64) for internal use where a random
+/// choice sits on every request, seeded at random.
+#[derive(Debug, Clone)]
+#[allow(
+    dead_code,
+    reason = "used by the p2c balancer, which comes with the balance module"
+)]
+pub(crate) struct FastRng {
+    state: u64,
+}
+
+#[allow(
+    dead_code,
+    reason = "used by the p2c balancer, which comes with the balance module"
+)]
+impl FastRng {
+    /// A generator seeded from a randomly keyed hasher.
+    pub(crate) fn new() -> Self {
+        FastRng {
+            state: HasherRng::new().next_u64(),
+        }
+    }
+}
+
+impl Rng for FastRng {
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
 /// Picks two distinct indices in `0..length` at random (Robert Floyd's
 /// sampling, for two elements).
 ///
@@ -242,6 +277,20 @@ mod tests {
             })
             .collect();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn fast_rngs_are_seeded_apart_and_spread_over_a_range() {
+        let (mut a, mut b) = (FastRng::new(), FastRng::new());
+        assert_ne!(a.next_u64(), b.next_u64(), "two generators start apart");
+        let mut seen = [0u32; 8];
+        for _ in 0..8_000 {
+            seen[a.next_range(0..8) as usize] += 1;
+        }
+        assert!(
+            seen.iter().all(|&count| (800..1200).contains(&count)),
+            "{seen:?}"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::load::Load;
 use crate::ready_cache::ReadyCache;
 use crate::ready_cache::error::Failed;
 use crate::util::ServiceExt;
-use crate::util::rng::{HasherRng, Rng, sample_floyd2};
+use crate::util::rng::{FastRng, Rng, sample_floyd2};
 
 /// Sends each request to the less loaded of two ready endpoints picked at
 /// random.
@@ -62,7 +62,11 @@ where
     services: ReadyCache<D::Key, D::Service, Req>,
     /// The endpoint chosen by `poll_ready` for the next call.
     ready_index: Option<usize>,
-    rng: Box<dyn Rng + Send + Sync>,
+    /// The endpoint the last call went to, kept in the ready set: the next
+    /// `poll_ready` checks it first, as tower's would find it in the
+    /// pending set.
+    called: Option<usize>,
+    rng: PickRng,
     /// With background readiness: the waker of the last `poll_ready`, to
     /// drive an endpoint as soon as a call returns it to pending.
     background: Option<Option<Waker>>,
@@ -76,19 +80,24 @@ where
     <D::Service as Service<Req>>::Error: Into<BoxError>,
 {
     /// Creates a balancer over the endpoints `discover` finds, picking with
-    /// a randomly keyed [`HasherRng`].
+    /// a small, fast generator seeded at random.
     pub fn new(discover: D) -> Self {
-        Self::from_rng(discover, HasherRng::default())
+        Self::with_pick_rng(discover, PickRng::Fast(FastRng::new()))
     }
 
     /// Creates a balancer over the endpoints `discover` finds, picking with
     /// `rng`.
     pub fn from_rng<R: Rng + Send + Sync + 'static>(discover: D, rng: R) -> Self {
+        Self::with_pick_rng(discover, PickRng::Given(Box::new(rng)))
+    }
+
+    fn with_pick_rng(discover: D, rng: PickRng) -> Self {
         Balance {
             discover,
             services: ReadyCache::default(),
             ready_index: None,
-            rng: Box::new(rng),
+            called: None,
+            rng,
             background: None,
         }
     }
@@ -134,6 +143,23 @@ where
             .set_spawner(spawn_readiness::<D::Service, Req>);
         self.background = Some(None);
         self
+    }
+}
+
+/// The generator a balancer samples endpoints with: its own fast one, or
+/// the one given to [`Balance::from_rng`] (called through a box).
+enum PickRng {
+    Fast(FastRng),
+    Given(Box<dyn Rng + Send + Sync>),
+}
+
+impl Rng for PickRng {
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        match self {
+            PickRng::Fast(rng) => rng.next_u64(),
+            PickRng::Given(rng) => rng.next_u64(),
+        }
     }
 }
 
@@ -204,6 +230,11 @@ where
 
     /// Drives the endpoints that are not ready, dropping the failed ones.
     fn promote_pending(&mut self, cx: &mut Context<'_>) {
+        if self.services.pending_len() == 0 {
+            // Nothing to drive; whatever becomes pending later is pushed,
+            // and polled, by this balancer's own `poll_ready`.
+            return;
+        }
         loop {
             match self.services.poll_pending(cx) {
                 Poll::Ready(Ok(())) | Poll::Pending => return,
@@ -270,6 +301,13 @@ where
                 _ => *waker = Some(cx.waker().clone()),
             }
         }
+        if let Some(index) = self.called.take() {
+            // Not ready: to the pending set, driven with the others. Failed:
+            // dropped now, not when next picked.
+            if let Err(failed) = self.services.check_ready_index(cx, index) {
+                dropped(&failed);
+            }
+        }
         self.update_from_discover(cx)?;
         self.promote_pending(cx);
         loop {
@@ -290,11 +328,28 @@ where
 
     fn call(&mut self, request: Req) -> Self::Future {
         let index = self.ready_index.take().expect("called before ready");
-        let future = self.services.call_ready_index(index, request);
-        if let Some(waker) = self.background.as_mut().and_then(Option::take) {
+        // The endpoint stays in the ready set, unchecked, until the next
+        // `poll_ready` checks it; picks check their endpoint anyway. This
+        // spares a move through the pending set (and an allocation) per
+        // request.
+        let (future, index) = self.services.call_ready_index_in_place(index, request);
+        self.called = index;
+        let waker = match index {
+            Some(_) => self.background.as_mut().and_then(Option::take),
+            None => None,
+        };
+        if let (Some(index), Some(waker)) = (index, waker) {
+            self.called = None;
             // Check the endpoint now: if it is not ready, it goes to the
-            // background instead of waiting for the next `poll_ready`. The
-            // waker is lent, not cloned, and put back.
+            // background instead of waiting until it is picked. The waker is
+            // lent, not cloned, and put back.
+            match self
+                .services
+                .check_ready_index(&mut Context::from_waker(&waker), index)
+            {
+                Ok(_) => {}
+                Err(failed) => dropped(&failed),
+            }
             self.promote_pending(&mut Context::from_waker(&waker));
             self.background = Some(Some(waker));
         }
