@@ -501,3 +501,80 @@ fn concurrency_limit_gives_access_to_the_inner_service() {
     service.get_mut().ready = false;
     assert!(!service.into_inner().ready);
 }
+
+/// Many callers on several threads, some dropping their response futures
+/// before completion: never more than the limit in flight, every request
+/// served, every permit back at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue_6_many_threads_never_exceed_the_limit_and_lose_no_permit() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use donjon::{Service, ServiceExt, service_fn};
+
+    const LIMIT: usize = 3;
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let served = Arc::new(AtomicUsize::new(0));
+    let inner = {
+        let (in_flight, most, served) = (in_flight.clone(), most.clone(), served.clone());
+        service_fn(move |n: u32| {
+            let (in_flight, most, served) = (in_flight.clone(), most.clone(), served.clone());
+            async move {
+                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                for _ in 0..(n % 3) {
+                    tokio::task::yield_now().await;
+                }
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                served.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, BoxError>(n)
+            }
+        })
+    };
+    let limit = ConcurrencyLimit::new(inner, LIMIT);
+    let callers: Vec<_> = (0..16u32)
+        .map(|caller| {
+            let mut limit = limit.clone();
+            tokio::spawn(async move {
+                for i in 0..500u32 {
+                    let n = caller * 1000 + i;
+                    let ready = limit.ready().await.expect("always ready in the end");
+                    let response = ready.call(n);
+                    if n % 7 == 0 {
+                        // Dropped unfinished (it never started): its permit
+                        // goes back.
+                        drop(response);
+                    } else {
+                        assert_eq!(response.await.expect("served"), n);
+                    }
+                }
+            })
+        })
+        .collect();
+    for caller in callers {
+        caller.await.expect("no caller panics");
+    }
+    assert!(
+        most.load(Ordering::SeqCst) <= LIMIT,
+        "{most:?} in flight at once"
+    );
+    assert_eq!(most.load(Ordering::SeqCst), LIMIT, "the limit was reached");
+    let dropped = (0..16u32)
+        .flat_map(|caller| (0..500u32).map(move |i| caller * 1000 + i))
+        .filter(|n| n % 7 == 0)
+        .count();
+    assert_eq!(served.load(Ordering::SeqCst), 16 * 500 - dropped);
+
+    // Every permit is back: LIMIT calls at once are admitted.
+    let mut holders: Vec<_> = (0..LIMIT).map(|_| limit.clone()).collect();
+    let mut futures = Vec::new();
+    for holder in &mut holders {
+        let ready = holder.ready().await.expect("a permit");
+        futures.push(ready.call(1));
+    }
+    let mut extra = limit.clone();
+    let mut extra = Spawn::new(&mut extra);
+    assert!(extra.poll_ready().is_pending(), "the limit holds");
+    drop(futures);
+    assert!(extra.poll_ready().is_ready(), "permits came back");
+}

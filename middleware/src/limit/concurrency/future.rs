@@ -6,7 +6,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use pin_project::pin_project;
-use tokio::sync::OwnedSemaphorePermit;
+
+use super::permits::Permit;
 
 /// The response future of [`ConcurrencyLimit`](super::ConcurrencyLimit): the
 /// inner response, holding a permit of the limit until it is ready.
@@ -16,11 +17,11 @@ pub struct ResponseFuture<T> {
     #[pin]
     inner: T,
     /// Released as soon as the response is ready, or with the future.
-    permit: Option<OwnedSemaphorePermit>,
+    permit: Option<Permit>,
 }
 
 impl<T> ResponseFuture<T> {
-    pub(super) fn new(inner: T, permit: OwnedSemaphorePermit) -> Self {
+    pub(super) fn new(inner: T, permit: Permit) -> Self {
         ResponseFuture {
             inner,
             permit: Some(permit),

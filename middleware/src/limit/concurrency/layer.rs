@@ -4,6 +4,7 @@ use donjon_layer::Layer;
 use tokio::sync::Semaphore;
 
 use super::ConcurrencyLimit;
+use super::permits::Permits;
 
 /// A [`Layer`] that wraps each service in its own [`ConcurrencyLimit`].
 ///
@@ -54,7 +55,7 @@ impl<S> Layer<S> for ConcurrencyLimitLayer {
 #[derive(Debug, Clone)]
 #[must_use = "a layer does nothing until it wraps a service"]
 pub struct GlobalConcurrencyLimitLayer {
-    semaphore: Arc<Semaphore>,
+    permits: Permits,
 }
 
 impl GlobalConcurrencyLimitLayer {
@@ -65,12 +66,16 @@ impl GlobalConcurrencyLimitLayer {
     ///
     /// If `max` is more than [`Semaphore::MAX_PERMITS`].
     pub fn new(max: usize) -> Self {
-        Self::with_semaphore(Arc::new(Semaphore::new(max)))
+        GlobalConcurrencyLimitLayer {
+            permits: Permits::new(max),
+        }
     }
 
     /// Creates a layer whose services share the permits of `semaphore`.
     pub fn with_semaphore(semaphore: Arc<Semaphore>) -> Self {
-        GlobalConcurrencyLimitLayer { semaphore }
+        GlobalConcurrencyLimitLayer {
+            permits: Permits::with_semaphore(semaphore),
+        }
     }
 }
 
@@ -78,6 +83,6 @@ impl<S> Layer<S> for GlobalConcurrencyLimitLayer {
     type Service = ConcurrencyLimit<S>;
 
     fn layer(&self, service: S) -> Self::Service {
-        ConcurrencyLimit::with_semaphore(service, Arc::clone(&self.semaphore))
+        ConcurrencyLimit::with_permits(service, self.permits.clone())
     }
 }

@@ -32,6 +32,7 @@
 
 pub mod future;
 mod layer;
+mod permits;
 mod service;
 
 pub use self::layer::{ConcurrencyLimitLayer, GlobalConcurrencyLimitLayer};

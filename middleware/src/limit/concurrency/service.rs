@@ -2,10 +2,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use donjon_service::Service;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 use super::future::ResponseFuture;
-use crate::semaphore::PollSemaphore;
+use super::permits::{Permit, Permits};
 
 /// Limits how many requests the inner service handles at once.
 ///
@@ -50,9 +50,9 @@ use crate::semaphore::PollSemaphore;
 #[derive(Debug)]
 pub struct ConcurrencyLimit<T> {
     inner: T,
-    semaphore: PollSemaphore,
+    permits: Permits,
     /// The permit reserved by `poll_ready` for the next call.
-    permit: Option<OwnedSemaphorePermit>,
+    permit: Option<Permit>,
 }
 
 impl<T> ConcurrencyLimit<T> {
@@ -62,7 +62,7 @@ impl<T> ConcurrencyLimit<T> {
     ///
     /// If `max` is more than [`Semaphore::MAX_PERMITS`].
     pub fn new(inner: T, max: usize) -> Self {
-        Self::with_semaphore(inner, Arc::new(Semaphore::new(max)))
+        Self::with_permits(inner, Permits::new(max))
     }
 
     /// Wraps `inner`, taking a permit of `semaphore` for each request in
@@ -71,9 +71,13 @@ impl<T> ConcurrencyLimit<T> {
     /// Sharing one semaphore between services makes them share one limit.
     /// The semaphore must not be closed.
     pub fn with_semaphore(inner: T, semaphore: Arc<Semaphore>) -> Self {
+        Self::with_permits(inner, Permits::with_semaphore(semaphore))
+    }
+
+    pub(super) fn with_permits(inner: T, permits: Permits) -> Self {
         ConcurrencyLimit {
             inner,
-            semaphore: PollSemaphore::new(semaphore),
+            permits,
             permit: None,
         }
     }
@@ -105,13 +109,7 @@ where
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         if self.permit.is_none() {
-            let permit = ready!(self.semaphore.poll_acquire(cx)).unwrap_or_else(|_| {
-                panic!(
-                    "ConcurrencyLimit's semaphore was closed; a semaphore given to a concurrency \
-                     limit must stay open"
-                )
-            });
-            self.permit = Some(permit);
+            self.permit = Some(ready!(self.permits.poll_acquire(cx)));
         }
         self.inner.poll_ready(cx)
     }
@@ -130,7 +128,7 @@ impl<T: Clone> Clone for ConcurrencyLimit<T> {
     fn clone(&self) -> Self {
         ConcurrencyLimit {
             inner: self.inner.clone(),
-            semaphore: self.semaphore.clone(),
+            permits: self.permits.clone(),
             permit: None,
         }
     }
