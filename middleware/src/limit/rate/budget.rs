@@ -96,6 +96,7 @@ impl Budget {
     }
 
     /// Whether the current window has ended.
+    #[inline]
     fn has_ended(&self) -> bool {
         if self.ended.load(Ordering::Acquire) {
             return true;
@@ -112,6 +113,7 @@ impl Budget {
 
     /// Takes one request of the current window without waiting, if one is
     /// left and the window has not ended.
+    #[inline]
     fn try_take(&self) -> Option<Taken> {
         if self.has_ended() {
             return None;
@@ -134,7 +136,18 @@ impl Budget {
 
     /// Takes one request, opening a new window if the last one ended, or
     /// registers `handle` to be woken when one may be available.
+    #[inline]
     pub(super) fn poll_take(self: &Arc<Self>, handle: u64, cx: &mut Context<'_>) -> Poll<Taken> {
+        match self.try_take() {
+            Some(taken) => Poll::Ready(taken),
+            None => self.poll_take_slow(handle, cx),
+        }
+    }
+
+    /// [`poll_take`](Self::poll_take) when the window has nothing left at
+    /// first sight.
+    #[cold]
+    fn poll_take_slow(self: &Arc<Self>, handle: u64, cx: &mut Context<'_>) -> Poll<Taken> {
         loop {
             if let Some(taken) = self.try_take() {
                 return Poll::Ready(taken);
@@ -236,6 +249,7 @@ impl Budget {
     }
 
     /// Whether `taken` belongs to the window still open.
+    #[inline]
     fn is_current(&self, taken: Taken) -> bool {
         !self.has_ended() && self.window.load(Ordering::Acquire) == taken.window
     }
@@ -247,8 +261,17 @@ impl Budget {
     /// other handles have already spent that window, the call still goes
     /// ahead (its handle was told it could), and is taken from the next
     /// window's budget.
+    #[inline]
     pub(super) fn charge(self: &Arc<Self>, taken: Taken) {
-        if self.is_current(taken) || self.try_take().is_some() {
+        if !self.is_current(taken) {
+            self.charge_late(taken);
+        }
+    }
+
+    /// [`charge`](Self::charge) for a request taken in a window that ended.
+    #[cold]
+    fn charge_late(self: &Arc<Self>, _taken: Taken) {
+        if self.try_take().is_some() {
             return;
         }
         let mut slow = self.lock();
