@@ -1,5 +1,5 @@
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
+use futures_util::lock::Mutex;
 use std::task::{Context, Poll};
 
 use donjon_layer::{LayerFn, layer_fn};
@@ -44,7 +44,8 @@ type Erased<T, U, E> = dyn Service<T, Response = U, Error = E, Future = SendFutu
 pub struct BoxService<T, U, E> {
     // The mutex is never locked: it is there because `Mutex<X>` is `Sync`
     // when `X` is only `Send`, and `get_mut` reaches the service without
-    // locking since every access goes through `&mut self`.
+    // locking since every access goes through `&mut self`. futures' mutex,
+    // unlike std's, has no poison flag to check on the way.
     inner: Mutex<Box<Erased<T, U, E>>>,
 }
 
@@ -70,8 +71,7 @@ impl<T, U, E> BoxService<T, U, E> {
     }
 
     fn service(&mut self) -> &mut Erased<T, U, E> {
-        // Never poisoned: the lock is never taken.
-        &mut **self.inner.get_mut().unwrap_or_else(PoisonError::into_inner)
+        &mut **self.inner.get_mut()
     }
 }
 
