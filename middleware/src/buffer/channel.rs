@@ -9,6 +9,7 @@
 //! request never holds a place in the queue, and never reaches the service.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
@@ -16,6 +17,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Span;
 
 use super::error::{Closed, ServiceError};
+use super::slot::{Direct, DirectCall};
 use crate::BoxError;
 
 /// Locks a mutex whose data stays consistent between statements, so that a
@@ -172,6 +174,13 @@ pub(super) struct Channel<Req, F> {
     /// One permit per free place in the queue.
     pub(super) capacity: Arc<Semaphore>,
     bound: usize,
+    /// Requests sent to the worker and not yet dispatched or skipped by it
+    /// (queued, or held while the service is not ready).
+    queued: AtomicUsize,
+    /// Cleared when the channel closes.
+    open: AtomicBool,
+    /// The service, for handles to call directly (buffers made with `new`).
+    direct: Option<Arc<dyn DirectCall<Req, F>>>,
 }
 
 struct ChannelState<Req, F> {
@@ -197,7 +206,9 @@ pub(super) enum Next<Req, F> {
 }
 
 impl<Req, F> Channel<Req, F> {
-    pub(super) fn new(bound: usize) -> Self {
+    /// A channel of `bound` places; `direct` lets handles call the service
+    /// themselves when it is free, ready and nothing is queued.
+    pub(super) fn new(bound: usize, direct: Option<Arc<dyn DirectCall<Req, F>>>) -> Self {
         Channel {
             state: Mutex::new(ChannelState {
                 queue: VecDeque::new(),
@@ -208,7 +219,39 @@ impl<Req, F> Channel<Req, F> {
             }),
             capacity: Arc::new(Semaphore::new(bound)),
             bound,
+            queued: AtomicUsize::new(0),
+            open: AtomicBool::new(true),
+            direct,
         }
+    }
+
+    /// Calls the service directly, when this buffer allows it, nothing is
+    /// waiting for the worker (so that requests keep their order), and the
+    /// service is free and ready.
+    #[inline]
+    pub(super) fn try_direct(&self, request: Req) -> Direct<Req, F> {
+        match &self.direct {
+            Some(direct)
+                if self.queued.load(Ordering::Acquire) == 0
+                    && self.open.load(Ordering::Acquire) =>
+            {
+                direct.try_call(self, request)
+            }
+            _ => Direct::Declined(request),
+        }
+    }
+
+    /// The worker is done with one request (dispatched, skipped or failed).
+    pub(super) fn finished_one(&self) {
+        self.queued.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// The error the worker stopped with, once the channel is closed.
+    pub(super) fn worker_error(&self) -> Option<WorkerError> {
+        if self.open.load(Ordering::Acquire) {
+            return None;
+        }
+        lock(&self.state).closed.as_ref().map(WorkerError::share)
     }
 
     /// The error callers get once the worker is gone, if it is.
@@ -234,6 +277,7 @@ impl<Req, F> Channel<Req, F> {
             if state.queue.len() >= 2 * self.bound.max(16) {
                 state.queue.retain(|queued| !queued.reply.is_cancelled());
             }
+            self.queued.fetch_add(1, Ordering::AcqRel);
             state.queue.push_back(envelope);
             state.worker.take()
         };
@@ -249,7 +293,7 @@ impl<Req, F> Channel<Req, F> {
         if let Some(envelope) = state.queue.pop_front() {
             return Next::Envelope(envelope);
         }
-        if state.handles == 0 {
+        if state.handles == 0 || state.closed.is_some() {
             return Next::Done;
         }
         match &mut state.worker {
@@ -294,16 +338,21 @@ impl<Req, F> Channel<Req, F> {
     ///
     /// Only the first call has an effect.
     pub(super) fn close(&self, error: WorkerError) {
-        let queued = {
+        let (queued, wakers) = {
             let mut state = lock(&self.state);
             if state.closed.is_some() {
                 return;
             }
             state.closed = Some(error.share());
-            state.worker = None;
-            state.holding = None;
-            std::mem::take(&mut state.queue)
+            self.open.store(false, Ordering::Release);
+            // The worker learns of a failure found by a handle calling the
+            // service directly.
+            let wakers = [state.worker.take(), state.holding.take()];
+            (std::mem::take(&mut state.queue), wakers)
         };
+        for waker in wakers.into_iter().flatten() {
+            waker.wake();
+        }
         // Closing the semaphore after recording the error: a woken handle
         // finds the error.
         self.capacity.close();

@@ -41,6 +41,12 @@ impl<T> ResponseFuture<T> {
         }
     }
 
+    pub(super) fn called(future: T) -> Self {
+        ResponseFuture {
+            state: State::Called(future),
+        }
+    }
+
     pub(super) fn failed(error: BoxError) -> Self {
         ResponseFuture {
             state: State::Failed(Some(error)),

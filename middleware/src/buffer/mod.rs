@@ -44,6 +44,7 @@ pub mod error;
 pub mod future;
 mod layer;
 mod service;
+mod slot;
 mod worker;
 
 pub use self::layer::BufferLayer;

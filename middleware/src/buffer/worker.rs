@@ -1,4 +1,3 @@
-use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -9,7 +8,8 @@ use std::task::{Context, Poll};
 use donjon_service::Service;
 
 use super::channel::{Channel, Envelope, Next, Reply, WorkerError};
-use super::error::{Panicked, ServiceError};
+use super::error::ServiceError;
+use super::slot::{ServiceSlot, panicked};
 use crate::BoxError;
 
 /// How many requests the worker handles in one poll before it yields to
@@ -33,7 +33,7 @@ pub struct Worker<T, Request>
 where
     T: Service<Request>,
 {
-    service: T,
+    service: Arc<ServiceSlot<T>>,
     /// Set once the worker has finished; the service stays until the
     /// worker is dropped.
     finished: bool,
@@ -49,7 +49,10 @@ impl<T, Request> Worker<T, Request>
 where
     T: Service<Request>,
 {
-    pub(super) fn new(service: T, channel: Arc<Channel<Request, T::Future>>) -> Self {
+    pub(super) fn new(
+        service: Arc<ServiceSlot<T>>,
+        channel: Arc<Channel<Request, T::Future>>,
+    ) -> Self {
         Worker {
             service,
             finished: false,
@@ -86,31 +89,56 @@ where
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        for _ in 0..REQUESTS_PER_POLL {
-            if this.finished {
-                return Poll::Ready(());
+        if this.finished {
+            return Poll::Ready(());
+        }
+        if let Some(error) = this.channel.worker_error() {
+            // A handle calling the service directly found it failed, and
+            // closed the buffer.
+            if let Some(held) = this.held.take() {
+                held.reply.failed(&error);
+                this.channel.finished_one();
             }
-            let service = &mut this.service;
+            this.finished = true;
+            return Poll::Ready(());
+        }
+        // Locked per request, so that handles calling the service directly
+        // wait at most one `poll_ready` and `call`.
+        let slot = Arc::clone(&this.service);
+        for _ in 0..REQUESTS_PER_POLL {
             let envelope = match this.held.take() {
-                Some(held) if held.reply.is_cancelled() => continue,
+                Some(held) if held.reply.is_cancelled() => {
+                    this.channel.finished_one();
+                    continue;
+                }
                 Some(held) => held,
                 None => match this.channel.recv(cx) {
                     Next::Envelope(envelope) => {
                         if !envelope.reply.taken_off_queue() {
                             // The caller gave up: skip the request.
+                            this.channel.finished_one();
                             continue;
                         }
                         envelope
                     }
                     Next::Empty => return Poll::Pending,
                     Next::Done => {
-                        tracing::trace!("every buffer handle is gone; the worker ends");
+                        tracing::trace!(
+                            "the buffer is closed or every handle is gone; the worker ends"
+                        );
                         this.finished = true;
                         return Poll::Ready(());
                     }
                 },
             };
 
+            let mut guard = slot.lock();
+            let Some(service) = guard.as_mut() else {
+                // Only the worker's drop clears the slot: not reached.
+                this.held = Some(envelope);
+                this.finished = true;
+                return Poll::Ready(());
+            };
             let readiness = {
                 let _entered = envelope.span.enter();
                 catch_unwind(AssertUnwindSafe(|| service.poll_ready(cx)))
@@ -144,7 +172,10 @@ where
                 catch_unwind(AssertUnwindSafe(|| service.call(request)))
             };
             match called {
-                Ok(future) => reply.called(future),
+                Ok(future) => {
+                    reply.called(future);
+                    this.channel.finished_one();
+                }
                 Err(panic) => {
                     this.fail(panicked(panic), &reply);
                     return Poll::Ready(());
@@ -155,18 +186,6 @@ where
         cx.waker().wake_by_ref();
         Poll::Pending
     }
-}
-
-/// The error standing for a panic of the inner service, with its message.
-fn panicked(payload: Box<dyn Any + Send>) -> BoxError {
-    let message = if let Some(message) = payload.downcast_ref::<&str>() {
-        (*message).to_owned()
-    } else if let Some(message) = payload.downcast_ref::<String>() {
-        message.clone()
-    } else {
-        "(the panic's payload is not a string)".to_owned()
-    };
-    Box::new(Panicked::new(message))
 }
 
 impl<T, Request> Drop for Worker<T, Request>
@@ -180,6 +199,8 @@ where
         if let Some(held) = self.held.take() {
             held.reply.failed(&error);
         }
+        // The worker owns the service: it goes with the worker.
+        drop(self.service.clear());
     }
 }
 

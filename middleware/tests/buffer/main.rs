@@ -9,6 +9,7 @@
 mod support;
 
 mod cancellation;
+mod direct;
 mod end_to_end;
 mod failure;
 mod misuse;

@@ -1,5 +1,5 @@
-use std::fmt;
 use futures_util::lock::Mutex;
+use std::fmt;
 use std::task::{Context, Poll};
 
 use donjon_layer::{LayerFn, layer_fn};

@@ -1,0 +1,131 @@
+//! Direct calls: a `Buffer` made with `new` calls a free, ready inner
+//! service from the caller's task instead of waking the worker, as long as
+//! nothing is queued. Everything else still goes through the worker.
+
+use std::future::Ready;
+use std::task::{Context, Poll};
+
+use donjon::buffer::Buffer;
+use donjon::{BoxError, Service, ServiceExt};
+use donjon_test::{assert_request_eq, mock};
+use tokio_test::{assert_pending, assert_ready_ok};
+
+use crate::{Msg, assert_panicked, assert_service_error};
+
+type Direct = Buffer<Msg, mock::future::ResponseFuture<Msg>>;
+
+fn direct_buffer(bound: usize) -> (mock::Spawn<Direct>, crate::Handle) {
+    let (service, handle) = mock::pair();
+    (mock::Spawn::new(Buffer::new(service, bound)), handle)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_free_ready_service_is_called_from_the_callers_task() {
+    let (mut buffer, mut handle) = direct_buffer(4);
+    assert_ready_ok!(buffer.poll_ready());
+    let response = buffer.call("hello");
+    // No await since the call: the worker task has not run, yet the request
+    // has reached the service.
+    let (request, reply) = match handle.poll_request() {
+        Poll::Ready(Some(request)) => request,
+        other => panic!(
+            "the request did not reach the service at once: {:?}",
+            other.is_ready()
+        ),
+    };
+    assert_eq!(request, "hello");
+    reply.send_response("world");
+    assert_eq!(response.await.expect("a response"), "world");
+    // Its place in the queue came back.
+    for _ in 0..4 {
+        assert_ready_ok!(buffer.poll_ready());
+        drop(buffer.call("more"));
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_service_that_is_not_ready_is_driven_by_the_worker_and_order_is_kept() {
+    let (mut buffer, mut handle) = direct_buffer(4);
+    handle.allow(0);
+    assert_ready_ok!(buffer.poll_ready());
+    let one = buffer.call("one");
+    assert_pending!(handle.poll_request(), "not ready: queued for the worker");
+
+    // The service is ready again, but "one" is queued: "two" must not
+    // overtake it.
+    handle.allow(2);
+    assert_ready_ok!(buffer.poll_ready());
+    let two = buffer.call("two");
+    assert_pending!(handle.poll_request(), "queued behind one");
+
+    let responses = tokio::spawn(async move { (one.await, two.await) });
+    assert_request_eq!(handle, "one").send_response("uno");
+    assert_request_eq!(handle, "two").send_response("dos");
+    let (one, two) = responses.await.expect("the caller task");
+    assert_eq!(one.expect("uno"), "uno");
+    assert_eq!(two.expect("dos"), "dos");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_readiness_error_found_directly_fails_the_buffer_for_everyone() {
+    let (mut buffer, mut handle) = direct_buffer(4);
+    let mut other = buffer.get_ref().clone();
+    handle.send_error("boom");
+    assert_ready_ok!(buffer.poll_ready());
+    let error = buffer.call("doomed").await.expect_err("the service failed");
+    assert_service_error(&error, "boom");
+    let error = other.ready().await.expect_err("the buffer is closed");
+    assert_service_error(&error, "boom");
+    // The worker learns of it and ends: the service is dropped.
+    tokio::task::yield_now().await;
+    assert!(
+        matches!(handle.poll_request(), Poll::Ready(None)),
+        "the service was dropped"
+    );
+}
+
+/// Panics in `call`.
+#[derive(Debug)]
+struct PanicsInCall;
+
+impl Service<Msg> for PanicsInCall {
+    type Response = Msg;
+    type Error = BoxError;
+    type Future = Ready<Result<Msg, BoxError>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: Msg) -> Self::Future {
+        panic!("kaboom");
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_panic_in_a_direct_call_fails_the_buffer_with_its_message() {
+    let mut buffer = Buffer::new(PanicsInCall, 4);
+    let error = buffer
+        .ready()
+        .await
+        .expect("ready")
+        .call("hello")
+        .await
+        .expect_err("the call panicked");
+    assert_panicked(&error, "kaboom");
+    let error = buffer.ready().await.expect_err("the buffer is closed");
+    assert_panicked(&error, "kaboom");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_buffer_made_with_pair_never_calls_directly() {
+    let (service, mut handle) = mock::pair::<Msg, Msg>();
+    let (buffer, worker) = Buffer::pair(service, 4);
+    let mut buffer = mock::Spawn::new(buffer);
+    assert_ready_ok!(buffer.poll_ready());
+    let response = buffer.call("hello");
+    assert_pending!(handle.poll_request(), "only the worker calls the service");
+    tokio::spawn(worker);
+    assert_request_eq!(handle, "hello").send_response("world");
+    assert_eq!(response.await.expect("a response"), "world");
+}
