@@ -77,6 +77,8 @@
 #[macro_use]
 mod macros;
 #[cfg(any(feature = "buffer", feature = "limit"))]
+mod gate;
+#[cfg(feature = "limit")]
 mod semaphore;
 
 pub mod builder;

@@ -13,12 +13,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Span;
 
 use super::error::{Closed, ServiceError};
 use super::slot::{Direct, DirectCall};
 use crate::BoxError;
+use crate::gate::{Gate, GatePermit};
 
 /// Locks a mutex whose data stays consistent between statements, so that a
 /// panic elsewhere (poisoning it) does not make every later caller panic.
@@ -70,7 +70,7 @@ struct ReplyState<F> {
     waker: Option<Waker>,
     /// The queue place, held until the worker takes the request or the
     /// caller gives up.
-    permit: Option<OwnedSemaphorePermit>,
+    permit: Option<GatePermit>,
     /// Set when the caller dropped its response future.
     cancelled: bool,
 }
@@ -89,7 +89,7 @@ pub(super) enum Received<F> {
 }
 
 impl<F> Reply<F> {
-    pub(super) fn new(permit: OwnedSemaphorePermit) -> Self {
+    pub(super) fn new(permit: GatePermit) -> Self {
         Reply {
             state: Mutex::new(ReplyState {
                 answer: Answer::Waiting,
@@ -172,7 +172,7 @@ impl<F> Reply<F> {
 pub(super) struct Channel<Req, F> {
     state: Mutex<ChannelState<Req, F>>,
     /// One permit per free place in the queue.
-    pub(super) capacity: Arc<Semaphore>,
+    pub(super) capacity: Arc<Gate>,
     bound: usize,
     /// Requests sent to the worker and not yet dispatched or skipped by it
     /// (queued, or held while the service is not ready).
@@ -217,7 +217,7 @@ impl<Req, F> Channel<Req, F> {
                 handles: 1,
                 closed: None,
             }),
-            capacity: Arc::new(Semaphore::new(bound)),
+            capacity: Arc::new(Gate::new(bound)),
             bound,
             queued: AtomicUsize::new(0),
             open: AtomicBool::new(true),

@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use donjon_service::Service;
-use tokio::sync::OwnedSemaphorePermit;
 use tracing::Span;
 
 use super::channel::{Channel, Envelope, Reply};
@@ -13,7 +12,7 @@ use super::future::ResponseFuture;
 use super::slot::{Direct, DirectCall, ServiceSlot};
 use super::worker::Worker;
 use crate::BoxError;
-use crate::semaphore::PollSemaphore;
+use crate::gate::Waiting;
 
 /// A handle on a queue of requests to a service that a background worker
 /// owns; see the [module documentation](super).
@@ -69,9 +68,10 @@ use crate::semaphore::PollSemaphore;
 /// both constructors panic if `bound` is zero.
 pub struct Buffer<Req, F> {
     channel: Arc<Channel<Req, F>>,
-    capacity: PollSemaphore,
-    /// The place in the queue reserved for the next call.
-    permit: Option<OwnedSemaphorePermit>,
+    /// This handle's place in the line for a free place, while it waits.
+    waiting: Option<Waiting>,
+    /// Whether this handle holds a place in the queue for its next call.
+    reserved: bool,
 }
 
 impl<Req, F> Buffer<Req, F>
@@ -130,9 +130,9 @@ where
         };
         let channel = Arc::new(Channel::new(bound, direct));
         let buffer = Buffer {
-            capacity: PollSemaphore::new(Arc::clone(&channel.capacity)),
             channel: Arc::clone(&channel),
-            permit: None,
+            waiting: None,
+            reserved: false,
         };
         (buffer, Worker::new(slot, channel))
     }
@@ -149,9 +149,9 @@ where
     type Future = ResponseFuture<F>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        if self.permit.is_none() {
-            match ready!(self.capacity.poll_acquire(cx)) {
-                Ok(permit) => self.permit = Some(permit),
+        if !self.reserved {
+            match ready!(self.channel.capacity.poll_acquire(&mut self.waiting, cx)) {
+                Ok(()) => self.reserved = true,
                 Err(_closed) => {
                     let error = self.channel.closed_error();
                     return Poll::Ready(Err(error.unwrap_or_else(|| Box::new(Closed::new()))));
@@ -162,16 +162,24 @@ where
     }
 
     fn call(&mut self, request: Req) -> Self::Future {
-        let permit = self.permit.take().expect(
+        assert!(
+            self.reserved,
             "Buffer::call was called without poll_ready returning Ready(Ok(())) first, \
-             as the readiness contract requires",
+             as the readiness contract requires"
         );
+        self.reserved = false;
         let request = match self.channel.try_direct(request) {
-            Direct::Called(future) => return ResponseFuture::called(future),
-            Direct::Failed(error) => return ResponseFuture::failed(error),
+            Direct::Called(future) => {
+                self.channel.capacity.release();
+                return ResponseFuture::called(future);
+            }
+            Direct::Failed(error) => {
+                self.channel.capacity.release();
+                return ResponseFuture::failed(error);
+            }
             Direct::Declined(request) => request,
         };
-        let reply = Arc::new(Reply::new(permit));
+        let reply = Arc::new(Reply::new(self.channel.capacity.owned()));
         let envelope = Envelope {
             request,
             span: Span::current(),
@@ -193,14 +201,17 @@ where
         self.channel.add_handle();
         Buffer {
             channel: Arc::clone(&self.channel),
-            capacity: self.capacity.clone(),
-            permit: None,
+            waiting: None,
+            reserved: false,
         }
     }
 }
 
 impl<Req, F> Drop for Buffer<Req, F> {
     fn drop(&mut self) {
+        if self.reserved {
+            self.channel.capacity.release();
+        }
         self.channel.remove_handle();
     }
 }
@@ -208,8 +219,8 @@ impl<Req, F> Drop for Buffer<Req, F> {
 impl<Req, F> fmt::Debug for Buffer<Req, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Buffer")
-            .field("free_places", &self.channel.capacity.available_permits())
-            .field("reserved", &self.permit.is_some())
+            .field("free_places", &self.channel.capacity.available())
+            .field("reserved", &self.reserved)
             .finish_non_exhaustive()
     }
 }

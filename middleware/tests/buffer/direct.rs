@@ -129,3 +129,63 @@ async fn a_buffer_made_with_pair_never_calls_directly() {
     assert_request_eq!(handle, "hello").send_response("world");
     assert_eq!(response.await.expect("a response"), "world");
 }
+
+/// Ready at most `1 / every` polls: the rest are `Pending` with an immediate
+/// wake-up, so requests go both ways (direct, and through the worker).
+#[derive(Debug, Clone)]
+struct Flaky {
+    polls: u64,
+    every: u64,
+}
+
+impl Service<u64> for Flaky {
+    type Response = u64;
+    type Error = BoxError;
+    type Future = Ready<Result<u64, BoxError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.polls += 1;
+        if self.polls % self.every == 0 {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    fn call(&mut self, request: u64) -> Self::Future {
+        std::future::ready(Ok(request * 2))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue_6_many_threads_direct_and_queued_lose_nothing_and_give_every_place_back() {
+    const BOUND: usize = 8;
+    let buffer = Buffer::new(Flaky { polls: 0, every: 3 }, BOUND);
+    let callers: Vec<_> = (0..32u64)
+        .map(|caller| {
+            let mut buffer = buffer.clone();
+            tokio::spawn(async move {
+                for i in 0..300u64 {
+                    let n = caller * 1_000 + i;
+                    let response = buffer.ready().await.expect("ready").call(n);
+                    if n % 5 == 0 {
+                        drop(response);
+                    } else {
+                        assert_eq!(response.await.expect("answered"), n * 2);
+                    }
+                }
+            })
+        })
+        .collect();
+    for caller in callers {
+        caller.await.expect("no caller panics");
+    }
+    // Every place came back: BOUND handles each reserve one at once.
+    let mut handles: Vec<_> = (0..BOUND)
+        .map(|_| mock::Spawn::new(buffer.clone()))
+        .collect();
+    for handle in &mut handles {
+        assert_ready_ok!(handle.poll_ready());
+    }
+}
