@@ -25,6 +25,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
+use crate::http_server::text;
+
 /// How a backend answers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Behaviour {
@@ -195,13 +197,6 @@ fn handler(
             Ok(text(StatusCode::OK, "done\n"))
         }
     })
-}
-
-/// A response with a status and a text body.
-fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
-    *response.status_mut() = status;
-    response
 }
 
 /// A repeatable draw in `[0, 1)` for request `number` of a backend seeded

@@ -49,7 +49,7 @@ impl Default for Limits {
 }
 
 /// A response with a status and a text body.
-fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *response.status_mut() = status;
     response

@@ -10,6 +10,7 @@ use donjon::{BoxError, Service, ServiceExt};
 use donjon_test::{assert_request_eq, mock};
 use tokio_test::{assert_pending, assert_ready_ok};
 
+use crate::end_to_end::PanicsInCall;
 use crate::{Msg, assert_panicked, assert_service_error};
 
 type Direct = Buffer<Msg, mock::future::ResponseFuture<Msg>>;
@@ -84,24 +85,6 @@ async fn a_readiness_error_found_directly_fails_the_buffer_for_everyone() {
     );
 }
 
-/// Panics in `call`.
-#[derive(Debug)]
-struct PanicsInCall;
-
-impl Service<Msg> for PanicsInCall {
-    type Response = Msg;
-    type Error = BoxError;
-    type Future = Ready<Result<Msg, BoxError>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _: Msg) -> Self::Future {
-        panic!("kaboom");
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn a_panic_in_a_direct_call_fails_the_buffer_with_its_message() {
     let mut buffer = Buffer::new(PanicsInCall, 4);
@@ -109,12 +92,12 @@ async fn a_panic_in_a_direct_call_fails_the_buffer_with_its_message() {
         .ready()
         .await
         .expect("ready")
-        .call("hello")
+        .call("explode")
         .await
         .expect_err("the call panicked");
-    assert_panicked(&error, "kaboom");
+    assert_panicked(&error, "asked to explode");
     let error = buffer.ready().await.expect_err("the buffer is closed");
-    assert_panicked(&error, "kaboom");
+    assert_panicked(&error, "asked to explode");
 }
 
 #[tokio::test(flavor = "current_thread")]

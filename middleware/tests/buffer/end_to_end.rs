@@ -392,9 +392,9 @@ async fn the_spawned_worker_drops_the_service_once_every_handle_is_gone() {
         .expect("the worker ended and dropped the service");
 }
 
-/// Panics in `call`.
+/// Panics in `call` when asked to explode.
 #[derive(Debug)]
-struct PanicsInCall;
+pub(crate) struct PanicsInCall;
 
 impl Service<Msg> for PanicsInCall {
     type Response = Msg;
