@@ -82,6 +82,7 @@ mod gate;
 mod semaphore;
 
 pub mod builder;
+pub mod classify;
 pub mod layer;
 
 #[cfg(feature = "balance")]

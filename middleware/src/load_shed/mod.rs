@@ -8,6 +8,11 @@
 //! server under overload answers quickly (say, with a 503) rather than
 //! queueing.
 //!
+//! [`LoadShed::with_max_wait`] (or [`LoadShedLayer::with_max_wait`]) waits a
+//! bounded time for the inner service before shedding: around a concurrency
+//! limit, a bulkhead with a maximum wait. A `Pending` that resolves within
+//! the wait never sheds a request.
+//!
 //! Feature: `load-shed`.
 //!
 //! # Examples
@@ -29,6 +34,35 @@
 //! let error = service.ready().await?.call(2).await.unwrap_err();
 //! assert!(error.is::<Overloaded>());
 //! assert_eq!(first.await?, 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A bulkhead: at most one request in flight, and callers wait up to
+//! 100 ms for the permit before being turned away.
+//!
+//! ```
+//! use std::time::Duration;
+//! use donjon::{BoxError, Layer, ServiceExt};
+//! use donjon::limit::ConcurrencyLimitLayer;
+//! use donjon::load_shed::LoadShedLayer;
+//! use donjon::load_shed::error::Overloaded;
+//!
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() -> Result<(), BoxError> {
+//! let slow = donjon::service_fn(|ms: u64| async move {
+//!     tokio::time::sleep(Duration::from_millis(ms)).await;
+//!     Ok::<_, BoxError>(ms)
+//! });
+//! let bulkhead = LoadShedLayer::with_max_wait(Duration::from_millis(100))
+//!     .layer(ConcurrencyLimitLayer::new(1).layer(slow));
+//!
+//! let long = tokio::spawn(bulkhead.clone().oneshot(1_000));
+//! tokio::task::yield_now().await;
+//! // The permit is not freed within 100 ms: shed.
+//! let error = bulkhead.clone().oneshot(10).await.unwrap_err();
+//! assert!(error.is::<Overloaded>());
+//! assert_eq!(long.await??, 1_000);
 //! # Ok(())
 //! # }
 //! ```

@@ -1,6 +1,10 @@
+use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use donjon_service::Service;
+use tokio::time::{Instant, Sleep, sleep};
 
 use super::future::ResponseFuture;
 use crate::BoxError;
@@ -19,11 +23,24 @@ use crate::BoxError;
 /// the inner service's errors (from `poll_ready` or the response) as they
 /// are.
 ///
+/// # Bounded wait
+///
+/// Made with [`with_max_wait`](LoadShed::with_max_wait), it waits up to a
+/// set time for the inner service to become ready before shedding: a
+/// `Pending` that resolves within the wait (a permit freed, or a spurious
+/// `Pending` from tokio's cooperative budget) costs a short wait, not a
+/// rejected request. Around a concurrency limit, that makes a bulkhead with
+/// a maximum wait. The wait starts at the first `Pending` (the clock is read
+/// then, not on the fast path) and ends when the inner service is ready or
+/// the time is up, whichever comes first; its timer is allocated once per
+/// service and reused. Waiting needs a tokio runtime with its time driver.
+///
 /// # Backpressure
 ///
-/// None reaches the caller: that is the point. The inner service's readiness
-/// is still polled, so its wake-ups are registered, but a caller is never
-/// left `Pending` by this layer.
+/// None reaches the caller beyond the bounded wait: that is the point. The
+/// inner service's readiness is still polled, so its wake-ups are
+/// registered, but a caller is never left `Pending` by this layer for longer
+/// than the maximum wait (never at all without one).
 ///
 /// # Examples
 ///
@@ -42,6 +59,12 @@ pub struct LoadShed<S> {
     inner: S,
     /// Whether the last `poll_ready` found the inner service ready.
     inner_ready: bool,
+    /// How long to wait for the inner service before shedding.
+    max_wait: Option<Duration>,
+    /// The timer of the current (or last) wait, kept for reuse.
+    timer: Option<Pin<Box<Sleep>>>,
+    /// Whether `timer` times a wait in progress.
+    waiting: bool,
 }
 
 impl<S> LoadShed<S> {
@@ -50,7 +73,54 @@ impl<S> LoadShed<S> {
         LoadShed {
             inner,
             inner_ready: false,
+            max_wait: None,
+            timer: None,
+            waiting: false,
         }
+    }
+
+    /// Wraps `inner`, waiting up to `max_wait` for it to become ready
+    /// before shedding a request; see [Bounded wait](LoadShed#bounded-wait).
+    /// A `max_wait` of zero sheds at the first `Pending`, as
+    /// [`new`](LoadShed::new) does.
+    pub const fn with_max_wait(inner: S, max_wait: Duration) -> Self {
+        LoadShed {
+            inner,
+            inner_ready: false,
+            max_wait: Some(max_wait),
+            timer: None,
+            waiting: false,
+        }
+    }
+
+    /// How long it waits for the inner service before shedding, if at all.
+    pub const fn max_wait(&self) -> Option<Duration> {
+        self.max_wait
+    }
+
+    /// Whether the bounded wait is over (or there is none): `true` to shed,
+    /// `false` to keep waiting, with `cx` registered with the timer.
+    fn wait_is_over(&mut self, cx: &mut Context<'_>) -> bool {
+        let max_wait = match self.max_wait {
+            Some(max_wait) if !max_wait.is_zero() => max_wait,
+            _ => return true,
+        };
+        let timer = match (&mut self.timer, self.waiting) {
+            (Some(timer), true) => timer,
+            (Some(timer), false) => {
+                timer.as_mut().reset(Instant::now() + max_wait);
+                timer
+            }
+            (timer @ None, _) => timer.insert(Box::pin(sleep(max_wait))),
+        };
+        self.waiting = true;
+        if timer.as_mut().poll(cx).is_ready() {
+            // The wait stays over (a finished timer stays ready) until the
+            // shed call, so that polling again does not start a new one.
+            tracing_shed(max_wait);
+            return true;
+        }
+        false
     }
 
     /// Returns a reference to the inner service.
@@ -81,9 +151,19 @@ where
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         if !self.inner_ready {
             match self.inner.poll_ready(cx) {
-                Poll::Ready(Ok(())) => self.inner_ready = true,
-                Poll::Ready(Err(error)) => return Poll::Ready(Err(error.into())),
-                Poll::Pending => {}
+                Poll::Ready(Ok(())) => {
+                    self.inner_ready = true;
+                    self.waiting = false;
+                }
+                Poll::Ready(Err(error)) => {
+                    self.waiting = false;
+                    return Poll::Ready(Err(error.into()));
+                }
+                Poll::Pending => {
+                    if !self.wait_is_over(cx) {
+                        return Poll::Pending;
+                    }
+                }
             }
         }
         // Ready either way: a call made now is either served or shed.
@@ -91,6 +171,7 @@ where
     }
 
     fn call(&mut self, request: Req) -> Self::Future {
+        self.waiting = false;
         if std::mem::take(&mut self.inner_ready) {
             ResponseFuture::called(self.inner.call(request))
         } else {
@@ -101,7 +182,18 @@ where
 
 impl<S: Clone> Clone for LoadShed<S> {
     fn clone(&self) -> Self {
-        // A clone has not polled the inner service yet.
-        LoadShed::new(self.inner.clone())
+        // A clone has not polled the inner service yet, nor started a wait.
+        LoadShed {
+            max_wait: self.max_wait,
+            ..LoadShed::new(self.inner.clone())
+        }
     }
+}
+
+/// Reports a request about to be shed after a full wait.
+fn tracing_shed(max_wait: Duration) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(?max_wait, "load shed: the inner service was not ready in time");
+    #[cfg(not(feature = "tracing"))]
+    let _ = max_wait;
 }

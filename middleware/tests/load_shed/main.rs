@@ -382,3 +382,142 @@ mod in_front_of_a_concurrency_limit {
         assert_eq!(assert_ready_ok!(second.poll()), "done");
     }
 }
+
+/// `LoadShed::with_max_wait`: wait a bounded time for the inner service
+/// before shedding.
+mod bounded_wait {
+    use std::time::Duration;
+
+    use donjon::limit::ConcurrencyLimitLayer;
+    use donjon::{Layer, ServiceExt};
+    use tokio::time::{Instant, advance};
+
+    use super::*;
+
+    const WAIT: Duration = Duration::from_millis(100);
+
+    type Waiting = Spawn<LoadShed<mock::Mock<&'static str, &'static str>>>;
+
+    fn waiting_service() -> (Waiting, mock::Handle<&'static str, &'static str>) {
+        mock::spawn_with(|mock| LoadShed::with_max_wait(mock, WAIT))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pending_that_resolves_within_the_wait_is_served() {
+        let (mut service, mut handle) = waiting_service();
+        handle.allow(0);
+        assert_pending!(service.poll_ready(), "waits instead of shedding");
+        advance(Duration::from_millis(60)).await;
+        assert_pending!(service.poll_ready());
+        handle.allow(1);
+        assert!(service.is_woken(), "the inner readiness wakes the caller");
+        assert_ready_ok!(service.poll_ready());
+        let response = service.call("hello");
+        assert_request_eq!(handle, "hello").send_response("world");
+        assert_eq!(response.await.expect("served"), "world");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn past_the_wait_the_request_is_shed_and_the_timer_wakes_the_caller() {
+        let (mut service, mut handle) = waiting_service();
+        handle.allow(0);
+        let start = Instant::now();
+        assert_pending!(service.poll_ready());
+        advance(WAIT - Duration::from_millis(1)).await;
+        assert_pending!(service.poll_ready(), "still within the wait");
+        assert!(!service.is_woken());
+        advance(Duration::from_millis(1)).await;
+        assert!(service.is_woken(), "the end of the wait wakes the caller");
+        assert_ready_ok!(service.poll_ready(), "the wait is over");
+        assert_ready_ok!(service.poll_ready(), "and stays over until the call");
+        let error = service.call("late").await.expect_err("shed");
+        assert!(error.is::<Overloaded>(), "{error}");
+        assert_eq!(start.elapsed(), WAIT);
+        assert_pending!(
+            handle.poll_request(),
+            "the shed request never reached the service"
+        );
+
+        // The next request gets a wait of its own.
+        assert_pending!(service.poll_ready());
+        advance(WAIT / 2).await;
+        handle.allow(1);
+        assert_ready_ok!(service.poll_ready());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_ready_inner_service_costs_no_wait() {
+        let (mut service, mut handle) = waiting_service();
+        for _ in 0..3 {
+            assert_ready_ok!(service.poll_ready());
+            let response = service.call("now");
+            assert_request_eq!(handle, "now").send_response("done");
+            assert_eq!(response.await.expect("served"), "done");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_zero_wait_sheds_at_the_first_pending() {
+        let (mut service, mut handle) =
+            mock::spawn_with(|mock: mock::Mock<&'static str, &'static str>| {
+                LoadShed::with_max_wait(mock, Duration::ZERO)
+            });
+        handle.allow(0);
+        assert_ready_ok!(service.poll_ready());
+        let error = service.call("x").await.expect_err("shed");
+        assert!(error.is::<Overloaded>());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_inner_error_during_the_wait_is_returned() {
+        let (mut service, mut handle) = waiting_service();
+        handle.allow(0);
+        assert_pending!(service.poll_ready());
+        handle.send_error("broken");
+        let error = assert_ready_err!(service.poll_ready());
+        assert!(
+            error.is::<Closed>() || error.to_string() == "broken",
+            "{error}"
+        );
+    }
+
+    /// With a concurrency limit: a bulkhead with a maximum wait.
+    #[tokio::test(start_paused = true)]
+    async fn around_a_concurrency_limit_it_is_a_bulkhead_with_a_maximum_wait() {
+        let inner = donjon::service_fn(|delay: u64| async move {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            Ok::<_, BoxError>(delay)
+        });
+        let service =
+            LoadShedLayer::with_max_wait(WAIT).layer(ConcurrencyLimitLayer::new(1).layer(inner));
+        let busy = tokio::spawn(service.clone().oneshot(50));
+        tokio::task::yield_now().await;
+        // Waits for the permit (freed after 50 ms), then runs: 100 ms in all.
+        let start = Instant::now();
+        assert_eq!(service.clone().oneshot(50).await.expect("served"), 50);
+        assert_eq!(start.elapsed(), Duration::from_millis(100));
+        assert_eq!(busy.await.expect("task").expect("served"), 50);
+
+        // A permit held for longer than the wait: shed after the wait.
+        let busy = tokio::spawn(service.clone().oneshot(500));
+        tokio::task::yield_now().await;
+        let start = Instant::now();
+        let error = service.clone().oneshot(1).await.expect_err("shed");
+        assert!(error.is::<Overloaded>());
+        assert_eq!(start.elapsed(), WAIT);
+        assert_eq!(busy.await.expect("task").expect("served"), 500);
+    }
+
+    #[test]
+    fn the_layer_and_the_service_say_how_long_they_wait() {
+        assert_eq!(
+            format!("{:?}", LoadShedLayer::with_max_wait(WAIT)),
+            "LoadShedLayer { max_wait: 100ms }"
+        );
+        assert_eq!(format!("{:?}", LoadShedLayer::new()), "LoadShedLayer");
+        let service = LoadShedLayer::with_max_wait(WAIT).layer(());
+        assert_eq!(service.max_wait(), Some(WAIT));
+        assert_eq!(service.clone().max_wait(), Some(WAIT));
+        assert_eq!(LoadShed::new(()).max_wait(), None);
+    }
+}
