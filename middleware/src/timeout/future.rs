@@ -1,4 +1,6 @@
-//! The response future of [`Timeout`](super::Timeout).
+//! The response futures of [`Timeout`](super::Timeout),
+//! [`RequestTimeout`](super::RequestTimeout) and
+//! [`TotalTimeout`](super::TotalTimeout).
 
 use std::fmt;
 use std::future::Future;
@@ -69,5 +71,63 @@ impl<T: fmt::Debug> fmt::Debug for ResponseFuture<T> {
             .field("response", &self.response)
             .field("deadline", &self.deadline)
             .finish_non_exhaustive()
+    }
+}
+
+/// The response future of [`TotalTimeout`](super::TotalTimeout): the inner
+/// response under the deadline, or [`Elapsed`] at once when the deadline
+/// passed while waiting for readiness.
+#[pin_project]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct TotalResponseFuture<T> {
+    #[pin]
+    state: TotalState<T>,
+}
+
+#[pin_project(project = TotalStateProj)]
+enum TotalState<T> {
+    Called(#[pin] ResponseFuture<T>),
+    Elapsed,
+}
+
+impl<T> TotalResponseFuture<T> {
+    pub(super) fn called(response: T, deadline: Option<Instant>) -> Self {
+        TotalResponseFuture {
+            state: TotalState::Called(ResponseFuture::new(response, deadline)),
+        }
+    }
+
+    pub(super) fn elapsed() -> Self {
+        TotalResponseFuture {
+            state: TotalState::Elapsed,
+        }
+    }
+}
+
+impl<F, T, E> Future for TotalResponseFuture<F>
+where
+    F: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<T, BoxError>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            TotalStateProj::Called(response) => response.poll(cx),
+            TotalStateProj::Elapsed => Poll::Ready(Err(Elapsed::new().into())),
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for TotalResponseFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.state {
+            TotalState::Called(response) => f
+                .debug_tuple("TotalResponseFuture::Called")
+                .field(response)
+                .finish(),
+            TotalState::Elapsed => f.write_str("TotalResponseFuture::Elapsed"),
+        }
     }
 }

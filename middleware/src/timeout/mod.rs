@@ -6,6 +6,14 @@
 //! the work, if the inner service supports it). Waiting for readiness is
 //! not bounded.
 //!
+//! Two variants:
+//! - [`RequestTimeout`] takes each request's timeout from the request
+//!   itself ([`TimeoutFor`]: a function of the request, `None` meaning no
+//!   timeout, or with [`RequestTimeout::with_default`] a value the request
+//!   may carry, falling back to a default);
+//! - [`TotalTimeout`] also bounds the time spent waiting in `poll_ready`,
+//!   so that a request stuck behind a rate limit times out too.
+//!
 //! Feature: `timeout`.
 //!
 //! # Examples
@@ -34,7 +42,11 @@
 pub mod error;
 pub mod future;
 mod layer;
+mod per_request;
 mod service;
+mod total;
 
 pub use self::layer::TimeoutLayer;
+pub use self::per_request::{OrDefault, RequestTimeout, RequestTimeoutLayer, TimeoutFor};
 pub use self::service::Timeout;
+pub use self::total::{TotalTimeout, TotalTimeoutLayer};

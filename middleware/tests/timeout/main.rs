@@ -476,3 +476,198 @@ fn timeout_gives_access_to_the_inner_service() {
     assert!(Arc::ptr_eq(&dropped, &service.get_mut().dropped));
     assert!(Arc::ptr_eq(&dropped, &service.into_inner().dropped));
 }
+
+/// `RequestTimeout`: each request's own timeout.
+mod per_request {
+    use donjon::Layer;
+    use donjon::timeout::{RequestTimeout, RequestTimeoutLayer};
+
+    use super::*;
+
+    /// A request that names its timeout in milliseconds (0: none).
+    type Req = (&'static str, u64);
+
+    fn by_request(request: &Req) -> Option<Duration> {
+        match request.1 {
+            0 => None,
+            ms => Some(Duration::from_millis(ms)),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_request_gets_its_own_deadline() {
+        let (mut service, mut handle) = mock::spawn_with(|mock: mock::Mock<Req, &'static str>| {
+            RequestTimeout::new(mock, by_request as fn(&Req) -> Option<Duration>)
+        });
+        assert_ready_ok!(service.poll_ready());
+        let mut short = task::spawn(service.call(("short", 50)));
+        assert_ready_ok!(service.poll_ready());
+        let mut long = task::spawn(service.call(("long", 200)));
+        assert_ready_ok!(service.poll_ready());
+        let mut never = task::spawn(service.call(("never", 0)));
+        let _requests: Vec<_> = (0..3).map(|_| handle.poll_request()).collect();
+
+        assert_pending!(short.poll());
+        assert_pending!(long.poll());
+        assert_pending!(never.poll());
+        advance(Duration::from_millis(50)).await;
+        let error = assert_ready_err!(short.poll());
+        assert!(error.is::<Elapsed>());
+        assert_pending!(long.poll(), "its own deadline is later");
+        advance(Duration::from_millis(150)).await;
+        assert!(assert_ready_err!(long.poll()).is::<Elapsed>());
+        advance(Duration::from_secs(3600)).await;
+        assert_pending!(never.poll(), "None means no timeout");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_default_a_request_without_a_timeout_gets_the_default() {
+        let (mut service, mut handle) = mock::spawn_with(|mock: mock::Mock<Req, &'static str>| {
+            RequestTimeout::with_default(mock, TIMEOUT, by_request)
+        });
+        assert_ready_ok!(service.poll_ready());
+        let mut defaulted = task::spawn(service.call(("default", 0)));
+        assert_ready_ok!(service.poll_ready());
+        let mut own = task::spawn(service.call(("own", 30)));
+        let _requests: Vec<_> = (0..2).map(|_| handle.poll_request()).collect();
+        advance(Duration::from_millis(30)).await;
+        assert!(assert_ready_err!(own.poll()).is::<Elapsed>());
+        advance(JUST_UNDER - Duration::from_millis(30)).await;
+        assert_pending!(defaulted.poll());
+        advance(MS).await;
+        assert!(assert_ready_err!(defaulted.poll()).is::<Elapsed>());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn responses_errors_and_readiness_pass_through() {
+        let (mut service, mut handle) = mock::spawn_with(|mock: mock::Mock<Req, &'static str>| {
+            RequestTimeoutLayer::new(by_request as fn(&Req) -> Option<Duration>).layer(mock)
+        });
+        handle.allow(0);
+        assert_pending!(service.poll_ready(), "readiness is not bounded");
+        handle.allow(2);
+        assert!(service.is_woken());
+        assert_ready_ok!(service.poll_ready());
+        let response = service.call(("hello", 100));
+        assert_request_eq!(handle, ("hello", 100)).send_response("world");
+        assert_eq!(response.await.expect("answered"), "world");
+
+        assert_ready_ok!(service.poll_ready());
+        let response = service.call(("fail", 100));
+        assert_request_eq!(handle, ("fail", 100)).send_error(Boom("fail"));
+        let error = response.await.expect_err("failed");
+        assert!(error.is::<Boom>(), "{error}");
+
+        handle.send_error("gone");
+        assert_eq!(assert_ready_err!(service.poll_ready()).to_string(), "gone");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timeout_too_long_for_the_clock_is_none() {
+        let (mut service, mut handle) = mock::spawn_with(|mock: mock::Mock<Req, &'static str>| {
+            RequestTimeout::new(mock, |_: &Req| Some(Duration::MAX))
+        });
+        assert_ready_ok!(service.poll_ready());
+        let mut response = task::spawn(service.call(("forever", 1)));
+        let _request = handle.poll_request();
+        advance(Duration::from_secs(86_400)).await;
+        assert_pending!(response.poll());
+    }
+}
+
+/// `TotalTimeout`: the wait for readiness counts too.
+mod total {
+    use donjon::Layer;
+    use donjon::timeout::{TotalTimeout, TotalTimeoutLayer};
+    use tokio::time::Instant;
+
+    use super::*;
+
+    type Total = Spawn<TotalTimeout<mock::Mock<&'static str, &'static str>>>;
+
+    fn total() -> (Total, mock::Handle<&'static str, &'static str>) {
+        mock::spawn_with(|mock| TotalTimeoutLayer::new(TIMEOUT).layer(mock))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_stuck_waiting_fails_at_the_deadline_without_reaching_the_service() {
+        let (mut service, mut handle) = total();
+        handle.allow(0);
+        assert_pending!(service.poll_ready());
+        advance(JUST_UNDER).await;
+        assert_pending!(service.poll_ready());
+        assert!(!service.is_woken());
+        advance(MS).await;
+        assert!(service.is_woken(), "the deadline wakes the caller");
+        assert_ready_ok!(service.poll_ready(), "let through to fail fast");
+        assert_ready_ok!(service.poll_ready(), "and stays so until the call");
+        let error = service.call("late").await.expect_err("elapsed");
+        assert!(error.is::<Elapsed>(), "{error}");
+        handle.allow(1);
+        assert_pending!(
+            handle.poll_request(),
+            "the request never reached the service"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn time_spent_waiting_is_taken_from_the_response() {
+        let (mut service, mut handle) = total();
+        handle.allow(0);
+        assert_pending!(service.poll_ready());
+        advance(Duration::from_millis(60)).await;
+        handle.allow(1);
+        assert_ready_ok!(service.poll_ready());
+        let start = Instant::now();
+        let mut response = task::spawn(service.call("hello"));
+        let _request = handle.poll_request();
+        advance(Duration::from_millis(39)).await;
+        assert_pending!(response.poll());
+        advance(MS).await;
+        assert!(assert_ready_err!(response.poll()).is::<Elapsed>());
+        assert_eq!(start.elapsed(), Duration::from_millis(40), "100 ms in all");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_ready_service_gets_the_whole_timeout_from_the_call() {
+        let (mut service, mut handle) = total();
+        advance(Duration::from_secs(10)).await;
+        assert_ready_ok!(service.poll_ready());
+        let mut response = task::spawn(service.call("hello"));
+        let reply = assert_request_eq!(handle, "hello");
+        advance(JUST_UNDER).await;
+        assert_pending!(response.poll());
+        reply.send_response("world");
+        assert_eq!(assert_ready_ok!(response.poll()), "world");
+
+        // The next request starts afresh.
+        assert_ready_ok!(service.poll_ready());
+        let mut response = task::spawn(service.call("again"));
+        let _request = handle.poll_request();
+        advance(JUST_UNDER).await;
+        assert_pending!(response.poll());
+        advance(MS).await;
+        assert!(assert_ready_err!(response.poll()).is::<Elapsed>());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn errors_pass_through_and_a_clone_starts_without_a_wait() {
+        let (mut service, mut handle) = total();
+        handle.allow(0);
+        assert_pending!(service.poll_ready());
+        advance(Duration::from_millis(80)).await;
+        let mut clone = Spawn::new(service.get_ref().clone());
+        handle.allow(1);
+        assert_ready_ok!(clone.poll_ready());
+        let mut response = task::spawn(clone.call("clone"));
+        let _request = handle.poll_request();
+        advance(Duration::from_millis(99)).await;
+        assert_pending!(response.poll(), "the clone's deadline counts from its call");
+
+        handle.send_error("broken");
+        assert_eq!(
+            assert_ready_err!(service.poll_ready()).to_string(),
+            "broken"
+        );
+    }
+}

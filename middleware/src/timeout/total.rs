@@ -1,0 +1,186 @@
+//! [`TotalTimeout`]: a timeout that also bounds the wait for readiness.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use donjon_layer::Layer;
+use donjon_service::Service;
+use tokio::time::{Instant, Sleep, sleep_until};
+
+use super::future::TotalResponseFuture;
+use crate::BoxError;
+
+/// Fails requests whose wait for readiness plus response takes longer than
+/// a set duration.
+///
+/// [`Timeout`](super::Timeout) starts its clock at `call`, so a request
+/// stuck behind a rate limit or a full concurrency limit waits for ever.
+/// `TotalTimeout` starts the clock at the first `poll_ready` that finds the
+/// inner service not ready (or at `call`, if it was ready at once), and the
+/// same deadline covers the call.
+///
+/// When the time runs out while waiting, `poll_ready` turns `Ready` (it
+/// does not fail: an error from `poll_ready` would mean the service is
+/// broken, and a balancer or buffer would drop it), and the next `call`
+/// fails at once with [`Elapsed`](super::error::Elapsed) without reaching
+/// the inner service.
+///
+/// # Errors
+///
+/// [`Elapsed`](super::error::Elapsed) when the time is up, waiting or
+/// answering; the inner service's errors as they are, boxed.
+///
+/// # Backpressure
+///
+/// The inner service's `Pending` reaches the caller until the deadline; then
+/// the caller is let through to fail fast.
+///
+/// # Cancellation
+///
+/// Dropping the response future drops the inner one and its timer. A clone
+/// starts with no wait in progress.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use donjon::{BoxError, Layer, ServiceExt};
+/// use donjon::limit::ConcurrencyLimitLayer;
+/// use donjon::timeout::TotalTimeoutLayer;
+/// use donjon::timeout::error::Elapsed;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), BoxError> {
+/// let slow = donjon::service_fn(|ms: u64| async move {
+///     tokio::time::sleep(Duration::from_millis(ms)).await;
+///     Ok::<_, BoxError>(ms)
+/// });
+/// let service = TotalTimeoutLayer::new(Duration::from_millis(100))
+///     .layer(ConcurrencyLimitLayer::new(1).layer(slow));
+///
+/// let busy = tokio::spawn(service.clone().oneshot(80));
+/// tokio::task::yield_now().await;
+/// // Waits 80 ms for the permit, then has 20 ms left: not enough for 50.
+/// let error = service.clone().oneshot(50).await.unwrap_err();
+/// assert!(error.is::<Elapsed>());
+/// assert_eq!(busy.await??, 80);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct TotalTimeout<S> {
+    inner: S,
+    timeout: Duration,
+    /// The deadline of the wait in progress, and its timer.
+    waiting: Option<Pin<Box<Sleep>>>,
+    /// Whether the deadline passed while waiting: the next call fails.
+    expired: bool,
+}
+
+impl<S> TotalTimeout<S> {
+    /// Wraps `inner`, bounding wait plus response by `timeout`.
+    pub const fn new(inner: S, timeout: Duration) -> Self {
+        TotalTimeout {
+            inner,
+            timeout,
+            waiting: None,
+            expired: false,
+        }
+    }
+
+    /// Returns a reference to the inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// Returns a mutable reference to the inner service.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Returns the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S: Clone> Clone for TotalTimeout<S> {
+    fn clone(&self) -> Self {
+        TotalTimeout::new(self.inner.clone(), self.timeout)
+    }
+}
+
+impl<S, Req> Service<Req> for TotalTimeout<S>
+where
+    S: Service<Req>,
+    S::Error: Into<BoxError>,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = TotalResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        if self.expired {
+            return Poll::Ready(Ok(()));
+        }
+        match self.inner.poll_ready(cx) {
+            Poll::Ready(result) => Poll::Ready(result.map_err(Into::into)),
+            Poll::Pending => {
+                let timeout = self.timeout;
+                let timer = self.waiting.get_or_insert_with(|| {
+                    match Instant::now().checked_add(timeout) {
+                        Some(deadline) => Box::pin(sleep_until(deadline)),
+                        // Too far to hold: a timer that never fires soon.
+                        None => Box::pin(sleep_until(far_future())),
+                    }
+                });
+                if timer.as_mut().poll(cx).is_ready() {
+                    self.expired = true;
+                    return Poll::Ready(Ok(()));
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn call(&mut self, request: Req) -> Self::Future {
+        if std::mem::take(&mut self.expired) {
+            self.waiting = None;
+            return TotalResponseFuture::elapsed();
+        }
+        let deadline = match self.waiting.take() {
+            Some(timer) => Some(timer.deadline()),
+            None => Instant::now().checked_add(self.timeout),
+        };
+        TotalResponseFuture::called(self.inner.call(request), deadline)
+    }
+}
+
+/// A deadline about thirty years away.
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}
+
+/// Wraps services in a [`TotalTimeout`].
+#[derive(Debug, Clone, Copy)]
+#[must_use = "a layer does nothing until it wraps a service"]
+pub struct TotalTimeoutLayer {
+    timeout: Duration,
+}
+
+impl TotalTimeoutLayer {
+    /// A layer bounding wait plus response by `timeout`.
+    pub const fn new(timeout: Duration) -> Self {
+        TotalTimeoutLayer { timeout }
+    }
+}
+
+impl<S> Layer<S> for TotalTimeoutLayer {
+    type Service = TotalTimeout<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        TotalTimeout::new(inner, self.timeout)
+    }
+}
