@@ -251,7 +251,7 @@ mod util {
 mod middleware {
     use donjon_test::mock::Mock;
 
-    use super::{assert_clone, assert_send, assert_sync, assert_unpin};
+    use super::{assert_clone, assert_copy, assert_send, assert_sync, assert_unpin};
 
     type M = Mock<u8, u8>;
     type MockFuture = donjon_test::mock::future::ResponseFuture<u8>;
@@ -376,6 +376,42 @@ mod middleware {
         use donjon::spawn_ready::{SpawnReady, SpawnReadyLayer};
         assert_all::<SpawnReady<M>>();
         assert_all::<SpawnReadyLayer>();
+    }
+    #[cfg(feature = "timeout")]
+    #[test]
+    fn timeout_variants() {
+        use std::time::Duration;
+
+        use donjon::timeout::{
+            OrDefault, RequestTimeout, RequestTimeoutLayer, TotalTimeout, TotalTimeoutLayer,
+        };
+
+        type ByRequest = fn(&u8) -> Option<Duration>;
+        assert_all::<RequestTimeout<M, ByRequest>>();
+        assert_all::<RequestTimeout<M, OrDefault<ByRequest>>>();
+        assert_clone::<RequestTimeoutLayer<ByRequest>>();
+        assert_send::<<RequestTimeout<M, ByRequest> as donjon::Service<u8>>::Future>();
+        assert_send::<TotalTimeout<M>>();
+        assert_sync::<TotalTimeout<M>>();
+        assert_unpin::<TotalTimeout<M>>();
+        assert_copy::<TotalTimeoutLayer>();
+        assert_send::<<TotalTimeout<M> as donjon::Service<u8>>::Future>();
+    }
+
+    #[cfg(feature = "fallback")]
+    #[test]
+    fn fallback_types() {
+        use donjon::fallback::error::FallbackFailed;
+        use donjon::fallback::{Failure, Fallback, FallbackLayer, SharedError};
+
+        assert_all::<Fallback<M, M>>();
+        assert_clone::<FallbackLayer<M>>();
+        assert_send::<Failure<u8, u8>>();
+        assert_sync::<Failure<u8, u8>>();
+        assert_send::<SharedError>();
+        assert_sync::<SharedError>();
+        assert_send::<FallbackFailed>();
+        assert_sync::<FallbackFailed>();
     }
 }
 
