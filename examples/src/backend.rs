@@ -71,6 +71,8 @@ pub struct Backend {
     name: String,
     addr: SocketAddr,
     received: Arc<AtomicU64>,
+    /// The share of requests failed, as `f64` bits; changeable while it runs.
+    failure_share: Arc<AtomicU64>,
     stop: Mutex<Option<oneshot::Sender<()>>>,
 }
 
@@ -86,18 +88,20 @@ impl Backend {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let received = Arc::new(AtomicU64::new(0));
+        let failure_share = Arc::new(AtomicU64::new(behaviour.failure_share.to_bits()));
         let (stop, stopped) = oneshot::channel();
-        tokio::spawn(serve(
-            listener,
-            stopped,
-            Arc::new(behaviour),
-            Arc::clone(&received),
+        let shared = Shared {
+            behaviour,
+            failure_share: Arc::clone(&failure_share),
+            received: Arc::clone(&received),
             seed,
-        ));
+        };
+        tokio::spawn(serve(listener, stopped, Arc::new(shared)));
         Ok(Backend {
             name: name.to_owned(),
             addr,
             received,
+            failure_share,
             stop: Mutex::new(Some(stop)),
         })
     }
@@ -115,6 +119,20 @@ impl Backend {
     /// How many requests it has received (answered or not).
     pub fn received(&self) -> u64 {
         self.received.load(Ordering::Relaxed)
+    }
+
+    /// Changes the share of requests it fails, from now on.
+    ///
+    /// # Panics
+    ///
+    /// If `failure_share` is not in `[0, 1]`.
+    pub fn set_failure_share(&self, failure_share: f64) {
+        assert!(
+            (0.0..=1.0).contains(&failure_share),
+            "a failure share is a fraction in [0, 1], got {failure_share}"
+        );
+        self.failure_share
+            .store(failure_share.to_bits(), Ordering::Relaxed);
     }
 
     /// Takes it down: it stops listening, so that connecting is refused, and
@@ -141,20 +159,22 @@ impl Drop for Backend {
 
 /// Accepts connections until `stopped` fires; then the listener and every
 /// connection are dropped together.
-async fn serve(
-    listener: TcpListener,
-    mut stopped: oneshot::Receiver<()>,
-    behaviour: Arc<Behaviour>,
+/// What a backend's connections share.
+struct Shared {
+    behaviour: Behaviour,
+    failure_share: Arc<AtomicU64>,
     received: Arc<AtomicU64>,
     seed: u64,
-) {
+}
+
+async fn serve(listener: TcpListener, mut stopped: oneshot::Receiver<()>, shared: Arc<Shared>) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             _ = &mut stopped => break,
             accepted = listener.accept() => {
                 let Ok((stream, _peer)) = accepted else { continue };
-                let handler = handler(Arc::clone(&behaviour), Arc::clone(&received), seed);
+                let handler = handler(Arc::clone(&shared));
                 let service = TowerToHyperService::new(handler.into_tower());
                 connections.spawn(async move {
                     let connection = hyper::server::conn::http1::Builder::new()
@@ -172,9 +192,7 @@ async fn serve(
 
 /// The request handler of one backend.
 fn handler(
-    behaviour: Arc<Behaviour>,
-    received: Arc<AtomicU64>,
-    seed: u64,
+    shared: Arc<Shared>,
 ) -> impl donjon::Service<
     Request<Incoming>,
     Response = Response<Full<Bytes>>,
@@ -183,11 +201,13 @@ fn handler(
 > + Clone
 + Send {
     service_fn(move |_request: Request<Incoming>| {
-        let number = received.fetch_add(1, Ordering::Relaxed);
-        let behaviour = Arc::clone(&behaviour);
+        let number = shared.received.fetch_add(1, Ordering::Relaxed);
+        let shared = Arc::clone(&shared);
         async move {
-            let draw = unit_interval(seed, number);
-            if draw < behaviour.failure_share {
+            let behaviour = &shared.behaviour;
+            let seed = shared.seed;
+            let failure_share = f64::from_bits(shared.failure_share.load(Ordering::Relaxed));
+            if unit_interval(seed, number) < failure_share {
                 return Ok(text(StatusCode::INTERNAL_SERVER_ERROR, "failed\n"));
             }
             let jitter = behaviour
