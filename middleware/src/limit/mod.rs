@@ -1,7 +1,10 @@
 //! Limit how much work reaches a service: how many requests at once
-//! ([`concurrency`]) and how many per period of time ([`rate`]).
+//! ([`concurrency`]), how many per period of time ([`rate`]), and how many
+//! at once with a limit that moves with the latency and failures the
+//! service shows ([`adaptive`]: AIMD, Vegas, Gradient2, or your own
+//! algorithm).
 //!
-//! Both apply backpressure through `poll_ready`: a caller waits (`Pending`)
+//! All apply backpressure through `poll_ready`: a caller waits (`Pending`)
 //! until the limit lets one more request through. Put a
 //! [`LoadShed`](crate::load_shed::LoadShed) in front of them to fail
 //! requests at once instead.
@@ -26,8 +29,10 @@
 //! # }
 //! ```
 
+pub mod adaptive;
 pub mod concurrency;
 pub mod rate;
 
+pub use self::adaptive::{AdaptiveConcurrencyLimit, AdaptiveConcurrencyLimitLayer};
 pub use self::concurrency::{ConcurrencyLimit, ConcurrencyLimitLayer, GlobalConcurrencyLimitLayer};
 pub use self::rate::{RateLimit, RateLimitLayer};

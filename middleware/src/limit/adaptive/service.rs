@@ -1,0 +1,211 @@
+use std::fmt;
+use std::task::{Context, Poll, ready};
+
+use donjon_service::Service;
+use tokio::time::Instant;
+
+use super::algorithm::Algorithm;
+use super::future::ResponseFuture;
+use super::handle::Handle;
+use super::limiter::{Limiter, Limits, Permit, Shared};
+use crate::classify::{Classify, ErrorsAreFailures};
+
+/// Limits how many requests the inner service handles at once, with a
+/// limit that an [`Algorithm`] moves after each finished call.
+///
+/// `poll_ready` first takes a slot of the limiter (a request counts as in
+/// flight from then on), then waits for the inner service; the slot is kept
+/// (not taken twice) while the inner service is not ready. `call` starts
+/// the clock (tokio's) and moves the slot into the response future. When
+/// the response is ready, the classifier (by default
+/// [`ErrorsAreFailures`]) says whether the call succeeded or failed; the
+/// algorithm gets a [`Sample`](super::Sample) of its latency, of the
+/// in-flight count when its slot was taken, and of the outcome, and
+/// returns the new limit, which is brought within the minimum and maximum;
+/// then the slot goes back. A call classified
+/// [`Ignored`](crate::classify::Outcome::Ignored) only gives its slot back.
+///
+/// Clones share one limiter (one limit, one in-flight count, one
+/// algorithm), and start without a slot. [`handle`](Self::handle) reads
+/// the figures.
+///
+/// Taking a slot is one compare-and-swap; no allocation is made per
+/// request (a clone allocates its place in the queue the first time it
+/// waits, and keeps it). The algorithm runs under a lock shared by the
+/// clones, held for one [`Algorithm::update`] per finished call.
+///
+/// # Backpressure
+///
+/// `poll_ready` is `Pending` while the requests in flight reach the limit.
+/// A waiting caller is woken when a request finishes (or is dropped) and
+/// its slot is free under the limit then in force, or when the limit grows;
+/// waiting callers are served one at a time, in the order they started
+/// waiting. After the limit shrinks below the requests in flight, new
+/// callers wait until enough of them finish.
+///
+/// # Errors
+///
+/// None of its own: errors from the inner service (from `poll_ready` or
+/// from the response future) reach the caller unchanged. An error of the
+/// inner `poll_ready` gives back the slot this clone held; an error of a
+/// response is classified like any result.
+///
+/// # Cancellation
+///
+/// A response future dropped before it finished gives its slot back and
+/// counts as neither a success nor a failure: the algorithm does not see
+/// it. A dropped service gives back the slot it reserved, or its place in
+/// the queue.
+///
+/// # Panics
+///
+/// `call` panics when no slot is held, that is, without a preceding
+/// `poll_ready` returning `Ready(Ok(()))`.
+///
+/// # Examples
+///
+/// ```
+/// use std::future::poll_fn;
+/// use donjon::Service;
+/// use donjon::limit::adaptive::{AdaptiveConcurrencyLimit, Vegas};
+///
+/// # #[derive(Clone)] struct Backend;
+/// # impl Service<u32> for Backend {
+/// #     type Response = u32;
+/// #     type Error = std::convert::Infallible;
+/// #     type Future = std::future::Ready<Result<u32, Self::Error>>;
+/// #     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+/// #         std::task::Poll::Ready(Ok(()))
+/// #     }
+/// #     fn call(&mut self, n: u32) -> Self::Future { std::future::ready(Ok(n * 2)) }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), std::convert::Infallible> {
+/// // `Backend` is any service; this one doubles numbers.
+/// let mut service = AdaptiveConcurrencyLimit::new(Backend, Vegas::new());
+/// let handle = service.handle();
+/// assert_eq!(handle.limit(), 20);
+///
+/// poll_fn(|cx| service.poll_ready(cx)).await?;
+/// assert_eq!(handle.in_flight(), 1);
+/// assert_eq!(service.call(21).await?, 42);
+/// assert_eq!(handle.in_flight(), 0);
+/// # Ok(())
+/// # }
+/// ```
+pub struct AdaptiveConcurrencyLimit<S, A, C = ErrorsAreFailures> {
+    inner: S,
+    limiter: Limiter<A, C>,
+    /// The slot reserved by `poll_ready` for the next call.
+    reserved: Option<Permit<A, C>>,
+}
+
+impl<S, A> AdaptiveConcurrencyLimit<S, A> {
+    /// Wraps `inner`, with a limit moved by `algorithm`: starting at 20,
+    /// between 1 and 1000, errors counted as failures.
+    ///
+    /// Use [`AdaptiveConcurrencyLimitLayer`](super::AdaptiveConcurrencyLimitLayer)
+    /// to set the limits or the classification.
+    pub fn new(inner: S, algorithm: A) -> Self {
+        Self::with_parts(inner, algorithm, ErrorsAreFailures, Limits::DEFAULT)
+    }
+}
+
+impl<S, A, C> AdaptiveConcurrencyLimit<S, A, C> {
+    /// # Panics
+    ///
+    /// If `limits` are inconsistent.
+    pub(super) fn with_parts(inner: S, algorithm: A, classify: C, limits: Limits) -> Self {
+        AdaptiveConcurrencyLimit {
+            inner,
+            limiter: Limiter::new(Shared::new(algorithm, classify, limits)),
+            reserved: None,
+        }
+    }
+
+    /// Returns a handle that reads the limit and the in-flight count of
+    /// this service and its clones.
+    pub fn handle(&self) -> Handle {
+        Handle::new(std::sync::Arc::clone(self.limiter.shared().slots()))
+    }
+
+    /// Returns a reference to the inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// Returns a mutable reference to the inner service.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Returns the inner service, giving back the slot this service
+    /// reserved.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, A, C, Request> Service<Request> for AdaptiveConcurrencyLimit<S, A, C>
+where
+    S: Service<Request>,
+    A: Algorithm,
+    C: Classify<S::Response, S::Error>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, A, C>;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        if self.reserved.is_none() {
+            self.reserved = Some(ready!(self.limiter.poll_acquire(cx)));
+        }
+        let ready = self.inner.poll_ready(cx);
+        if let Poll::Ready(Err(_)) = ready {
+            // A failed service does not keep a slot from the others.
+            self.reserved = None;
+        }
+        ready
+    }
+
+    #[inline]
+    fn call(&mut self, request: Request) -> Self::Future {
+        let permit = self.reserved.take().expect(
+            "AdaptiveConcurrencyLimit called without a reserved slot; \
+             poll_ready must be called first and return Ready(Ok(()))",
+        );
+        let start = Instant::now();
+        ResponseFuture::new(self.inner.call(request), permit, start)
+    }
+}
+
+impl<S: Clone, A, C> Clone for AdaptiveConcurrencyLimit<S, A, C> {
+    /// The same limiter, without this service's reserved slot.
+    fn clone(&self) -> Self {
+        AdaptiveConcurrencyLimit {
+            inner: self.inner.clone(),
+            limiter: self.limiter.clone(),
+            reserved: None,
+        }
+    }
+}
+
+impl<S: fmt::Debug, A, C> fmt::Debug for AdaptiveConcurrencyLimit<S, A, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdaptiveConcurrencyLimit")
+            .field("inner", &self.inner)
+            .field("limiter", &self.limiter)
+            .field("reserved", &self.reserved.is_some())
+            .finish()
+    }
+}
+
+#[cfg(feature = "load")]
+impl<S: crate::load::Load, A, C> crate::load::Load for AdaptiveConcurrencyLimit<S, A, C> {
+    type Metric = S::Metric;
+
+    fn load(&self) -> Self::Metric {
+        self.inner.load()
+    }
+}
