@@ -159,6 +159,88 @@ impl<L> ServiceBuilder<L> {
         self.layer(crate::limit::ConcurrencyLimitLayer::new(max))
     }
 
+    /// Adds a circuit breaker configured by `config`; see
+    /// [`CircuitBreaker`](crate::circuit_breaker::CircuitBreaker).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use donjon::{BoxError, ServiceBuilder, ServiceExt};
+    /// use donjon::circuit_breaker::Config;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), BoxError> {
+    /// let service = ServiceBuilder::new()
+    ///     .circuit_breaker(Config::new().with_consecutive_failures(5))
+    ///     .service_fn(|n: u32| async move { Ok::<_, BoxError>(n) });
+    /// assert_eq!(service.oneshot(7).await?, 7);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "circuit-breaker")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "circuit-breaker")))]
+    pub fn circuit_breaker(
+        self,
+        config: crate::circuit_breaker::Config,
+    ) -> ServiceBuilder<Stack<crate::circuit_breaker::CircuitBreakerLayer, L>> {
+        self.layer(crate::circuit_breaker::CircuitBreakerLayer::new(config))
+    }
+
+    /// Adds a concurrency limit that moves with what `algorithm` makes of
+    /// the service's latency and failures; see
+    /// [`AdaptiveConcurrencyLimit`](crate::limit::AdaptiveConcurrencyLimit).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use donjon::{BoxError, ServiceBuilder, ServiceExt};
+    /// use donjon::limit::adaptive::Aimd;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), BoxError> {
+    /// let service = ServiceBuilder::new()
+    ///     .adaptive_concurrency_limit(Aimd::new())
+    ///     .service_fn(|n: u32| async move { Ok::<_, BoxError>(n) });
+    /// assert_eq!(service.oneshot(7).await?, 7);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "limit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "limit")))]
+    pub fn adaptive_concurrency_limit<A>(
+        self,
+        algorithm: A,
+    ) -> ServiceBuilder<Stack<crate::limit::AdaptiveConcurrencyLimitLayer<A>, L>> {
+        self.layer(crate::limit::AdaptiveConcurrencyLimitLayer::new(algorithm))
+    }
+
+    /// Adds a layer answering failed calls (every error) from `fallback`;
+    /// see [`Fallback`](crate::fallback::Fallback).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use donjon::fallback::Failure;
+    /// use donjon::{BoxError, ServiceBuilder, ServiceExt, service_fn};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), BoxError> {
+    /// let service = ServiceBuilder::new()
+    ///     .fallback(service_fn(|_: Failure<u32, u32>| async { Ok::<_, BoxError>(0) }))
+    ///     .service_fn(|_: u32| async { Err::<u32, BoxError>("down".into()) });
+    /// assert_eq!(service.oneshot(7).await?, 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "fallback")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "fallback")))]
+    pub fn fallback<F>(
+        self,
+        fallback: F,
+    ) -> ServiceBuilder<Stack<crate::fallback::FallbackLayer<F>, L>> {
+        self.layer(crate::fallback::FallbackLayer::new(fallback))
+    }
+
     /// Adds a layer that fails requests at once when the services inside it
     /// are not ready, instead of waiting; see
     /// [`LoadShed`](crate::load_shed::LoadShed).

@@ -49,19 +49,21 @@
 //! | `util` | [`ServiceExt`], [`service_fn`], and [`util`]: combinators, boxed services, `Either`, `CallAll` |
 //! | `balance` | [`balance`]: spread requests over endpoints by power of two choices |
 //! | `buffer` | [`buffer`]: share a service between callers through a queue and a worker task |
+//! | `circuit-breaker` | [`circuit_breaker`]: stop calling a failing service, and probe it back |
 //! | `discover` | [`discover`]: streams of endpoints coming and going |
+//! | `fallback` | [`fallback`]: answer failed calls from a fallback service |
 //! | `filter` | [`filter`]: reject or rewrite requests with a predicate |
 //! | `hedge` | [`hedge`]: send a second copy of a slow request |
-//! | `limit` | [`limit`]: concurrency and rate limits |
+//! | `limit` | [`limit`]: concurrency and rate limits, fixed or adaptive |
 //! | `load` | [`load`]: measures of how loaded an endpoint is |
-//! | `load-shed` | [`load_shed`]: fail at once instead of waiting when the service is not ready |
+//! | `load-shed` | [`load_shed`]: fail at once (or after a bounded wait) when the service is not ready |
 //! | `make` | [`make`] and [`MakeService`]: services that make services |
 //! | `ready-cache` | [`ready_cache`]: services split into ready and pending, by key |
 //! | `reconnect` | [`reconnect`]: remake a connection-like service when it fails |
 //! | `retry` | [`retry`]: retry policies, backoff and retry budgets |
 //! | `spawn-ready` | [`spawn_ready`]: drive a service to readiness in a background task |
 //! | `steer` | [`steer`]: route each request to one of several services |
-//! | `timeout` | [`timeout`]: fail requests that take too long |
+//! | `timeout` | [`timeout`]: fail requests that take too long (a set time, per request, or including the wait for readiness) |
 //! | `full` | everything above |
 //! | `tower-compat` | [`tower_compat`]: adapters to and from tower's `Service` and `Layer` traits (not in `full`) |
 //! | `log` | makes donjon's `tracing` events emit `log` records as well |
@@ -91,6 +93,9 @@ pub mod balance;
 #[cfg(feature = "buffer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "buffer")))]
 pub mod buffer;
+#[cfg(feature = "circuit-breaker")]
+#[cfg_attr(docsrs, doc(cfg(feature = "circuit-breaker")))]
+pub mod circuit_breaker;
 #[cfg(feature = "discover")]
 #[cfg_attr(docsrs, doc(cfg(feature = "discover")))]
 pub mod discover;

@@ -1,0 +1,737 @@
+//! The state that every clone of a circuit breaker, and every [`Handle`],
+//! shares: the state machine, its sliding window, and the callers waiting
+//! for it to let requests through.
+//!
+//! # Locking
+//!
+//! The state and an epoch (bumped at every change of state) are mirrored in
+//! one atomic word, so that admitting a request while closed (or disabled)
+//! takes no lock. Everything else sits behind one mutex, held for a few
+//! field updates at a time (O(1), but for a time window that has to let go
+//! of up to all its buckets at once), never across an await; the
+//! classifier runs before it is taken, and wakers are woken and `tracing`
+//! events emitted after it is released. It is taken once for each call
+//! that finishes while closed (to record its outcome in the window; an
+//! ignored outcome, or one from an earlier epoch, takes no lock), and on
+//! the paths that are not hot: while open or half-open, and for reads and
+//! manual control through a handle. Nothing is allocated for a request
+//! that goes through: a call only holds a reference (an `Arc` clone) to
+//! record its outcome.
+//!
+//! A call carries the epoch it was admitted in; its outcome only counts if
+//! the breaker is still in that epoch when it finishes, so that calls from
+//! before a change of state do not count after it.
+//!
+//! [`Handle`]: super::Handle
+
+use std::mem;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Waker};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::config::{Config, OpenBehavior, WindowKind};
+use super::error::CircuitOpen;
+use super::handle::{Figures, State, share as rate};
+use super::window::{Totals, Window};
+use crate::classify::Outcome;
+
+/// The bits of [`Shared::fast`] that hold the state; the rest is the epoch.
+const TAG_BITS: u32 = 3;
+const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
+const CLOSED: u64 = 0;
+const OPEN: u64 = 1;
+const HALF_OPEN: u64 = 2;
+const FORCED_OPEN: u64 = 3;
+const DISABLED: u64 = 4;
+
+const fn pack(epoch: u64, tag: u64) -> u64 {
+    (epoch << TAG_BITS) | tag
+}
+
+/// What every clone of a breaker shares.
+pub(super) struct Shared {
+    config: Config,
+    /// The state's tag and epoch, [packed](pack): read without the lock,
+    /// written with it held.
+    fast: AtomicU64,
+    /// Whether the window is a time window, which needs the time of each
+    /// outcome.
+    time_window: bool,
+    /// The start of a time window's first bucket; stands for "now" where
+    /// the time does not matter.
+    origin: Instant,
+    /// Identifies the clones that wait.
+    next_waiter: AtomicU64,
+    machine: Mutex<Machine>,
+}
+
+/// What is behind the lock.
+struct Machine {
+    epoch: u64,
+    phase: Phase,
+    window: Window,
+    consecutive_failures: u32,
+    /// How many times the breaker opened again from half-open since it
+    /// last closed: what the open period grows with.
+    reopenings: u32,
+    /// Clones waiting for a change (not-ready mode), by identifier.
+    waiters: Vec<(u64, Waker)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    Closed,
+    Open {
+        until: Instant,
+    },
+    HalfOpen {
+        /// Probes let through and not given back.
+        admitted: u32,
+        /// The outcomes of the probes that finished.
+        finished: Totals,
+    },
+    ForcedOpen,
+    Disabled,
+}
+
+impl Phase {
+    fn tag(&self) -> u64 {
+        match self {
+            Phase::Closed => CLOSED,
+            Phase::Open { .. } => OPEN,
+            Phase::HalfOpen { .. } => HALF_OPEN,
+            Phase::ForcedOpen => FORCED_OPEN,
+            Phase::Disabled => DISABLED,
+        }
+    }
+
+    fn state(&self) -> State {
+        state_of(self.tag())
+    }
+}
+
+fn state_of(tag: u64) -> State {
+    match tag {
+        CLOSED => State::Closed,
+        OPEN => State::Open,
+        HALF_OPEN => State::HalfOpen,
+        FORCED_OPEN => State::ForcedOpen,
+        _ => State::Disabled,
+    }
+}
+
+/// What a caller may do, decided by `poll_ready`.
+#[derive(Debug)]
+pub(super) enum Admission {
+    /// Go ahead; the outcome counts in the window if the breaker is still
+    /// closed, in the same epoch, when the call finishes.
+    Closed { epoch: u64 },
+    /// Go ahead as a probe, holding one of the half-open slots.
+    Probe(Ticket),
+    /// Go ahead; nothing is recorded (the breaker is disabled).
+    Untracked,
+    /// Fail at once.
+    Refused(CircuitOpen),
+}
+
+/// The answer of [`Shared::admit`].
+#[derive(Debug)]
+pub(super) enum Decision {
+    Admit(Admission),
+    /// The caller's waker is registered; it is woken at the next change of
+    /// state, or when a probe slot frees up. `until` is when an open period
+    /// ends, which the caller sets a timer for.
+    Wait {
+        until: Option<Instant>,
+    },
+}
+
+/// A call on its way: what is needed to record its outcome.
+///
+/// A probe's ticket holds its half-open slot, given back if the ticket is
+/// dropped without an outcome (the response future was dropped).
+pub(super) struct Ticket {
+    shared: Arc<Shared>,
+    epoch: u64,
+    /// Holds a probe slot, not given back yet.
+    probe: bool,
+    /// When the call started, if slow calls are measured.
+    started: Option<Instant>,
+}
+
+impl Ticket {
+    /// A ticket for a call admitted while closed, in `epoch`.
+    pub(super) fn closed(shared: &Arc<Shared>, epoch: u64) -> Self {
+        Ticket {
+            shared: Arc::clone(shared),
+            epoch,
+            probe: false,
+            started: None,
+        }
+    }
+
+    /// Marks the start of the call: slow calls are measured from here.
+    #[inline]
+    pub(super) fn start(&mut self) {
+        if self.shared.config.slow_calls().is_some() {
+            self.started = Some(Instant::now());
+        }
+    }
+
+    /// Whether the breaker is still in the epoch the ticket was given in.
+    pub(super) fn is_current(&self) -> bool {
+        self.shared.fast.load(Ordering::Acquire) >> TAG_BITS == self.epoch
+    }
+
+    /// Records the call's outcome (and gives back its probe slot if it is
+    /// ignored).
+    #[inline]
+    pub(super) fn finish(mut self, outcome: Outcome) {
+        let probe = mem::replace(&mut self.probe, false);
+        self.shared.finish(self.epoch, probe, outcome, self.started);
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if self.probe {
+            self.shared.release_probe(self.epoch);
+        }
+    }
+}
+
+impl std::fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ticket")
+            .field("epoch", &self.epoch)
+            .field("probe", &self.probe)
+            .field("started", &self.started)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A clone's place among the waiters, left when dropped.
+pub(super) struct Waiter {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        let waker = {
+            let mut machine = self.shared.lock();
+            let at = machine.waiters.iter().position(|(id, _)| *id == self.id);
+            at.map(|at| machine.waiters.swap_remove(at))
+        };
+        // Dropped after the lock is released.
+        drop(waker);
+    }
+}
+
+impl std::fmt::Debug for Waiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Waiter").field("id", &self.id).finish()
+    }
+}
+
+/// Why the state changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reason {
+    FailureRate,
+    SlowCallRate,
+    ConsecutiveFailures,
+    OpenPeriodOver,
+    ProbesSucceeded,
+    ProbesFailed,
+    ForcedOpen,
+    ForcedClosed,
+    Disabled,
+    Reset,
+}
+
+impl Reason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Reason::FailureRate => "failure rate",
+            Reason::SlowCallRate => "slow-call rate",
+            Reason::ConsecutiveFailures => "consecutive failures",
+            Reason::OpenPeriodOver => "open period over",
+            Reason::ProbesSucceeded => "probes succeeded",
+            Reason::ProbesFailed => "probes failed",
+            Reason::ForcedOpen => "forced open",
+            Reason::ForcedClosed => "forced closed",
+            Reason::Disabled => "disabled",
+            Reason::Reset => "reset",
+        }
+    }
+}
+
+/// A change of state, reported through `tracing` once the lock is released.
+#[derive(Debug)]
+struct Transition {
+    from: State,
+    to: State,
+    reason: Reason,
+    /// The figures that caused it: the window's, or the probes' when
+    /// leaving half-open.
+    figures: Figures,
+    /// How long the breaker stays open, when it opened.
+    open_for: Option<Duration>,
+}
+
+impl Transition {
+    fn emit(&self) {
+        macro_rules! event {
+            ($level:ident) => {
+                tracing::$level!(
+                    from = %self.from,
+                    to = %self.to,
+                    reason = self.reason.as_str(),
+                    calls = self.figures.calls(),
+                    failures = self.figures.failures(),
+                    slow_calls = self.figures.slow_calls(),
+                    failure_rate = self.figures.failure_rate(),
+                    slow_call_rate = self.figures.slow_call_rate(),
+                    consecutive_failures = self.figures.consecutive_failures(),
+                    open_for = ?self.open_for,
+                    "circuit breaker state changed"
+                )
+            };
+        }
+        match self.to {
+            State::Open | State::ForcedOpen => event!(warn),
+            State::Closed | State::HalfOpen | State::Disabled => event!(info),
+        }
+    }
+}
+
+/// `now` plus `duration`, or a time too far away to matter if that does
+/// not fit in an `Instant`.
+fn deadline(now: Instant, duration: Duration) -> Instant {
+    now.checked_add(duration)
+        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 24 * 60 * 60))
+}
+
+impl Machine {
+    fn figures(&self, totals: Totals) -> Figures {
+        Figures::new(
+            totals.calls,
+            totals.failures,
+            totals.slow,
+            self.consecutive_failures,
+        )
+    }
+
+    /// Moves to `phase` in a new epoch.
+    fn enter(
+        &mut self,
+        phase: Phase,
+        reason: Reason,
+        figures: Figures,
+        open_for: Option<Duration>,
+    ) -> Transition {
+        let from = self.phase.state();
+        self.phase = phase;
+        self.epoch += 1;
+        Transition {
+            from,
+            to: phase.state(),
+            reason,
+            figures,
+            open_for,
+        }
+    }
+
+    /// Opens for the period that `reopenings` calls for.
+    fn open(
+        &mut self,
+        config: &Config,
+        now: Instant,
+        reason: Reason,
+        figures: Figures,
+    ) -> Transition {
+        let duration = config.open_duration(self.reopenings);
+        let until = deadline(now, duration);
+        self.enter(Phase::Open { until }, reason, figures, Some(duration))
+    }
+
+    /// Closes, with an empty window and the counts back to zero.
+    fn close(&mut self, reason: Reason, figures: Figures) -> Transition {
+        self.window.clear();
+        self.consecutive_failures = 0;
+        self.reopenings = 0;
+        self.enter(Phase::Closed, reason, figures, None)
+    }
+
+    /// Moves from open to half-open if the open period is over at `now`.
+    fn end_open_period(&mut self, now: Instant, window_now: Instant) -> Option<Transition> {
+        match self.phase {
+            Phase::Open { until } if now >= until => {
+                let totals = self.window.totals(window_now);
+                let figures = self.figures(totals);
+                let half_open = Phase::HalfOpen {
+                    admitted: 0,
+                    finished: Totals::default(),
+                };
+                Some(self.enter(half_open, Reason::OpenPeriodOver, figures, None))
+            }
+            _ => None,
+        }
+    }
+
+    /// Why the breaker should trip, with the window at `totals`.
+    fn trip_reason(&self, config: &Config, totals: Totals) -> Option<Reason> {
+        if let Some(limit) = config.consecutive_failures() {
+            if self.consecutive_failures >= limit {
+                return Some(Reason::ConsecutiveFailures);
+            }
+        }
+        if totals.calls < config.effective_minimum_calls() {
+            return None;
+        }
+        if rate(totals.failures, totals.calls) >= config.failure_rate_threshold() {
+            return Some(Reason::FailureRate);
+        }
+        if let Some(slow) = config.slow_calls() {
+            if rate(totals.slow, totals.calls) >= slow.rate_threshold {
+                return Some(Reason::SlowCallRate);
+            }
+        }
+        None
+    }
+
+    /// Records the outcome of a call admitted while closed, in this epoch,
+    /// and trips if that calls for it. `window_now` is the time of the
+    /// outcome for the window; `now`, the time if it was read.
+    fn record_closed(
+        &mut self,
+        config: &Config,
+        failed: bool,
+        slow: bool,
+        window_now: Instant,
+        now: Option<Instant>,
+    ) -> Option<Transition> {
+        self.window.record(window_now, failed, slow);
+        if failed {
+            self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+        } else {
+            self.consecutive_failures = 0;
+        }
+        let totals = self.window.totals(window_now);
+        let reason = self.trip_reason(config, totals)?;
+        let figures = self.figures(totals);
+        let now = now.unwrap_or_else(Instant::now);
+        Some(self.open(config, now, reason, figures))
+    }
+
+    /// Records the outcome of a probe admitted in this epoch, and closes
+    /// or opens again once every probe has finished.
+    fn record_probe(
+        &mut self,
+        config: &Config,
+        failed: bool,
+        slow: bool,
+        now: Option<Instant>,
+    ) -> Option<Transition> {
+        let Phase::HalfOpen { finished, .. } = &mut self.phase else {
+            return None;
+        };
+        finished.add(failed, slow);
+        if finished.calls < u64::from(config.half_open_calls()) {
+            return None;
+        }
+        let probes = *finished;
+        let figures = self.figures(probes);
+        let slow_tripped = config
+            .slow_calls()
+            .is_some_and(|slow| rate(probes.slow, probes.calls) >= slow.rate_threshold);
+        if slow_tripped || rate(probes.failures, probes.calls) >= config.failure_rate_threshold() {
+            self.reopenings = self.reopenings.saturating_add(1);
+            let now = now.unwrap_or_else(Instant::now);
+            Some(self.open(config, now, Reason::ProbesFailed, figures))
+        } else {
+            Some(self.close(Reason::ProbesSucceeded, figures))
+        }
+    }
+
+    /// Registers `waker` under `id`, replacing what `id` registered before.
+    fn register(&mut self, id: u64, waker: &Waker) {
+        match self.waiters.iter_mut().find(|(waiter, _)| *waiter == id) {
+            Some((_, registered)) => registered.clone_from(waker),
+            None => self.waiters.push((id, waker.clone())),
+        }
+    }
+}
+
+impl Shared {
+    pub(super) fn new(config: Config) -> Arc<Self> {
+        let origin = Instant::now();
+        let window = Window::new(config.window(), origin);
+        Arc::new(Shared {
+            time_window: matches!(config.window(), WindowKind::Time { .. }),
+            config,
+            fast: AtomicU64::new(pack(0, CLOSED)),
+            origin,
+            next_waiter: AtomicU64::new(0),
+            machine: Mutex::new(Machine {
+                epoch: 0,
+                phase: Phase::Closed,
+                window,
+                consecutive_failures: 0,
+                reopenings: 0,
+                waiters: Vec::new(),
+            }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Machine> {
+        // Plain data, consistent between statements: a panic elsewhere
+        // while it was locked leaves it usable.
+        self.machine.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The time to give the window: only a time window needs the clock.
+    fn window_now(&self) -> Instant {
+        if self.time_window {
+            Instant::now()
+        } else {
+            self.origin
+        }
+    }
+
+    /// Releases the lock after a change: publishes the new state, emits
+    /// the event, and wakes the waiters (all of them after a change of
+    /// state, or when `wake` is set).
+    fn settle(
+        &self,
+        mut machine: MutexGuard<'_, Machine>,
+        transition: Option<Transition>,
+        wake: bool,
+    ) {
+        if transition.is_some() {
+            self.fast
+                .store(pack(machine.epoch, machine.phase.tag()), Ordering::Release);
+        }
+        let waiters = if transition.is_some() || wake {
+            mem::take(&mut machine.waiters)
+        } else {
+            Vec::new()
+        };
+        drop(machine);
+        if let Some(transition) = transition {
+            transition.emit();
+        }
+        for (_, waker) in waiters {
+            waker.wake();
+        }
+    }
+
+    /// Decides what the caller polling with `cx` may do. Takes no lock while
+    /// closed or disabled.
+    #[inline]
+    pub(super) fn admit(
+        self: &Arc<Self>,
+        cx: &mut Context<'_>,
+        waiter: &mut Option<Waiter>,
+    ) -> Decision {
+        let fast = self.fast.load(Ordering::Acquire);
+        match fast & TAG_MASK {
+            CLOSED => Decision::Admit(Admission::Closed {
+                epoch: fast >> TAG_BITS,
+            }),
+            DISABLED => Decision::Admit(Admission::Untracked),
+            _ => self.admit_slow(cx, waiter),
+        }
+    }
+
+    #[cold]
+    fn admit_slow(self: &Arc<Self>, cx: &mut Context<'_>, waiter: &mut Option<Waiter>) -> Decision {
+        let mut machine = self.lock();
+        let now = Instant::now();
+        let transition = machine.end_open_period(now, self.window_now());
+        let epoch = machine.epoch;
+        let half_open_calls = self.config.half_open_calls();
+        let admission = match &mut machine.phase {
+            Phase::Closed => Some(Admission::Closed { epoch }),
+            Phase::Disabled => Some(Admission::Untracked),
+            Phase::HalfOpen { admitted, .. } if *admitted < half_open_calls => {
+                *admitted += 1;
+                Some(Admission::Probe(Ticket {
+                    shared: Arc::clone(self),
+                    epoch,
+                    probe: true,
+                    started: None,
+                }))
+            }
+            _ => None,
+        };
+        let decision = match admission {
+            Some(admission) => Decision::Admit(admission),
+            None => match self.config.open_behavior() {
+                OpenBehavior::FailFast => {
+                    Decision::Admit(Admission::Refused(match machine.phase {
+                        Phase::Open { until } => CircuitOpen::open(until, now),
+                        Phase::HalfOpen { .. } => CircuitOpen::half_open(),
+                        _ => CircuitOpen::forced_open(),
+                    }))
+                }
+                OpenBehavior::NotReady => {
+                    let id = waiter
+                        .get_or_insert_with(|| Waiter {
+                            shared: Arc::clone(self),
+                            id: self.next_waiter.fetch_add(1, Ordering::Relaxed),
+                        })
+                        .id;
+                    machine.register(id, cx.waker());
+                    Decision::Wait {
+                        until: match machine.phase {
+                            Phase::Open { until } => Some(until),
+                            _ => None,
+                        },
+                    }
+                }
+            },
+        };
+        self.settle(machine, transition, false);
+        decision
+    }
+
+    /// Records the outcome of a call admitted in `epoch`.
+    fn finish(&self, epoch: u64, probe: bool, outcome: Outcome, started: Option<Instant>) {
+        let failed = match outcome {
+            Outcome::Success => false,
+            Outcome::Failure => true,
+            Outcome::Ignored => {
+                if probe {
+                    self.release_probe(epoch);
+                }
+                return;
+            }
+        };
+        // A call from before a change of state counts for nothing; while
+        // closed, that is known without the lock.
+        if !probe && self.fast.load(Ordering::Acquire) != pack(epoch, CLOSED) {
+            return;
+        }
+        let now = (started.is_some() || self.time_window).then(Instant::now);
+        let slow = match (self.config.slow_calls(), started, now) {
+            (Some(slow), Some(started), Some(now)) => {
+                now.saturating_duration_since(started) > slow.slower_than
+            }
+            _ => false,
+        };
+        let window_now = now.unwrap_or(self.origin);
+        let mut machine = self.lock();
+        if machine.epoch != epoch {
+            return;
+        }
+        let transition = if probe {
+            machine.record_probe(&self.config, failed, slow, now)
+        } else {
+            machine.record_closed(&self.config, failed, slow, window_now, now)
+        };
+        self.settle(machine, transition, false);
+    }
+
+    /// Gives back a probe slot taken in `epoch`, if that epoch is current.
+    fn release_probe(&self, epoch: u64) {
+        let mut machine = self.lock();
+        if machine.epoch != epoch {
+            return;
+        }
+        if let Phase::HalfOpen { admitted, .. } = &mut machine.phase {
+            *admitted -= 1;
+        }
+        self.settle(machine, None, true);
+    }
+
+    /// The state, without a look at the clock (for `Debug`).
+    pub(super) fn peek_state(&self) -> State {
+        state_of(self.fast.load(Ordering::Acquire) & TAG_MASK)
+    }
+
+    /// Locks, first moving from open to half-open if the period is over.
+    fn lock_current(&self) -> (MutexGuard<'_, Machine>, Option<Transition>) {
+        let mut machine = self.lock();
+        let transition = match machine.phase {
+            Phase::Open { .. } => machine.end_open_period(Instant::now(), self.window_now()),
+            _ => None,
+        };
+        (machine, transition)
+    }
+
+    pub(super) fn state(&self) -> State {
+        if self.fast.load(Ordering::Acquire) & TAG_MASK != OPEN {
+            return self.peek_state();
+        }
+        let (machine, transition) = self.lock_current();
+        let state = machine.phase.state();
+        self.settle(machine, transition, false);
+        state
+    }
+
+    pub(super) fn figures(&self) -> Figures {
+        let (mut machine, transition) = self.lock_current();
+        let totals = machine.window.totals(self.window_now());
+        let figures = machine.figures(totals);
+        self.settle(machine, transition, false);
+        figures
+    }
+
+    pub(super) fn next_probe_at(&self) -> Option<Instant> {
+        let (machine, transition) = self.lock_current();
+        let at = match machine.phase {
+            Phase::Open { until } => Some(until),
+            _ => None,
+        };
+        self.settle(machine, transition, false);
+        at
+    }
+
+    /// Applies a manual change, unless the breaker is already where it
+    /// would take it.
+    fn manual(&self, change: impl FnOnce(&mut Machine, Figures) -> Option<Transition>) {
+        let mut machine = self.lock();
+        let totals = machine.window.totals(self.window_now());
+        let figures = machine.figures(totals);
+        let transition = change(&mut machine, figures);
+        self.settle(machine, transition, false);
+    }
+
+    pub(super) fn force_open(&self) {
+        self.manual(|machine, figures| match machine.phase {
+            Phase::ForcedOpen => None,
+            _ => Some(machine.enter(Phase::ForcedOpen, Reason::ForcedOpen, figures, None)),
+        });
+    }
+
+    pub(super) fn force_closed(&self) {
+        self.manual(|machine, figures| match machine.phase {
+            Phase::Closed => None,
+            _ => Some(machine.close(Reason::ForcedClosed, figures)),
+        });
+    }
+
+    pub(super) fn disable(&self) {
+        self.manual(|machine, figures| match machine.phase {
+            Phase::Disabled => None,
+            _ => Some(machine.enter(Phase::Disabled, Reason::Disabled, figures, None)),
+        });
+    }
+
+    pub(super) fn reset(&self) {
+        self.manual(|machine, figures| Some(machine.close(Reason::Reset, figures)));
+    }
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("state", &self.peek_state())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
