@@ -12,6 +12,10 @@
 //! them without an executor and records wake-ups. Response futures are
 //! driven the same way with `tokio_test::task::spawn`.
 //!
+//! The [`contract`] module checks, in one call, that a middleware keeps the
+//! readiness contract: [`Contract`](contract::Contract) builds services
+//! with a layer around mocks and reports each rule that breaks.
+//!
 //! # Examples
 //!
 //! Testing a small middleware that trims whitespace off its requests:
@@ -62,6 +66,7 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod contract;
 pub mod mock;
 
 /// Takes the next request off a mock [`Handle`](mock::Handle) and asserts

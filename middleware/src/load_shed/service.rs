@@ -193,7 +193,10 @@ impl<S: Clone> Clone for LoadShed<S> {
 /// Reports a request about to be shed after a full wait.
 fn tracing_shed(max_wait: Duration) {
     #[cfg(feature = "tracing")]
-    tracing::debug!(?max_wait, "load shed: the inner service was not ready in time");
+    tracing::debug!(
+        ?max_wait,
+        "load shed: the inner service was not ready in time"
+    );
     #[cfg(not(feature = "tracing"))]
     let _ = max_wait;
 }

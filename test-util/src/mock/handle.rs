@@ -84,6 +84,13 @@ impl<T, U> Handle<T, U> {
         wake_all(parked);
     }
 
+    /// How many times a clone of the mock was called without having seen
+    /// `poll_ready` return `Ready(Ok(()))`, that is, how many times it
+    /// panicked for that reason.
+    pub(crate) fn unready_calls(&self) -> u64 {
+        self.state.lock().unready_calls
+    }
+
     /// Makes the next `poll_ready` of any clone of the mock fail with `e`.
     ///
     /// Only the first clone to poll sees the error; later polls carry on as

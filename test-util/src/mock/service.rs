@@ -120,6 +120,7 @@ impl<T, U> Service<T> for Mock<T, U> {
             return ResponseFuture::closed();
         }
         if !self.reserved {
+            state.unready_calls += 1;
             // Release the lock first so the panic does not poison it.
             drop(state);
             panic!("service not ready; poll_ready must be called first");

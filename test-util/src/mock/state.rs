@@ -20,6 +20,9 @@ pub(super) struct State {
     pub(super) next_id: u64,
     /// An error the next `poll_ready` (of any clone) returns.
     pub(super) next_error: Option<BoxError>,
+    /// How many times a clone was called without a reservation (each time
+    /// it panicked); read by [`contract`](crate::contract).
+    pub(super) unready_calls: u64,
 }
 
 impl State {
@@ -31,6 +34,7 @@ impl State {
             closed: false,
             next_id: 1,
             next_error: None,
+            unready_calls: 0,
         }
     }
 
