@@ -1,14 +1,11 @@
 //! The handle: shared state between clones, manual control, and the
 //! `tracing` events of each change of state.
 
-use std::io;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use donjon::circuit_breaker::{CircuitBreaker, Config, OpenBehavior, State};
 use tokio::time::{Instant, advance};
 use tokio_test::{assert_pending, assert_ready_ok};
-use tracing_subscriber::fmt::MakeWriter;
 
 use crate::{Boom, Req, circuit_open, mocked, scripted, send, send_all};
 
@@ -165,90 +162,4 @@ fn the_handle_and_the_service_show_the_state_in_debug() {
     assert!(format!("{breaker:?}").contains("state: ForcedOpen"));
     assert_eq!(State::HalfOpen.to_string(), "half-open");
     assert_eq!(State::ForcedOpen.to_string(), "forced-open");
-}
-
-/// Collects what a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn lines(&self) -> Vec<String> {
-        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        String::from_utf8_lossy(&bytes)
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        bytes.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-#[tokio::test(start_paused = true)]
-async fn each_change_of_state_emits_an_event_with_the_figures_that_caused_it() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .without_time()
-        .with_target(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let config = Config::new()
-        .with_count_window(4)
-        .with_minimum_calls(4)
-        .with_failure_rate_threshold(0.5)
-        .with_open_duration(Duration::from_secs(5));
-    let mut breaker = scripted(config);
-    let handle = breaker.handle();
-
-    send_all(&mut breaker, &[Req::Ok, Req::Fail, Req::Ok]).await;
-    assert!(captured.lines().is_empty(), "no change, no event");
-    send_all(&mut breaker, &[Req::Fail]).await;
-    advance(Duration::from_secs(5)).await;
-    send_all(&mut breaker, &[Req::Ok]).await;
-    handle.force_open();
-
-    let lines = captured.lines();
-    assert_eq!(lines.len(), 4, "{lines:#?}");
-    let expected = [
-        (
-            " WARN circuit breaker state changed",
-            "from=closed to=open reason=\"failure rate\" calls=4 failures=2 slow_calls=0 \
-             failure_rate=0.5 slow_call_rate=0.0 consecutive_failures=1 open_for=Some(5s)",
-        ),
-        (
-            " INFO circuit breaker state changed",
-            "from=open to=half-open reason=\"open period over\" calls=4 failures=2",
-        ),
-        (
-            " INFO circuit breaker state changed",
-            "from=half-open to=closed reason=\"probes succeeded\" calls=1 failures=0",
-        ),
-        (
-            " WARN circuit breaker state changed",
-            "from=closed to=forced-open reason=\"forced open\" calls=0 failures=0",
-        ),
-    ];
-    for (line, (start, fields)) in lines.iter().zip(expected) {
-        assert!(line.starts_with(start), "{line}");
-        assert!(line.contains(fields), "{line}\ndoes not contain\n{fields}");
-    }
 }
