@@ -153,8 +153,8 @@ async fn a_dead_address_is_ejected_and_costs_no_request() {
     );
     let attempts = stats.attempts();
     assert_eq!(attempts[1].0, dead);
-    // Three refusals in a row eject it; it is probed again when each
-    // ejection (0.5 s, then 1 s, 2 s...) ends.
+    // Three refusals in a row open its breaker; it is probed again when each
+    // open period (0.5 s, then 1 s, 2 s...) ends.
     assert!(
         attempts[1].1 < 20,
         "the dead address got {} attempts",

@@ -20,7 +20,7 @@ resilient-client: the same workload through a naive client and through donjon
 Starts four HTTP backends on loopback (steady, slow, flaky, and doomed, which
 goes down during the run), sends the workload through a round-robin client
 with no middleware, then through donjon (p2c by peak EWMA latency, outlier
-ejection, timeout, retries within a budget and after a backoff, concurrency
+circuit breakers, timeout, retries within a budget and after a backoff, concurrency
 limit, load shedding), and prints both results side by side.
 
 Usage: resilient-client [OPTIONS]

@@ -7,7 +7,6 @@
 //! the flagship example compares it with. Both take the same addresses and
 //! return the same [`ClientStats`].
 
-mod ejection;
 mod endpoint;
 mod naive;
 mod policy;
@@ -19,6 +18,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use donjon::balance::p2c::Balance;
+use donjon::circuit_breaker::{CircuitBreaker, Config, OpenBehavior};
+use donjon::classify::Outcome;
 use donjon::discover::ServiceList;
 use donjon::load::{CompleteOnResponse, PeakEwmaDiscover};
 use donjon::retry::backoff::ExponentialBackoffMaker;
@@ -27,7 +28,6 @@ use donjon::util::rng::HasherRng;
 use donjon::{BoxError, Service, ServiceBuilder};
 use http::{Request, Response};
 
-pub use self::ejection::{Ejection, EjectionConfig, RecordOutcome};
 pub use self::endpoint::{Endpoint, HyperClient, hyper_client};
 pub use self::naive::RoundRobin;
 pub use self::policy::RetryPolicy;
@@ -54,6 +54,15 @@ impl<S> HttpClient for S where
 {
 }
 
+/// Errors and 5xx answers count as failures.
+fn server_errors_fail(result: &Result<Response<Bytes>, BoxError>) -> Outcome {
+    match result {
+        Ok(response) if response.status().is_server_error() => Outcome::Failure,
+        Ok(_) => Outcome::Success,
+        Err(_) => Outcome::Failure,
+    }
+}
+
 /// How the resilient client behaves.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -75,7 +84,9 @@ pub struct ClientConfig {
     /// How fast the latency estimates forget.
     pub decay: Duration,
     /// When an endpoint that keeps failing is taken out of rotation.
-    pub ejection: EjectionConfig,
+    /// When an endpoint's circuit breaker opens, taking it out of the
+    /// balancer's rotation, and when it probes it again.
+    pub breaker: Config,
 }
 
 impl Default for ClientConfig {
@@ -89,7 +100,17 @@ impl Default for ClientConfig {
             concurrency_limit: 256,
             default_rtt: Duration::from_millis(20),
             decay: Duration::from_secs(2),
-            ejection: EjectionConfig::default(),
+            // Three failures in a row (fewer than the 4 attempts a request
+            // may make, so a request whose attempts all land on a dead
+            // endpoint opens its breaker before the last one); open for
+            // 0.5 s, doubling while probes fail, up to 10 s; not ready while
+            // open, so that p2c skips the endpoint.
+            breaker: Config::new()
+                .with_consecutive_failures(3)
+                .with_open_duration(Duration::from_millis(500))
+                .with_open_backoff(2.0, Duration::from_secs(10))
+                .with_half_open_calls(1)
+                .with_open_behavior(OpenBehavior::NotReady),
         }
     }
 }
@@ -157,7 +178,10 @@ pub fn round_robin(addrs: &[SocketAddr]) -> (RoundRobin, ClientStats) {
 /// 4. a timeout on each attempt;
 /// 5. a buffer, so that the client can be cloned and shared between tasks;
 /// 6. p2c balancing by peak EWMA latency over the addresses, each endpoint
-///    behind [`Ejection`].
+///    behind a circuit breaker in not-ready mode (`config.breaker`), which
+///    counts errors and 5xx answers as failures: a fast failure looks like a
+///    fast answer to peak EWMA, so without it an endpoint refusing
+///    connections would attract traffic.
 ///
 /// Call it inside a tokio runtime (the buffer spawns its worker).
 ///
@@ -175,7 +199,13 @@ pub fn resilient(addrs: &[SocketAddr], config: &ClientConfig) -> (impl HttpClien
     let (endpoints, attempts) = endpoints(addrs);
     let endpoints: Vec<_> = endpoints
         .into_iter()
-        .map(|endpoint| Ejection::new(endpoint, config.ejection))
+        .map(|endpoint| {
+            CircuitBreaker::with_classifier(
+                endpoint,
+                config.breaker.clone(),
+                server_errors_fail as fn(&Result<Response<Bytes>, BoxError>) -> Outcome,
+            )
+        })
         .collect();
     let discover = PeakEwmaDiscover::new::<Request<Bytes>>(
         ServiceList::new::<Request<Bytes>>(endpoints),
