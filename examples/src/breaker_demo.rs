@@ -24,7 +24,7 @@ use donjon::{BoxError, Service, ServiceExt};
 use http::{Request, Response};
 
 use crate::backend::{Backend, Behaviour};
-use crate::http_client::{Endpoint, hyper_client};
+use crate::http_client::{Endpoint, hyper_client, server_errors_fail};
 
 /// The run's settings.
 #[derive(Debug, Clone)]
@@ -70,15 +70,6 @@ impl Phase {
     }
 }
 
-/// 5xx answers count as failures.
-fn classify(result: &Result<Response<Bytes>, BoxError>) -> Outcome {
-    match result {
-        Ok(response) if response.status().is_server_error() => Outcome::Failure,
-        Ok(_) => Outcome::Success,
-        Err(_) => Outcome::Failure,
-    }
-}
-
 /// Runs the three phases and reports each.
 ///
 /// # Errors
@@ -104,7 +95,7 @@ pub async fn run(demo: &Demo) -> io::Result<Vec<Phase>> {
             let breaker = CircuitBreaker::with_classifier(
                 Endpoint::new(client.clone(), backend.addr()),
                 config.clone(),
-                classify as fn(&Result<Response<Bytes>, BoxError>) -> Outcome,
+                server_errors_fail as fn(&Result<Response<Bytes>, BoxError>) -> Outcome,
             );
             handles.push(breaker.handle());
             breaker

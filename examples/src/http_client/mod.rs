@@ -54,8 +54,9 @@ impl<S> HttpClient for S where
 {
 }
 
-/// Errors and 5xx answers count as failures.
-fn server_errors_fail(result: &Result<Response<Bytes>, BoxError>) -> Outcome {
+/// Errors and 5xx answers count as failures: the classification the
+/// client's circuit breakers and retry policy share.
+pub fn server_errors_fail(result: &Result<Response<Bytes>, BoxError>) -> Outcome {
     match result {
         Ok(response) if response.status().is_server_error() => Outcome::Failure,
         Ok(_) => Outcome::Success,

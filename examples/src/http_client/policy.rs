@@ -6,11 +6,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use donjon::BoxError;
+use donjon::classify::Outcome;
 use donjon::retry::Policy;
 use donjon::retry::backoff::{Backoff, ExponentialBackoff, ExponentialBackoffMaker, MakeBackoff};
 use donjon::retry::budget::{Budget, TpsBudget};
 use http::{Method, Request, Response};
 use tokio::time::Sleep;
+
+use super::server_errors_fail;
 
 /// Retries an idempotent request that failed (an error, or a 5xx answer)
 /// up to `max_retries` times, when the shared budget allows, each after an
@@ -64,10 +67,7 @@ impl Policy<Request<Bytes>, Response<Bytes>, BoxError> for RetryPolicy {
             self.budget.deposit();
             self.deposited = true;
         }
-        let failed = match result {
-            Ok(response) => response.status().is_server_error(),
-            Err(_) => true,
-        };
+        let failed = server_errors_fail(result) == Outcome::Failure;
         if !failed || self.retries_left == 0 || !self.budget.withdraw() {
             return None;
         }
