@@ -73,8 +73,10 @@ use crate::BoxError;
 pub struct TotalTimeout<S> {
     inner: S,
     timeout: Duration,
-    /// The deadline of the wait in progress, and its timer.
-    waiting: Option<Pin<Box<Sleep>>>,
+    /// The timer of the current (or last) wait, kept for reuse.
+    timer: Option<Pin<Box<Sleep>>>,
+    /// Whether `timer` times a wait in progress.
+    waiting: bool,
     /// Whether the deadline passed while waiting: the next call fails.
     expired: bool,
 }
@@ -85,7 +87,8 @@ impl<S> TotalTimeout<S> {
         TotalTimeout {
             inner,
             timeout,
-            waiting: None,
+            timer: None,
+            waiting: false,
             expired: false,
         }
     }
@@ -128,14 +131,23 @@ where
         match self.inner.poll_ready(cx) {
             Poll::Ready(result) => Poll::Ready(result.map_err(Into::into)),
             Poll::Pending => {
-                let timeout = self.timeout;
-                let timer = self.waiting.get_or_insert_with(|| {
-                    match Instant::now().checked_add(timeout) {
-                        Some(deadline) => Box::pin(sleep_until(deadline)),
+                let timer = match (&mut self.timer, self.waiting) {
+                    (Some(timer), true) => timer,
+                    (timer, _) => {
                         // Too far to hold: a timer that never fires soon.
-                        None => Box::pin(sleep_until(far_future())),
+                        let deadline = Instant::now()
+                            .checked_add(self.timeout)
+                            .unwrap_or_else(far_future);
+                        match timer {
+                            Some(timer) => {
+                                timer.as_mut().reset(deadline);
+                                timer
+                            }
+                            None => timer.insert(Box::pin(sleep_until(deadline))),
+                        }
                     }
-                });
+                };
+                self.waiting = true;
                 if timer.as_mut().poll(cx).is_ready() {
                     self.expired = true;
                     return Poll::Ready(Ok(()));
@@ -146,13 +158,13 @@ where
     }
 
     fn call(&mut self, request: Req) -> Self::Future {
+        let waited = std::mem::take(&mut self.waiting);
         if std::mem::take(&mut self.expired) {
-            self.waiting = None;
             return TotalResponseFuture::elapsed();
         }
-        let deadline = match self.waiting.take() {
-            Some(timer) => Some(timer.deadline()),
-            None => Instant::now().checked_add(self.timeout),
+        let deadline = match (&self.timer, waited) {
+            (Some(timer), true) => Some(timer.deadline()),
+            _ => Instant::now().checked_add(self.timeout),
         };
         TotalResponseFuture::called(self.inner.call(request), deadline)
     }
