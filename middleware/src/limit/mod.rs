@@ -1,6 +1,8 @@
 //! Limit how much work reaches a service: how many requests at once
-//! ([`concurrency`]), how many per period of time ([`rate`]), and how many
-//! at once with a limit that moves with the latency and failures the
+//! ([`concurrency`]), how many per period of time (in fixed windows,
+//! [`rate`], or smoothly, [`gcra`]), how many per period for each key of
+//! the requests, in this process or across a fleet ([`keyed`]), and how
+//! many at once with a limit that moves with the latency and failures the
 //! service shows ([`adaptive`]: AIMD, Vegas, Gradient2, or your own
 //! algorithm).
 //!
@@ -31,8 +33,12 @@
 
 pub mod adaptive;
 pub mod concurrency;
+pub mod gcra;
+pub mod keyed;
 pub mod rate;
 
 pub use self::adaptive::{AdaptiveConcurrencyLimit, AdaptiveConcurrencyLimitLayer};
 pub use self::concurrency::{ConcurrencyLimit, ConcurrencyLimitLayer, GlobalConcurrencyLimitLayer};
+pub use self::gcra::{Gcra, GcraLayer};
+pub use self::keyed::{KeyedRateLimit, KeyedRateLimitLayer, SharedRateLimit, SharedRateLimitLayer};
 pub use self::rate::{RateLimit, RateLimitLayer};

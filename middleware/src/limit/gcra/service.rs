@@ -1,0 +1,212 @@
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use donjon_service::Service;
+use tokio::time::{Instant, Sleep, sleep_until};
+
+use super::Quota;
+use super::state::State;
+
+/// Lets requests through at a steady rate, with a bounded burst: the
+/// generic cell rate algorithm (GCRA).
+///
+/// In any interval of length `t`, at most `burst + rate × t` requests pass
+/// (see [`Quota`]). Unlike [`RateLimit`](crate::limit::RateLimit)'s fixed
+/// windows, which let up to twice the rate through across a window's end,
+/// the limit holds over every interval, wherever it starts.
+///
+/// `Gcra` is `Clone`, and **all clones share one limit**. The state is one
+/// atomic word: deciding takes one clock read and one compare-and-swap,
+/// with no lock and no allocation.
+///
+/// # Backpressure
+///
+/// `poll_ready` admits one request for the handle's next `call`, then polls
+/// the inner service. When the limit is reached it is `Pending`, and wakes
+/// the caller when a request would be admitted (it sets a timer, the only
+/// allocation, kept for the next wait). Waiting handles form no queue: each
+/// tries again at its own time.
+///
+/// # Cancellation
+///
+/// A handle dropped with an admitted request it did not use gives it back
+/// if no request was admitted after it; otherwise the request counts as
+/// used, since taking it back then could let the limit be exceeded.
+///
+/// # Panics
+///
+/// `call` panics without a preceding `poll_ready` returning `Ready(Ok(()))`.
+/// `poll_ready` panics when it has to wait outside a tokio runtime with its
+/// time driver enabled.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use donjon::{BoxError, Service, ServiceExt, service_fn};
+/// use donjon::limit::gcra::{Gcra, Quota};
+/// use futures::FutureExt;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), BoxError> {
+/// // 10 per second, at most 2 at once.
+/// let quota = Quota::new(10, Duration::from_secs(1))?.with_burst(2)?;
+/// let echo = service_fn(|n: u32| async move { Ok::<_, BoxError>(n) });
+/// let mut limited = Gcra::new(echo, quota);
+///
+/// limited.ready().await?.call(1).await?;
+/// limited.ready().await?.call(2).await?;
+/// // The burst is spent; the next request is admitted 100 ms later.
+/// assert!(limited.ready().now_or_never().is_none());
+/// tokio::time::advance(Duration::from_millis(100)).await;
+/// assert_eq!(limited.ready().await?.call(3).await?, 3);
+/// # Ok(())
+/// # }
+/// ```
+pub struct Gcra<S> {
+    inner: S,
+    admission: Admission,
+    /// Wakes this handle when its next request would be admitted.
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+/// One handle's link to the shared state, with the request admitted for
+/// its next call, given back (when it can be) if the handle is dropped.
+#[derive(Debug)]
+struct Admission {
+    state: Arc<State>,
+    /// The TAT left by the request admitted for the next call.
+    tat: Option<u64>,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        if let Some(tat) = self.tat.take() {
+            self.state.give_back(tat);
+        }
+    }
+}
+
+impl<S> Gcra<S> {
+    /// Wraps `inner`, letting requests through as `quota` allows.
+    pub fn new(inner: S, quota: Quota) -> Self {
+        Gcra {
+            inner,
+            admission: Admission {
+                state: Arc::new(State::new(quota)),
+                tat: None,
+            },
+            sleep: None,
+        }
+    }
+
+    /// The quota this service is limited to.
+    pub fn quota(&self) -> Quota {
+        self.admission.state.quota()
+    }
+
+    /// Returns a reference to the inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// Returns a mutable reference to the inner service.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Returns the inner service, giving back an unused admitted request
+    /// as a drop would.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+
+    /// Waits until `at`, then admits a request, as many times as needed.
+    #[cold]
+    fn poll_admit_slow(&mut self, cx: &mut Context<'_>, mut at: Instant) -> Poll<()> {
+        loop {
+            let sleep = match &mut self.sleep {
+                Some(sleep) => {
+                    sleep.as_mut().reset(at);
+                    sleep
+                }
+                None => self.sleep.insert(Box::pin(sleep_until(at))),
+            };
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            match self.admission.state.try_acquire() {
+                Ok(tat) => {
+                    self.admission.tat = Some(tat);
+                    return Poll::Ready(());
+                }
+                Err(next) => at = next,
+            }
+        }
+    }
+}
+
+impl<S, Request> Service<Request> for Gcra<S>
+where
+    S: Service<Request>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        if self.admission.tat.is_none() {
+            match self.admission.state.try_acquire() {
+                Ok(tat) => self.admission.tat = Some(tat),
+                Err(at) => ready!(self.poll_admit_slow(cx, at)),
+            }
+        }
+        self.inner.poll_ready(cx)
+    }
+
+    #[inline]
+    fn call(&mut self, request: Request) -> Self::Future {
+        self.admission
+            .tat
+            .take()
+            .expect("Gcra called without an admitted request; poll_ready must return Ready(Ok(())) before each call");
+        self.inner.call(request)
+    }
+}
+
+impl<S: Clone> Clone for Gcra<S> {
+    /// A handle on the same limit, with no request admitted.
+    fn clone(&self) -> Self {
+        Gcra {
+            inner: self.inner.clone(),
+            admission: Admission {
+                state: Arc::clone(&self.admission.state),
+                tat: None,
+            },
+            sleep: None,
+        }
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for Gcra<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gcra")
+            .field("inner", &self.inner)
+            .field("quota", &self.quota())
+            .field("admitted", &self.admission.tat.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "load")]
+impl<S: crate::load::Load> crate::load::Load for Gcra<S> {
+    type Metric = S::Metric;
+
+    fn load(&self) -> Self::Metric {
+        self.inner.load()
+    }
+}
