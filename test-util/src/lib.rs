@@ -16,6 +16,12 @@
 //! readiness contract: [`Contract`](contract::Contract) builds services
 //! with a layer around mocks and reports each rule that breaks.
 //!
+//! With the `redis-server` cargo feature, the [`redis`] module runs a real
+//! `redis-server` on loopback for the tests of Redis-backed middleware:
+//! [`RedisServer`] starts one on a free port (installing
+//! it with `apt-get` when it is missing), stops and restarts it, sends it
+//! commands, and kills it on drop.
+//!
 //! # Examples
 //!
 //! Testing a small middleware that trims whitespace off its requests:
@@ -63,11 +69,25 @@
 //! assert_eq!(assert_ready_ok!(response.poll()), "world");
 //! # });
 //! ```
+// Without the feature, the links of the crate docs go to docs.rs.
+#![cfg_attr(
+    feature = "redis-server",
+    doc = "\n[`RedisServer`]: redis::RedisServer"
+)]
+#![cfg_attr(
+    not(feature = "redis-server"),
+    doc = "\n[`redis`]: https://docs.rs/donjon-test/latest/donjon_test/redis/\n\
+           [`RedisServer`]: https://docs.rs/donjon-test/latest/donjon_test/redis/struct.RedisServer.html"
+)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
 pub mod contract;
 pub mod mock;
+#[cfg(feature = "redis-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis-server")))]
+pub mod redis;
 
 /// Takes the next request off a mock [`Handle`](mock::Handle) and asserts
 /// that it equals the expected one, evaluating to the request's
