@@ -250,6 +250,33 @@ impl<L> ServiceBuilder<L> {
         self.layer(crate::load_shed::LoadShedLayer::new())
     }
 
+    /// Adds a smooth rate limit (GCRA) of `quota`; see
+    /// [`Gcra`](crate::limit::gcra::Gcra).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use donjon::{BoxError, ServiceBuilder, ServiceExt};
+    /// use donjon::limit::gcra::Quota;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), BoxError> {
+    /// let service = ServiceBuilder::new()
+    ///     .gcra(Quota::per_second(100)?.with_burst(10)?)
+    ///     .service_fn(|n: u32| async move { Ok::<_, BoxError>(n) });
+    /// assert_eq!(service.oneshot(7).await?, 7);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "limit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "limit")))]
+    pub fn gcra(
+        self,
+        quota: crate::limit::gcra::Quota,
+    ) -> ServiceBuilder<Stack<crate::limit::GcraLayer, L>> {
+        self.layer(crate::limit::GcraLayer::new(quota))
+    }
+
     /// Adds a layer that lets at most `num` requests through per `per`; see
     /// [`RateLimit`](crate::limit::RateLimit).
     ///

@@ -54,7 +54,7 @@
 //! | `fallback` | [`fallback`]: answer failed calls from a fallback service |
 //! | `filter` | [`filter`]: reject or rewrite requests with a predicate |
 //! | `hedge` | [`hedge`]: send a second copy of a slow request |
-//! | `limit` | [`limit`]: concurrency and rate limits, fixed or adaptive |
+//! | `limit` | [`limit`]: concurrency limits, fixed or adaptive; rate limits in fixed windows or smooth (GCRA); rate limits per key, in process or in a store shared by a fleet |
 //! | `load` | [`load`]: measures of how loaded an endpoint is |
 //! | `load-shed` | [`load_shed`]: fail at once (or after a bounded wait) when the service is not ready |
 //! | `make` | [`make`] and [`MakeService`]: services that make services |

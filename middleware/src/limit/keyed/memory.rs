@@ -1,11 +1,11 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Ready;
-use std::hash::{BuildHasher, Hash, RandomState};
+use std::hash::{BuildHasher, Hash};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use hashbrown::HashTable;
+use hashbrown::{DefaultHashBuilder, HashTable};
 use tokio::time::Instant;
 
 use super::store::{Answer, Decision, RateStore};
@@ -16,29 +16,39 @@ use crate::limit::gcra::state::nanos_since;
 /// The keys a [`MemoryStore`] holds by default.
 pub const DEFAULT_MAX_KEYS: usize = 100_000;
 
-/// Below this many keys a shard is not swept for idle keys.
-const MIN_SWEEP: usize = 64;
+/// How long a [`MemoryStore`] keeps a key whose limit has recovered, by
+/// default, while it has room.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// A [`RateStore`] in this process's memory: one GCRA state (a theoretical
 /// arrival time) per key, with bounded memory.
 ///
 /// Clones share one store. Keys are spread over shards, each behind its own
 /// short lock, so that callers with different keys rarely wait for one
-/// another. Deciding reads the clock once, hashes the key once (with
-/// `H`, [`RandomState`] by default, whose keyed hashing keeps hostile keys
-/// from colliding on purpose), and takes one shard's lock.
+/// another. Deciding reads the clock once, hashes the key once, and takes
+/// one shard's lock. Keys are hashed with `H`: by default
+/// [`DefaultHashBuilder`] (foldhash, seeded at random for each store, so
+/// that keys cannot be chosen to collide without knowing the seed); a
+/// shard's table is bounded whatever the keys, so colliding keys slow their
+/// own shard down and nothing else.
 ///
 /// # Memory
 ///
 /// - **Idle keys are evicted.** A key whose limit has fully recovered (its
 ///   theoretical arrival time has passed) carries no information: forgetting
-///   it changes no decision. A shard sweeps such keys out when it has grown
-///   to twice its size after the last sweep, so the sweeping costs O(1) per
-///   request on average.
+///   it changes no decision. When a new key finds its shard's table full,
+///   the shard first sweeps out the keys that have been recovered for
+///   longer than the idle timeout ([`DEFAULT_IDLE_TIMEOUT`] unless set with
+///   [`with_idle_timeout`](Self::with_idle_timeout)), and grows only if that
+///   frees nothing: keys in steady use stay, and are not swept out and
+///   inserted again between their requests. Each sweep is paid for by the
+///   insertions that filled the table, so it costs O(1) per request on
+///   average.
 /// - **At most `max_keys` keys** ([`DEFAULT_MAX_KEYS`] unless set with
 ///   [`with_max_keys`](Self::with_max_keys)), split evenly over the shards.
-///   When a request brings a new key to a full shard, and sweeping frees
-///   nothing, the request is **limited**: [`Decision::Limited`], with a
+///   When a request brings a new key to a shard that holds its share, every
+///   recovered key of the shard is swept out, idle timeout or not; if that
+///   frees nothing, the request is **limited**: [`Decision::Limited`], with a
 ///   `retry_after` of when the shard's first key will expire, and a
 ///   `tracing` warning (once until the shard has room again). Keys already
 ///   held keep their limits. A flood of distinct keys therefore never grows
@@ -70,7 +80,7 @@ const MIN_SWEEP: usize = 64;
 /// # Ok(())
 /// # }
 /// ```
-pub struct MemoryStore<K, H = RandomState> {
+pub struct MemoryStore<K, H = DefaultHashBuilder> {
     shared: Arc<Shared<K, H>>,
 }
 
@@ -83,12 +93,12 @@ struct Shared<K, H> {
     /// Keys per shard at most.
     per_shard: usize,
     max_keys: usize,
+    /// How long a recovered key is kept while there is room, in nanoseconds.
+    idle: u64,
 }
 
 struct Shard<K> {
     table: HashTable<Entry<K>>,
-    /// Sweep idle keys once the table holds this many.
-    sweep_at: usize,
     /// No key expires before this (a lower bound: it may be raised since).
     soonest: u64,
     /// A warning that the shard is full was given since it last had room.
@@ -114,7 +124,7 @@ impl<K> MemoryStore<K> {
     ///
     /// If `max_keys` is zero: such a store could not limit any key.
     pub fn with_max_keys(max_keys: usize) -> Self {
-        Self::with_max_keys_and_hasher(max_keys, RandomState::new())
+        Self::with_max_keys_and_hasher(max_keys, DefaultHashBuilder::default())
     }
 }
 
@@ -140,7 +150,6 @@ impl<K, H> MemoryStore<K, H> {
             .map(|_| {
                 Mutex::new(Shard {
                     table: HashTable::new(),
-                    sweep_at: MIN_SWEEP.min(per_shard),
                     soonest: u64::MAX,
                     warned: false,
                 })
@@ -154,8 +163,27 @@ impl<K, H> MemoryStore<K, H> {
                 origin: Instant::now(),
                 per_shard,
                 max_keys,
+                idle: nanos(DEFAULT_IDLE_TIMEOUT),
             }),
         }
+    }
+
+    /// Keeps keys whose limit has recovered for `idle` while the store has
+    /// room, instead of [`DEFAULT_IDLE_TIMEOUT`]; a store that reached its
+    /// cap evicts them whatever their idle time.
+    ///
+    /// A longer timeout keeps a larger working set of keys in memory and
+    /// spares it being inserted again; a shorter one gives memory back
+    /// sooner. Call it before sharing the store.
+    ///
+    /// # Panics
+    ///
+    /// If the store is already shared (cloned).
+    pub fn with_idle_timeout(mut self, idle: Duration) -> Self {
+        Arc::get_mut(&mut self.shared)
+            .expect("MemoryStore::with_idle_timeout must be called before the store is cloned")
+            .idle = nanos(idle);
+        self
     }
 
     /// The most keys the store holds.
@@ -178,6 +206,11 @@ impl<K, H> MemoryStore<K, H> {
     }
 }
 
+/// `duration` in nanoseconds, saturating.
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
 fn lock<K>(shard: &Mutex<Shard<K>>) -> MutexGuard<'_, Shard<K>> {
     // Plain data, consistent between statements: a panic elsewhere while
     // it was locked (in a key's `Eq`, say) leaves it usable.
@@ -185,18 +218,17 @@ fn lock<K>(shard: &Mutex<Shard<K>>) -> MutexGuard<'_, Shard<K>> {
 }
 
 impl<K> Shard<K> {
-    /// Forgets the keys whose limit has fully recovered by `now`.
-    fn sweep(&mut self, now: u64, per_shard: usize) {
+    /// Forgets the keys whose limit had fully recovered by `before`.
+    fn sweep(&mut self, before: u64) {
         let mut soonest = u64::MAX;
         self.table.retain(|entry| {
-            let keep = entry.tat > now;
+            let keep = entry.tat > before;
             if keep {
                 soonest = soonest.min(entry.tat);
             }
             keep
         });
         self.soonest = soonest;
-        self.sweep_at = (self.table.len() * 2).max(MIN_SWEEP).min(per_shard);
     }
 }
 
@@ -234,8 +266,17 @@ where
     #[cold]
     fn insert(&self, shard: &mut Shard<K>, hash: u64, key: &K, now: u64, quota: Quota) -> Decision {
         let per_shard = self.shared.per_shard;
-        if shard.table.len() >= shard.sweep_at && now >= shard.soonest {
-            shard.sweep(now, per_shard);
+        if shard.table.len() >= per_shard {
+            // At the cap: every recovered key goes.
+            if now >= shard.soonest {
+                shard.sweep(now);
+            }
+        } else if shard.table.len() == shard.table.capacity() {
+            // Before growing: the keys idle for long go.
+            let before = now.saturating_sub(self.shared.idle);
+            if before >= shard.soonest {
+                shard.sweep(before);
+            }
         }
         if shard.table.len() >= per_shard {
             let retry_after = Duration::from_nanos(shard.soonest.saturating_sub(now));

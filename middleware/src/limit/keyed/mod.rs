@@ -62,7 +62,7 @@ mod shared;
 mod store;
 
 pub use self::layer::{KeyedRateLimitLayer, SharedRateLimitLayer};
-pub use self::memory::{DEFAULT_MAX_KEYS, MemoryStore};
+pub use self::memory::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_KEYS, MemoryStore};
 pub use self::service::KeyedRateLimit;
 pub use self::shared::SharedRateLimit;
 pub use self::store::{Answer, Decision, RateStore};
