@@ -4,6 +4,7 @@
 pub mod axum_app;
 pub mod backend;
 pub mod breaker_demo;
+pub mod fleet;
 pub mod http_client;
 pub mod http_server;
 pub mod resilient_client;

@@ -1,0 +1,58 @@
+//! Whether Redis answered the last call, and the `tracing` events of the
+//! changes: one `WARN` when it stops answering, one `INFO` when it answers
+//! again.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::OnFailure;
+use crate::error::StoreError;
+
+/// One limiter's view of Redis's health: answering (the start) or failing.
+#[derive(Debug)]
+pub(crate) struct Health {
+    /// What the events name: "rate store", "concurrency limit".
+    limiter: &'static str,
+    /// The key the limiter is on, when it has one.
+    key: Option<String>,
+    healthy: AtomicBool,
+}
+
+impl Health {
+    pub(crate) fn new(limiter: &'static str, key: Option<String>) -> Self {
+        Health {
+            limiter,
+            key,
+            healthy: AtomicBool::new(true),
+        }
+    }
+
+    /// Redis answered. Costs one relaxed load while it keeps answering.
+    #[inline]
+    pub(crate) fn answered(&self) {
+        if !self.healthy.load(Ordering::Relaxed) && !self.healthy.swap(true, Ordering::AcqRel) {
+            tracing::info!(
+                limiter = self.limiter,
+                key = self.key.as_deref(),
+                "redis answers again: limits are decided by redis"
+            );
+        }
+    }
+
+    /// Redis could not decide; `policy` decides instead.
+    pub(crate) fn failed(&self, error: &StoreError, policy: OnFailure) {
+        if self.healthy.load(Ordering::Relaxed) && self.healthy.swap(false, Ordering::AcqRel) {
+            tracing::warn!(
+                limiter = self.limiter,
+                key = self.key.as_deref(),
+                %error,
+                %policy,
+                "redis cannot decide: the failure policy applies until it answers again"
+            );
+        }
+    }
+
+    /// Whether the last call was answered.
+    pub(crate) fn is_healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+}
