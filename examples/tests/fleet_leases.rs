@@ -34,6 +34,7 @@ impl Drop for Holder {
 fn start_holder(server: &RedisServer) -> Holder {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lease-holder"))
         .args([
+            "hold".to_owned(),
             server.url(),
             KEY.to_owned(),
             MAX.to_string(),
@@ -161,4 +162,55 @@ async fn a_killed_process_gives_its_permits_back_after_the_lease_time() -> Resul
     );
     assert_eq!(response.await?, 7);
     Ok(())
+}
+
+#[test]
+fn processes_sharing_the_limit_never_exceed_it_together() {
+    let server = RedisServer::start();
+    let key = "fleet-work";
+    // Three processes, 12 requests of 40 ms each, at most 4 in flight in
+    // all.
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_lease-holder"))
+                .args(["work", &server.url(), key, "4", "2000", "12", "40"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .map(Holder)
+                .expect("the lease-holder binary starts")
+        })
+        .collect();
+    for mut worker in workers {
+        let status = worker.0.wait().expect("the worker ends");
+        assert!(status.success(), "a worker failed: {status}");
+        let mut said = String::new();
+        let _ = std::io::Read::read_to_string(
+            worker.0.stdout.as_mut().expect("a piped stdout"),
+            &mut said,
+        );
+        assert_eq!(said.trim(), "done");
+    }
+    let peak: usize = server
+        .command(&["GET", &format!("{key}:peak")])
+        .expect("GET answers")
+        .parse()
+        .expect("a peak was recorded");
+    // Never more than the limit; and the processes did overlap, or the
+    // test would show nothing.
+    assert!(peak <= 4, "{peak} requests were in flight at once");
+    assert!(peak >= 2, "the workers never overlapped (peak {peak})");
+    assert_eq!(
+        server
+            .command(&["GET", &format!("{key}:in-flight")])
+            .as_deref(),
+        Ok("0")
+    );
+    // Every lease was given back.
+    assert_eq!(
+        server
+            .command(&["ZCARD", &format!("donjon:leases:{key}")])
+            .as_deref(),
+        Ok("0")
+    );
 }
