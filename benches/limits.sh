@@ -24,6 +24,7 @@ done
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/limits-bench}
 export RUSTFLAGS="-C linker=$PWD/benches/shuffle-link.sh"
 runner=$CARGO_TARGET_DIR/release/examples/limits
+mkdir -p "$CARGO_TARGET_DIR"
 out=$CARGO_TARGET_DIR/paired.tsv
 : > "$out"
 
