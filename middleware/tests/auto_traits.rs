@@ -292,6 +292,57 @@ mod middleware {
         assert_all::<Rate>();
     }
 
+    #[cfg(feature = "limit")]
+    #[test]
+    fn gcra_and_keyed_limit_types() {
+        use std::convert::Infallible;
+        use std::future::Ready;
+
+        use donjon::limit::gcra::{Gcra, GcraLayer, Quota, error::InvalidQuota};
+        use donjon::limit::keyed::error::{InvalidKey, RateLimited};
+        use donjon::limit::keyed::future::{ResponseFuture, SharedResponseFuture};
+        use donjon::limit::keyed::{
+            Answer, Decision, KeyedRateLimit, KeyedRateLimitLayer, MemoryStore, SharedRateLimit,
+            SharedRateLimitLayer,
+        };
+
+        type Store = MemoryStore<String>;
+        type Key = fn(&u8) -> String;
+        type StoreFuture = Ready<Result<Decision, Infallible>>;
+
+        // Gcra boxes its timer, so it stays Unpin.
+        assert_all::<Gcra<M>>();
+        assert_clone::<Gcra<M>>();
+        assert_all::<GcraLayer>();
+        assert_copy::<GcraLayer>();
+        assert_all::<Quota>();
+        assert_copy::<Quota>();
+        assert_all::<InvalidQuota>();
+        assert_copy::<InvalidQuota>();
+
+        assert_all::<Store>();
+        assert_clone::<Store>();
+        assert_all::<KeyedRateLimit<M, Store, Key>>();
+        assert_clone::<KeyedRateLimit<M, Store, Key>>();
+        assert_all::<KeyedRateLimitLayer<Store, Key>>();
+        assert_clone::<KeyedRateLimitLayer<Store, Key>>();
+        assert_all::<ResponseFuture<MockFuture, StoreFuture, M, u8>>();
+        // SharedRateLimit boxes its timer too.
+        assert_all::<SharedRateLimit<M, Store, String>>();
+        assert_clone::<SharedRateLimit<M, Store, String>>();
+        assert_all::<SharedRateLimitLayer<Store, String>>();
+        assert_clone::<SharedRateLimitLayer<Store, String>>();
+        assert_all::<SharedResponseFuture<MockFuture>>();
+
+        assert_all::<Answer<StoreFuture, Infallible>>();
+        assert_all::<Decision>();
+        assert_copy::<Decision>();
+        assert_all::<RateLimited>();
+        assert_copy::<RateLimited>();
+        assert_all::<InvalidKey>();
+        assert_copy::<InvalidKey>();
+    }
+
     #[cfg(feature = "load-shed")]
     #[test]
     fn load_shed_types() {
