@@ -265,7 +265,9 @@ pub async fn compare(
         // A prefix of this run's own, so that runs against one Redis do not
         // see each other's limits.
         .with_prefix(format!("donjon:fleet-demo:{}:", std::process::id()))
-        .with_call_timeout(Duration::from_millis(100))
+        // Redis answers in well under a millisecond on loopback; a second
+        // keeps a busy machine from looking like a Redis outage.
+        .with_call_timeout(Duration::from_secs(1))
         .with_on_failure(OnFailure::Local { replicas: 3 })
         .build()?;
     let shared = start(|_| store.clone(), quota).await?;

@@ -25,7 +25,7 @@ async fn redis_store(server: &RedisServer, on_failure: OnFailure) -> RedisStore 
         .await
         .expect("the test's redis-server answers");
     RedisStore::builder(connection)
-        .with_call_timeout(Duration::from_millis(200))
+        .with_call_timeout(Duration::from_secs(1))
         .with_on_failure(on_failure)
         .build()
         .expect("a valid configuration")

@@ -12,7 +12,9 @@ use donjon_test::redis::RedisServer;
 use crate::support::eventually;
 use crate::{held, semaphore};
 
-const LEASE: Duration = Duration::from_millis(300);
+/// Long enough that its call timeout (a third) never expires on a loaded
+/// machine; short enough to wait for.
+const LEASE: Duration = Duration::from_millis(900);
 
 fn never_answers() -> impl Service<(), Response = (), Error = BoxError, Future: Send> + Clone {
     service_fn(|()| pending::<Result<(), BoxError>>())
@@ -64,7 +66,7 @@ async fn a_request_longer_than_its_lease_keeps_it_by_renewing() {
     let semaphore = semaphore(&url, "renew", 1, LEASE).await;
     let service = GlobalConcurrencyLimit::new(
         service_fn(|()| async {
-            tokio::time::sleep(Duration::from_secs(1)).await;
+            tokio::time::sleep(LEASE * 3).await;
             Ok::<_, BoxError>("done")
         }),
         semaphore.clone(),
@@ -79,8 +81,8 @@ async fn a_request_longer_than_its_lease_keeps_it_by_renewing() {
         })
         .await
     );
-    for _ in 0..6 {
-        // Over three lease times, the slot stays taken.
+    for _ in 0..12 {
+        // Over two lease times, the slot stays taken.
         let refused = tokio::time::timeout(Duration::from_millis(150), waiting.ready()).await;
         assert!(
             refused.is_err(),
@@ -111,20 +113,37 @@ async fn a_lease_nobody_renews_expires_after_the_lease_time() {
     // renewal) and never dropped (no release).
     std::mem::forget(response);
     assert_eq!(held(&semaphore).await, 1);
-    tokio::time::sleep(LEASE / 3).await;
-    assert_eq!(held(&semaphore).await, 1, "the lease expired early");
+    let dead = expiries(&server, "donjon:leases:crash");
+    assert_eq!(dead.len(), 1);
 
     let mut other = GlobalConcurrencyLimit::new(never_answers(), semaphore.clone());
-    let waited = tokio::time::Instant::now();
-    tokio::time::timeout(Duration::from_secs(2), other.ready())
+    tokio::time::timeout(Duration::from_secs(10), other.ready())
         .await
         .expect("the permit comes back when the lease expires")
         .unwrap();
+    // The new lease was taken at its expiry minus the lease time, on
+    // Redis's clock: not before the dead one expired.
+    let ours = expiries(&server, "donjon:leases:crash");
+    assert_eq!(ours.len(), 1, "the dead lease is gone");
+    let taken_at = ours[0] - LEASE.as_micros() as u64;
     assert!(
-        waited.elapsed() >= LEASE / 3,
-        "the permit came back before the lease expired"
+        taken_at >= dead[0],
+        "the permit came back {} µs before the lease expired",
+        dead[0] - taken_at
     );
-    assert_eq!(held(&semaphore).await, 1);
+}
+
+/// The expiries of the leases on `redis_key`, in microseconds of Redis's
+/// clock.
+fn expiries(server: &RedisServer, redis_key: &str) -> Vec<u64> {
+    server
+        .command(&["ZRANGE", redis_key, "0", "-1", "WITHSCORES"])
+        .expect("ZRANGE answers")
+        .lines()
+        .skip(1)
+        .step_by(2)
+        .map(|score| score.parse::<f64>().expect("a score") as u64)
+        .collect()
 }
 
 #[tokio::test]

@@ -5,13 +5,13 @@
 use std::time::Duration;
 
 use donjon::limit::keyed::Decision;
-use donjon_redis::RedisStore;
+use donjon_redis::{OnFailure, RedisStore};
 use donjon_test::redis::RedisServer;
 use futures::future::join_all;
 use tokio::time::Instant;
 
 use crate::support::{
-    admitted, connect, decide, evalsha_calls, hourly, in_processes, quota, redis_micros,
+    PATIENT, admitted, connect, decide, evalsha_calls, hourly, in_processes, quota, redis_micros,
     reset_stats,
 };
 
@@ -19,6 +19,8 @@ async fn batching_store(url: &str, batch: u64, max_age: Duration) -> RedisStore 
     RedisStore::builder(connect(url).await)
         .with_batch(batch)
         .with_batch_max_age(max_age)
+        .with_call_timeout(PATIENT)
+        .with_on_failure(OnFailure::FailClosed)
         .build()
         .expect("valid settings")
 }

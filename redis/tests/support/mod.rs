@@ -108,10 +108,18 @@ where
     })
 }
 
-/// A store on a connection of its own to `server`, with the default
-/// settings.
+/// The call timeout of the stores whose tests are not about timeouts:
+/// long enough that a loaded machine never makes Redis look slow.
+pub(crate) const PATIENT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A store on a connection of its own to `server`, failing closed (so that
+/// a failure shows as an error, never as a decision) and patient.
 pub(crate) async fn store(server_url: &str) -> RedisStore {
-    RedisStore::new(connect(server_url).await)
+    RedisStore::builder(connect(server_url).await)
+        .with_call_timeout(PATIENT)
+        .with_on_failure(donjon_redis::OnFailure::FailClosed)
+        .build()
+        .expect("valid settings")
 }
 
 /// A connection manager to `server_url`.
