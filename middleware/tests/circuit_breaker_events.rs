@@ -3,16 +3,17 @@
 //! other test registers the same callsites concurrently without one.
 #![cfg(feature = "circuit-breaker")]
 
+mod support;
+
 use std::future::{Ready, poll_fn, ready};
-use std::io;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use donjon::circuit_breaker::{CircuitBreaker, Config};
 use donjon::{BoxError, Service};
 use tokio::time::advance;
-use tracing_subscriber::fmt::MakeWriter;
+
+use support::Captured;
 
 /// Always ready; fails the requests that say so.
 #[derive(Debug, Clone, Copy)]
@@ -38,40 +39,6 @@ async fn send_all<S: Service<bool>>(service: &mut S, requests: &[bool]) {
         if poll_fn(|cx| service.poll_ready(cx)).await.is_ok() {
             let _ = service.call(request).await;
         }
-    }
-}
-
-/// What the subscriber wrote.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn lines(&self) -> Vec<String> {
-        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        String::from_utf8_lossy(&bytes)
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        bytes.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
     }
 }
 

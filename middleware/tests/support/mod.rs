@@ -12,8 +12,8 @@
 
 use std::fmt;
 use std::future::{Pending, Ready, pending, ready};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use donjon::{BoxError, Service};
@@ -227,4 +227,39 @@ pub(crate) fn assert_readiness_follows_mock<Req, S, T, U>(
         "the mock's wake-up reaches the caller's task"
     );
     assert_ready_ok!(service.poll_ready(), "ready once the mock is");
+}
+
+/// What a `tracing_subscriber::fmt` subscriber wrote, for tests of the
+/// events a middleware emits: give a clone to `with_writer`, read `lines`.
+#[derive(Clone, Default)]
+pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    pub(crate) fn lines(&self) -> Vec<String> {
+        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
 }

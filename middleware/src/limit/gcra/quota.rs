@@ -12,6 +12,13 @@ use super::error::{InvalidQuota, Kind};
 /// this quota lets through at most `burst + t / emission_interval`
 /// requests, that is `burst + rate × t`.
 ///
+/// A caller that waits for the limit (rather than being refused) is woken
+/// by a tokio timer, which may fire up to a millisecond late; with a
+/// tolerance (`emission interval × (burst − 1)`) under a millisecond, that
+/// lateness is lost and such a caller gets fewer requests than the rate.
+/// For rates above a thousand per second, keep the burst at least
+/// `1 + 1 ms / emission interval`.
+///
 /// The burst defaults to `num`, so that a quiet limit lets a whole period's
 /// worth of requests through at once, as [`RateLimit`](crate::limit::RateLimit)
 /// does at the start of a window. Choose a smaller burst for smoother

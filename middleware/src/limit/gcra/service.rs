@@ -30,6 +30,13 @@ use super::state::State;
 /// allocation, kept for the next wait). Waiting handles form no queue: each
 /// tries again at its own time.
 ///
+/// tokio's timers fire up to a millisecond late, and a waiting caller
+/// admitted late cannot make up for it beyond the quota's burst: a single
+/// caller that always waits gets at most about `burst` requests per
+/// millisecond. For rates above a thousand per second, give the quota a
+/// burst of at least `1 + 1 ms / emission interval` (see
+/// [`Quota::with_burst`]).
+///
 /// # Cancellation
 ///
 /// A handle dropped with an admitted request it did not use gives it back

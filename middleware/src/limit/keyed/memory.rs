@@ -16,6 +16,9 @@ use crate::limit::gcra::state::nanos_since;
 /// The keys a [`MemoryStore`] holds by default.
 pub const DEFAULT_MAX_KEYS: usize = 100_000;
 
+/// The fewest keys a shard holds, unless the whole store holds fewer.
+const MIN_SHARE: usize = 64;
+
 /// How long a [`MemoryStore`] keeps a key whose limit has recovered, by
 /// default, while it has room.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -45,7 +48,9 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(1);
 ///   insertions that filled the table, so it costs O(1) per request on
 ///   average.
 /// - **At most `max_keys` keys** ([`DEFAULT_MAX_KEYS`] unless set with
-///   [`with_max_keys`](Self::with_max_keys)), split evenly over the shards.
+///   [`with_max_keys`](Self::with_max_keys)), split evenly over the shards
+///   (at most 4 per core, each holding at least 64 keys unless the store
+///   holds fewer in all).
 ///   When a request brings a new key to a shard that holds its share, every
 ///   recovered key of the shard is swept out, idle timeout or not; if that
 ///   frees nothing, the request is **limited**: [`Decision::Limited`], with a
@@ -101,6 +106,9 @@ struct Shard<K> {
     table: HashTable<Entry<K>>,
     /// No key expires before this (a lower bound: it may be raised since).
     soonest: u64,
+    /// The key that expired first was used since `soonest` was computed:
+    /// the bound may be too low.
+    stale: bool,
     /// A warning that the shard is full was given since it last had room.
     warned: bool,
 }
@@ -141,16 +149,14 @@ impl<K, H> MemoryStore<K, H> {
             "a MemoryStore must be able to hold at least one key (max_keys > 0)"
         );
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let mut shards = (cores * 4).next_power_of_two().min(256);
-        while shards > max_keys {
-            shards /= 2;
-        }
+        let shards = shards_for(cores, max_keys);
         let per_shard = max_keys / shards;
         let shards = (0..shards)
             .map(|_| {
                 Mutex::new(Shard {
                     table: HashTable::new(),
                     soonest: u64::MAX,
+                    stale: false,
                     warned: false,
                 })
             })
@@ -206,6 +212,20 @@ impl<K, H> MemoryStore<K, H> {
     }
 }
 
+/// How many shards a store of `max_keys` keys gets on `cores` cores: a
+/// power of two, about 4 per core (at most 256), fewer if that would give
+/// a shard less than [`MIN_SHARE`] keys.
+fn shards_for(cores: usize, max_keys: usize) -> usize {
+    let mut shards = (cores.max(1) * 4).next_power_of_two().min(256);
+    // Each shard holds its share of the keys: keep shares large enough
+    // that one busy shard does not refuse new keys while the store is far
+    // from full.
+    while shards > 1 && max_keys / shards < MIN_SHARE {
+        shards /= 2;
+    }
+    shards
+}
+
 /// `duration` in nanoseconds, saturating.
 fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
@@ -229,6 +249,7 @@ impl<K> Shard<K> {
             keep
         });
         self.soonest = soonest;
+        self.stale = false;
     }
 }
 
@@ -246,10 +267,15 @@ where
         // hash: pick the shard with bits from the middle.
         let index = (hash >> 40) as usize & shared.mask;
         let now = nanos_since(shared.origin, Instant::now());
-        let mut shard = lock(&shared.shards[index]);
+        let mut guard = lock(&shared.shards[index]);
+        let shard = &mut *guard;
         if let Some(entry) = shard.table.find_mut(hash, |entry| entry.key == *key) {
             return match admit(entry.tat, now, &quota) {
                 Ok(tat) => {
+                    if entry.tat <= shard.soonest {
+                        // The first key to expire expires later now.
+                        shard.stale = true;
+                    }
                     entry.tat = tat;
                     Decision::Allowed
                 }
@@ -258,7 +284,7 @@ where
                 },
             };
         }
-        self.insert(&mut shard, hash, key, now, quota)
+        self.insert(shard, hash, key, now, quota)
     }
 
     /// A request for a key the shard does not hold: a quiet limit, which
@@ -267,8 +293,9 @@ where
     fn insert(&self, shard: &mut Shard<K>, hash: u64, key: &K, now: u64, quota: Quota) -> Decision {
         let per_shard = self.shared.per_shard;
         if shard.table.len() >= per_shard {
-            // At the cap: every recovered key goes.
-            if now >= shard.soonest {
+            // At the cap: every recovered key goes, and the refusal below
+            // needs to know when the first key expires.
+            if now >= shard.soonest || shard.stale {
                 shard.sweep(now);
             }
         } else if shard.table.len() == shard.table.capacity() {
@@ -348,5 +375,22 @@ impl<K, H> fmt::Debug for MemoryStore<K, H> {
             .field("max_keys", &self.shared.max_keys)
             .field("shards", &self.shared.shards.len())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shards_for;
+
+    #[test]
+    fn issue_11_shards_keep_a_share_of_at_least_64_keys_however_many_cores() {
+        // 64 cores once gave a store of 1000 keys 256 shards of 3 keys,
+        // and refused new keys at a third of its room.
+        assert_eq!(shards_for(64, 1000), 8);
+        assert_eq!(shards_for(64, 100), 1);
+        assert_eq!(shards_for(64, 1_000_000), 256);
+        assert_eq!(shards_for(2, 100_000), 8);
+        assert_eq!(shards_for(1, 1), 1);
+        assert_eq!(shards_for(0, 10), 1);
     }
 }

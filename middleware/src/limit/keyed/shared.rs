@@ -178,6 +178,9 @@ where
                     return Poll::Ready(());
                 }
                 Ok(Decision::Limited { retry_after }) => {
+                    // A store that rounds a short wait down to nothing must
+                    // not make this loop ask it again at once.
+                    let retry_after = retry_after.max(MIN_WAIT);
                     let now = Instant::now();
                     let until = now.checked_add(retry_after).unwrap_or(now + FAR_FUTURE);
                     match &mut self.sleep {
@@ -194,6 +197,10 @@ where
         }
     }
 }
+
+/// The shortest wait before asking the store again: tokio's timers have a
+/// resolution of one millisecond.
+const MIN_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// A wait that cannot be represented is taken as this long.
 const FAR_FUTURE: std::time::Duration = std::time::Duration::from_secs(86_400 * 365 * 30);

@@ -1,0 +1,267 @@
+//! Property tests of `Gcra` over a real service on a paused clock, and a
+//! stress test of its clones on real threads.
+
+use std::convert::Infallible;
+use std::future::{Ready, ready};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use donjon::limit::gcra::{Gcra, Quota};
+use donjon::{Service, ServiceExt, service_fn};
+use proptest::prelude::*;
+use tokio::time::{Instant, advance};
+
+/// A current-thread runtime whose clock is paused.
+fn paused_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a runtime")
+}
+
+/// Always ready; records, in nanoseconds from `start`, when each request
+/// reaches it. Clones record into the same log.
+#[derive(Clone, Debug)]
+struct Recorder {
+    start: Instant,
+    log: Arc<Mutex<Vec<u64>>>,
+}
+
+impl Recorder {
+    fn new(start: Instant) -> Self {
+        Recorder {
+            start,
+            log: Arc::default(),
+        }
+    }
+}
+
+impl Service<()> for Recorder {
+    type Response = ();
+    type Error = Infallible;
+    type Future = Ready<Result<(), Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, (): ()) -> Self::Future {
+        let nanos = u64::try_from(self.start.elapsed().as_nanos()).expect("within 584 years");
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(nanos);
+        ready(Ok(()))
+    }
+}
+
+/// How many requests `log` holds.
+fn recorded(log: &Mutex<Vec<u64>>) -> usize {
+    log.lock().unwrap_or_else(PoisonError::into_inner).len()
+}
+
+/// The arrival times in `log`, sorted.
+fn sorted(log: &Mutex<Vec<u64>>) -> Vec<u64> {
+    let mut times = log.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    times.sort_unstable();
+    times
+}
+
+/// No interval holds more admitted requests than `burst + rate × t`,
+/// checked on every pair of admitted times (the fullest intervals start and
+/// end at admitted times), in integer arithmetic.
+fn check_bound(sorted: &[u64], quota: &Quota) -> Result<(), TestCaseError> {
+    let per = quota.per().as_nanos();
+    for i in 0..sorted.len() {
+        for j in i..sorted.len() {
+            let n = (j - i + 1) as u128;
+            let t = u128::from(sorted[j] - sorted[i]);
+            // n ≤ burst + t × num / per, without division.
+            prop_assert!(
+                n * per <= u128::from(quota.burst()) * per + t * u128::from(quota.num()),
+                "{n} requests in {t} ns with {quota:?}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// What a handle does with a request it was just admitted.
+#[derive(Clone, Copy, Debug)]
+enum Use {
+    /// Calls the service at once.
+    Call,
+    /// Drops the handle unused (it is replaced by a fresh clone).
+    Drop,
+    /// Keeps it, to be dropped when the handle is picked again.
+    Hold,
+}
+
+/// `num` requests per `per_ms` milliseconds, with `burst`.
+fn a_quota(num: u64, per_ms: u64, burst: u64) -> Quota {
+    Quota::new(num, Duration::from_millis(per_ms))
+        .and_then(|quota| quota.with_burst(burst))
+        .expect("a valid quota")
+}
+
+fn a_use() -> impl Strategy<Value = Use> {
+    prop_oneof![6 => Just(Use::Call), 1 => Just(Use::Drop), 1 => Just(Use::Hold)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn no_interval_of_any_length_admits_more_than_burst_plus_rate_times_its_length(
+        num in 1u64..20,
+        per_ms in 1u64..2000,
+        burst in 1u64..8,
+        clones in 1usize..5,
+        // Advances in microseconds, each followed by tries: which clone,
+        // and what it does if admitted.
+        steps in proptest::collection::vec(
+            (0u64..300_000, proptest::collection::vec((0usize..8, a_use()), 0..6)),
+            1..120,
+        ),
+    ) {
+        let quota = a_quota(num, per_ms, burst);
+        let runtime = paused_runtime();
+        let admitted = runtime.block_on(async move {
+            let recorder = Recorder::new(Instant::now());
+            let log = Arc::clone(&recorder.log);
+            let original = Gcra::new(recorder, quota);
+            let mut handles: Vec<_> = (0..clones).map(|_| original.clone()).collect();
+            let mut holding = vec![false; clones];
+            drop(original);
+            let mut cx = Context::from_waker(Waker::noop());
+            for (gap_us, tries) in steps {
+                advance(Duration::from_micros(gap_us)).await;
+                for (which, then) in tries {
+                    let i = which % handles.len();
+                    if holding[i] {
+                        // A held admission, dropped later than it was taken.
+                        handles[i] = handles[(i + 1) % handles.len()].clone();
+                        holding[i] = false;
+                        continue;
+                    }
+                    if handles[i].poll_ready(&mut cx).is_pending() {
+                        continue;
+                    }
+                    match then {
+                        Use::Call => {
+                            let _ = handles[i].call(()).await;
+                        }
+                        Use::Drop => handles[i] = handles[(i + 1) % handles.len()].clone(),
+                        Use::Hold => holding[i] = true,
+                    }
+                }
+            }
+            sorted(&log)
+        });
+        check_bound(&admitted, &quota)?;
+    }
+
+    #[test]
+    fn busy_callers_are_admitted_at_least_at_the_rate(
+        num in 1u64..20,
+        per_ms in 1u64..2000,
+        burst in 1u64..8,
+        callers in 1usize..4,
+        secs in 1u64..30,
+    ) {
+        // A waiting caller is woken on the timer's first millisecond at or
+        // after the instant it is admissible; only the tolerance,
+        // `interval × (burst − 1)`, makes up for that lateness. So the
+        // interval is at least a millisecond, and with a burst of 1 (no
+        // tolerance) whole milliseconds long: below that, a busy limit
+        // lets fewer requests through than its rate.
+        let per_ms = if burst == 1 { (per_ms.max(num) / num) * num } else { per_ms.max(num) };
+        let quota = a_quota(num, per_ms, burst);
+        let elapsed = Duration::from_secs(secs);
+        let runtime = paused_runtime();
+        let admitted = runtime.block_on(async move {
+            let start = Instant::now();
+            let end = start + elapsed;
+            let recorder = Recorder::new(start);
+            let log = Arc::clone(&recorder.log);
+            let limited = Gcra::new(recorder, quota);
+            // One more than the bound allows: a limit that lets more through
+            // fails the check below instead of spinning without end.
+            let ceiling = usize::try_from(burst + num * secs * 1000 / per_ms + 1).unwrap();
+            let tasks: Vec<_> = (0..callers)
+                .map(|_| {
+                    let mut handle = limited.clone();
+                    let log = Arc::clone(&log);
+                    tokio::spawn(async move {
+                        loop {
+                            let ready = handle.ready().await.unwrap();
+                            if Instant::now() > end || recorded(&log) > ceiling {
+                                break;
+                            }
+                            let _ = ready.call(()).await;
+                        }
+                    })
+                })
+                .collect();
+            // A caller never woken would wait for ever: the paused clock
+            // jumps to this deadline instead, and the test fails.
+            let all = futures::future::join_all(tasks);
+            let joined = tokio::time::timeout(elapsed * 2, all).await;
+            for task in joined.expect("every caller is woken until the end") {
+                task.unwrap();
+            }
+            sorted(&log)
+        });
+        check_bound(&admitted, &quota)?;
+        // admitted ≥ num × elapsed / per, without division.
+        let count = admitted.len() as u128;
+        prop_assert!(
+            count * quota.per().as_nanos() >= elapsed.as_nanos() * u128::from(quota.num()),
+            "{count} admitted in {elapsed:?} with {quota:?}"
+        );
+    }
+}
+
+// Real threads.
+
+#[test]
+fn clones_on_real_threads_admit_exactly_the_burst() {
+    const THREADS: usize = 4;
+    const TRIES: usize = 1_000;
+    // One an hour: no request is admitted beyond the burst while this runs.
+    let quota = Quota::new(1, Duration::from_secs(3600))
+        .and_then(|quota| quota.with_burst(100))
+        .unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    let limited = Gcra::new(
+        service_fn(move |()| {
+            counted.fetch_add(1, Ordering::Relaxed);
+            ready(Ok::<_, Infallible>(()))
+        }),
+        quota,
+    );
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            let mut handle = limited.clone();
+            scope.spawn(move || {
+                // A waiting handle sets a timer: it needs a time driver.
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()
+                    .expect("a runtime");
+                let _entered = runtime.enter();
+                let mut cx = Context::from_waker(Waker::noop());
+                for _ in 0..TRIES {
+                    if handle.poll_ready(&mut cx).is_ready() {
+                        drop(handle.call(()));
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(calls.load(Ordering::Relaxed), 100);
+}
