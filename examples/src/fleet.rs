@@ -2,7 +2,8 @@
 //! through Redis, and answer `429 Too Many Requests` with a `Retry-After`
 //! header past it.
 //!
-//! Each replica puts donjon's [`KeyedRateLimit`] (through its layer) in
+//! Each replica puts donjon's
+//! [`KeyedRateLimit`](donjon::limit::keyed::KeyedRateLimit) (through its layer) in
 //! front of its routes, keyed on the request's `x-api-key` header. Given a
 //! [`RedisStore`](donjon_redis::RedisStore), the replicas share each key's
 //! limit: a client spreading its requests over the fleet gets the quota

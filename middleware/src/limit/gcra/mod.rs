@@ -5,7 +5,11 @@
 //! most `burst + rate × t` requests pass. Use it instead of
 //! [`RateLimit`](crate::limit::RateLimit) when bursts across a window's end
 //! matter: a fixed window of `n` per period lets `2n` through in one period
-//! that straddles two windows.
+//! that straddles two windows, where a GCRA limit lets at most
+//! `burst + n` through in any period, with the burst yours to choose (a
+//! burst of 1 spaces requests evenly; the default, `n`, matches the fixed
+//! window's worst case and lets a quiet client spend a period's worth at
+//! once).
 //!
 //! Its state is one atomic word per limit. The same arithmetic drives the
 //! [keyed limits](crate::limit::keyed), which keep one such state per key,
