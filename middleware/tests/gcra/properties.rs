@@ -11,6 +11,8 @@ use std::time::Duration;
 use donjon::limit::gcra::{Gcra, Quota};
 use donjon::{Service, ServiceExt, service_fn};
 use proptest::prelude::*;
+
+use crate::support::check_bound;
 use tokio::time::{Instant, advance};
 
 /// A current-thread runtime whose clock is paused.
@@ -68,25 +70,6 @@ fn sorted(log: &Mutex<Vec<u64>>) -> Vec<u64> {
     let mut times = log.lock().unwrap_or_else(PoisonError::into_inner).clone();
     times.sort_unstable();
     times
-}
-
-/// No interval holds more admitted requests than `burst + rate × t`,
-/// checked on every pair of admitted times (the fullest intervals start and
-/// end at admitted times), in integer arithmetic.
-fn check_bound(sorted: &[u64], quota: &Quota) -> Result<(), TestCaseError> {
-    let per = quota.per().as_nanos();
-    for i in 0..sorted.len() {
-        for j in i..sorted.len() {
-            let n = (j - i + 1) as u128;
-            let t = u128::from(sorted[j] - sorted[i]);
-            // n ≤ burst + t × num / per, without division.
-            prop_assert!(
-                n * per <= u128::from(quota.burst()) * per + t * u128::from(quota.num()),
-                "{n} requests in {t} ns with {quota:?}"
-            );
-        }
-    }
-    Ok(())
 }
 
 /// What a handle does with a request it was just admitted.

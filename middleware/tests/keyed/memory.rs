@@ -8,6 +8,8 @@ use std::time::Duration;
 use donjon::limit::gcra::Quota;
 use donjon::limit::keyed::{Answer, Decision, MemoryStore, RateStore};
 use proptest::prelude::*;
+
+use crate::support::check_bound;
 use tokio::time::{Instant, advance};
 
 /// The decision of `store` for `key`, which a memory store gives at once.
@@ -186,23 +188,6 @@ fn reference(tat: u64, now: u64, quota: &Quota) -> (Decision, u64) {
 /// Nanoseconds from `start` to now.
 fn nanos_since(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_nanos()).expect("within 584 years")
-}
-
-/// No interval holds more of `times` (sorted) than `burst + rate × t`, in
-/// integer arithmetic.
-fn check_bound(times: &[u64], quota: &Quota) -> Result<(), TestCaseError> {
-    let per = quota.per().as_nanos();
-    for i in 0..times.len() {
-        for j in i..times.len() {
-            let n = (j - i + 1) as u128;
-            let t = u128::from(times[j] - times[i]);
-            prop_assert!(
-                n * per <= u128::from(quota.burst()) * per + t * u128::from(quota.num()),
-                "{n} requests in {t} ns with {quota:?}"
-            );
-        }
-    }
-    Ok(())
 }
 
 /// A quota of `num` per `per_ms` milliseconds, with `burst`.

@@ -263,3 +263,27 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
         self.clone()
     }
 }
+
+/// Checks that no interval holds more of `times` (sorted, in nanoseconds)
+/// than `burst + rate × t` allows for `quota`: on every pair of times (the
+/// fullest intervals start and end at admitted times), in integer
+/// arithmetic.
+#[cfg(feature = "limit")]
+pub(crate) fn check_bound(
+    times: &[u64],
+    quota: &donjon::limit::gcra::Quota,
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let per = quota.per().as_nanos();
+    for i in 0..times.len() {
+        for j in i..times.len() {
+            let n = (j - i + 1) as u128;
+            let t = u128::from(times[j] - times[i]);
+            // n ≤ burst + t × num / per, without division.
+            proptest::prop_assert!(
+                n * per <= u128::from(quota.burst()) * per + t * u128::from(quota.num()),
+                "{n} requests in {t} ns with {quota:?}"
+            );
+        }
+    }
+    Ok(())
+}
