@@ -82,6 +82,8 @@ mod macros;
 mod gate;
 #[cfg(feature = "limit")]
 mod semaphore;
+#[cfg(feature = "limit")]
+mod sync;
 
 pub mod builder;
 pub mod classify;

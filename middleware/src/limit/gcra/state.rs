@@ -13,12 +13,13 @@
 //! [`math`](super::math) holds for any order of admissions, so threads
 //! whose clock reads and updates interleave keep it.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use tokio::time::Instant;
 
 use super::Quota;
 use super::math::admit;
+use crate::sync::AtomicU64;
 
 #[derive(Debug)]
 pub(super) struct State {
@@ -51,6 +52,14 @@ impl State {
     #[inline]
     pub(super) fn try_acquire(&self) -> Result<u64, Instant> {
         let now = self.now();
+        self.try_acquire_at(now).map_err(|at| self.instant(at))
+    }
+
+    /// [`try_acquire`](Self::try_acquire) for a request arriving `now`
+    /// nanoseconds after the origin; when it must wait, the nanoseconds
+    /// after the origin when it would be admitted.
+    #[inline]
+    fn try_acquire_at(&self, now: u64) -> Result<u64, u64> {
         let mut tat = self.tat.load(Ordering::Relaxed);
         loop {
             match admit(tat, now, &self.quota) {
@@ -65,7 +74,7 @@ impl State {
                         Err(current) => tat = current,
                     }
                 }
-                Err(wait) => return Err(self.instant(now.saturating_add(wait))),
+                Err(wait) => return Err(now.saturating_add(wait)),
             }
         }
     }
@@ -98,4 +107,98 @@ pub(crate) fn nanos_since(origin: Instant, now: Instant) -> u64 {
     let elapsed = now.saturating_duration_since(origin);
     // `as_nanos` of a `Duration` is a `u128`; 2^64 ns is 584 years.
     u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// loom models of the shared state: `RUSTFLAGS="--cfg donjon_loom" cargo
+/// test -p donjon --features limit --release --lib loom` (see
+/// `crate::sync`).
+#[cfg(all(test, donjon_loom))]
+mod loom_models {
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::State;
+    use crate::limit::gcra::Quota;
+
+    /// One request per 10 ns, with `burst`.
+    fn quota(burst: u64) -> Quota {
+        Quota::new(1, Duration::from_nanos(10))
+            .and_then(|quota| quota.with_burst(burst))
+            .expect("a valid quota")
+    }
+
+    #[test]
+    fn loom_racing_admissions_take_exactly_the_burst() {
+        loom::model(|| {
+            let state = Arc::new(State::new(quota(2)));
+            let racers: Vec<_> = (0..3)
+                .map(|_| {
+                    let state = Arc::clone(&state);
+                    thread::spawn(move || state.try_acquire_at(0).is_ok())
+                })
+                .collect();
+            let admitted = racers
+                .into_iter()
+                .map(|racer| racer.join().expect("a racer panicked"))
+                .filter(|admitted| *admitted)
+                .count();
+            // Never more than the burst, and no admission lost to a race.
+            assert_eq!(admitted, 2);
+            assert_eq!(state.tat.load(Ordering::Relaxed), 20);
+        });
+    }
+
+    #[test]
+    fn loom_a_give_back_racing_an_admission_undoes_only_its_own() {
+        loom::model(|| {
+            let state = Arc::new(State::new(quota(1)));
+            let giver = {
+                let state = Arc::clone(&state);
+                thread::spawn(move || {
+                    if let Ok(tat) = state.try_acquire_at(0) {
+                        state.give_back(tat);
+                    }
+                })
+            };
+            let taker = {
+                let state = Arc::clone(&state);
+                thread::spawn(move || state.try_acquire_at(0).is_ok())
+            };
+            giver.join().expect("the giver panicked");
+            let taken = taker.join().expect("the taker panicked");
+            // The state holds exactly the admission that was kept: the
+            // taker's, if it got one; a give-back never erases another's.
+            let expected = if taken { 10 } else { 0 };
+            assert_eq!(state.tat.load(Ordering::Relaxed), expected);
+        });
+    }
+
+    #[test]
+    fn loom_admissions_at_different_times_keep_the_bound() {
+        loom::model(|| {
+            // Burst 1: one admission per 10 ns, whatever the order in which
+            // threads that read the clock at 0, 5 and 10 update the state.
+            let state = Arc::new(State::new(quota(1)));
+            let racers: Vec<_> = [0u64, 5, 10]
+                .into_iter()
+                .map(|now| {
+                    let state = Arc::clone(&state);
+                    thread::spawn(move || state.try_acquire_at(now).ok().map(|_| now))
+                })
+                .collect();
+            let mut admitted: Vec<u64> = racers
+                .into_iter()
+                .filter_map(|racer| racer.join().expect("a racer panicked"))
+                .collect();
+            admitted.sort_unstable();
+            // In [0, 10]: at most burst + 10 / interval = 2.
+            assert!(!admitted.is_empty() && admitted.len() <= 2, "{admitted:?}");
+            if admitted.len() == 2 {
+                assert!(admitted[1] - admitted[0] >= 5, "{admitted:?}");
+            }
+        });
+    }
 }
