@@ -1,6 +1,18 @@
 //! Whether Redis answered the last call, and the `tracing` events of the
 //! changes: one `WARN` when it stops answering, one `INFO` when it answers
 //! again.
+//!
+//! # Memory ordering
+//!
+//! The flag publishes no other data: it only decides which caller emits
+//! the event of a change. That caller is the one whose `swap` changed the
+//! value, and a `swap` is one atomic read-modify-write, so of callers
+//! racing to record the same change exactly one sees the old value,
+//! whatever the ordering. The `Relaxed` load before it only spares the
+//! `swap` (a write to a shared cache line) while nothing changes; a stale
+//! read there at worst skips a `swap` that would have found the flag
+//! already set. `AcqRel` on the `swap` is more than this needs, and costs
+//! nothing measurable on a path that has just waited for Redis.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
