@@ -84,6 +84,8 @@ mod gate;
 mod semaphore;
 #[cfg(feature = "limit")]
 mod sync;
+#[cfg(any(feature = "circuit-breaker", feature = "limit", feature = "timeout"))]
+mod time;
 
 pub mod builder;
 pub mod classify;

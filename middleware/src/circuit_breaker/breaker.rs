@@ -37,6 +37,7 @@ use super::error::CircuitOpen;
 use super::handle::{Figures, State, share as rate};
 use super::window::{Totals, Window};
 use crate::classify::Outcome;
+use crate::time::deadline;
 
 /// The bits of [`Shared::fast`] that hold the state; the rest is the epoch.
 const TAG_BITS: u32 = 3;
@@ -306,13 +307,6 @@ impl Transition {
             State::Closed | State::HalfOpen | State::Disabled => event!(info),
         }
     }
-}
-
-/// `now` plus `duration`, or a time too far away to matter if that does
-/// not fit in an `Instant`.
-fn deadline(now: Instant, duration: Duration) -> Instant {
-    now.checked_add(duration)
-        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 24 * 60 * 60))
 }
 
 impl Machine {

@@ -135,9 +135,7 @@ where
                     (Some(timer), true) => timer,
                     (timer, _) => {
                         // Too far to hold: a timer that never fires soon.
-                        let deadline = Instant::now()
-                            .checked_add(self.timeout)
-                            .unwrap_or_else(far_future);
+                        let deadline = crate::time::deadline(Instant::now(), self.timeout);
                         match timer {
                             Some(timer) => {
                                 timer.as_mut().reset(deadline);
@@ -168,11 +166,6 @@ where
         };
         TotalResponseFuture::called(self.inner.call(request), deadline)
     }
-}
-
-/// A deadline about thirty years away.
-fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
 /// Wraps services in a [`TotalTimeout`].

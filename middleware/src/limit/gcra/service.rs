@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use donjon_service::Service;
-use tokio::time::{Instant, Sleep, sleep_until};
+use tokio::time::{Instant, Sleep};
 
 use super::Quota;
 use super::state::State;
@@ -135,13 +135,7 @@ impl<S> Gcra<S> {
     #[cold]
     fn poll_admit_slow(&mut self, cx: &mut Context<'_>, mut at: Instant) -> Poll<()> {
         loop {
-            let sleep = match &mut self.sleep {
-                Some(sleep) => {
-                    sleep.as_mut().reset(at);
-                    sleep
-                }
-                None => self.sleep.insert(Box::pin(sleep_until(at))),
-            };
+            let sleep = crate::time::reset_sleep(&mut self.sleep, at);
             if sleep.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
             }

@@ -94,10 +94,7 @@ impl State {
     /// The instant `nanos` after the origin, or a far future one if that
     /// cannot be represented.
     fn instant(&self, nanos: u64) -> Instant {
-        let after = std::time::Duration::from_nanos(nanos);
-        self.origin
-            .checked_add(after)
-            .unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(86_400 * 365 * 30))
+        crate::time::deadline(self.origin, std::time::Duration::from_nanos(nanos))
     }
 }
 

@@ -4,7 +4,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use donjon_service::Service;
-use tokio::time::{Instant, Sleep, sleep_until};
+use tokio::time::{Instant, Sleep};
 
 use super::error::InvalidKey;
 use super::future::SharedResponseFuture;
@@ -181,12 +181,8 @@ where
                     // A store that rounds a short wait down to nothing must
                     // not make this loop ask it again at once.
                     let retry_after = retry_after.max(MIN_WAIT);
-                    let now = Instant::now();
-                    let until = now.checked_add(retry_after).unwrap_or(now + FAR_FUTURE);
-                    match &mut self.sleep {
-                        Some(sleep) => sleep.as_mut().reset(until),
-                        None => self.sleep = Some(Box::pin(sleep_until(until))),
-                    }
+                    let until = crate::time::deadline(Instant::now(), retry_after);
+                    crate::time::reset_sleep(&mut self.sleep, until);
                     self.waiting = true;
                 }
                 Err(error) => {
@@ -201,9 +197,6 @@ where
 /// The shortest wait before asking the store again: tokio's timers have a
 /// resolution of one millisecond.
 const MIN_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
-
-/// A wait that cannot be represented is taken as this long.
-const FAR_FUTURE: std::time::Duration = std::time::Duration::from_secs(86_400 * 365 * 30);
 
 impl<S, St, K, Request> Service<Request> for SharedRateLimit<S, St, K>
 where

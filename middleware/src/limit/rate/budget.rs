@@ -21,7 +21,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use tokio::task::coop::unconstrained;
-use tokio::time::{Instant, Sleep, sleep_until};
+use tokio::time::{Instant, Sleep};
 
 use super::Rate;
 
@@ -210,13 +210,7 @@ impl Budget {
     fn arm(self: &Arc<Self>, slow: &mut Slow, until: Instant) {
         self.unarmed.store(false, Ordering::Release);
         let window = self.window.load(Ordering::Acquire);
-        let timer = match &mut slow.timer {
-            Some(timer) => {
-                timer.as_mut().reset(until);
-                timer
-            }
-            None => slow.timer.insert(Box::pin(sleep_until(until))),
-        };
+        let timer = crate::time::reset_sleep(&mut slow.timer, until);
         let end = Waker::from(Arc::new(WindowEnd {
             budget: Arc::downgrade(self),
             window,

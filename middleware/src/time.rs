@@ -1,0 +1,32 @@
+//! Small helpers around tokio's clock and timers, shared by the middleware
+//! so that each works the same way everywhere.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// How far away a deadline goes when it does not fit in an `Instant`.
+const FAR: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
+
+/// `now` plus `duration`, or about thirty years after `now` (too far away to
+/// matter) if that does not fit in an `Instant`: the one policy for
+/// deadlines that would overflow.
+pub(crate) fn deadline(now: Instant, duration: Duration) -> Instant {
+    now.checked_add(duration).unwrap_or_else(|| now + FAR)
+}
+
+/// The timer kept in `slot`, set to fire at `deadline`: the one there is
+/// reset, or one is made (the only allocation) if there is none yet.
+#[cfg(feature = "limit")]
+pub(crate) fn reset_sleep(
+    slot: &mut Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    deadline: Instant,
+) -> &mut std::pin::Pin<Box<tokio::time::Sleep>> {
+    match slot {
+        Some(sleep) => {
+            sleep.as_mut().reset(deadline);
+            sleep
+        }
+        None => slot.insert(Box::pin(tokio::time::sleep_until(deadline))),
+    }
+}
