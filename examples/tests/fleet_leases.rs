@@ -86,13 +86,15 @@ fn expiries(server: &RedisServer, redis_key: &str) -> Vec<u64> {
         .collect()
 }
 
-/// Waits, polling Redis, until `done` holds; panics after 20 s.
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+/// Waits, polling Redis, until `done` holds; panics after 20 s. Redis's
+/// clock is real, so this waits on the runtime's real clock, without
+/// blocking its threads.
+async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     for _ in 0..2000 {
         if done() {
             return;
         }
-        std::thread::sleep(Duration::from_millis(10));
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("timed out waiting for {what}");
 }
@@ -120,7 +122,8 @@ async fn a_killed_process_gives_its_permits_back_after_the_lease_time() -> Resul
     let first_latest = *first.iter().max().expect("leases");
     wait_for("Redis's clock to pass the first expiries", || {
         redis_now(&server) > first_latest
-    });
+    })
+    .await;
     let renewed = expiries(&server, &redis_key);
     assert_eq!(renewed.len(), MAX, "the living holder lost leases");
     assert!(renewed.iter().all(|expiry| *expiry > first_latest));
