@@ -78,13 +78,28 @@
 
 #[macro_use]
 mod macros;
-#[cfg(any(feature = "buffer", feature = "limit"))]
-mod gate;
 #[cfg(feature = "limit")]
 mod semaphore;
-#[cfg(feature = "limit")]
+#[cfg_attr(
+    not(all(
+        feature = "buffer",
+        feature = "limit",
+        feature = "load-shed",
+        feature = "timeout"
+    )),
+    allow(
+        dead_code,
+        unused_imports,
+        reason = "each helper serves some of the features"
+    )
+)]
 mod sync;
-#[cfg(any(feature = "circuit-breaker", feature = "limit", feature = "timeout"))]
+#[cfg(any(
+    feature = "circuit-breaker",
+    feature = "limit",
+    feature = "load-shed",
+    feature = "timeout"
+))]
 mod time;
 
 pub mod builder;

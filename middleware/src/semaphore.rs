@@ -5,9 +5,11 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore, TryAcquireError};
+
+use crate::sync::is_withdrawal;
 
 type Acquire =
     Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send + Sync>>;
@@ -46,7 +48,13 @@ impl PollSemaphore {
                 Err(TryAcquireError::Closed) => return Poll::Ready(Err(Closed)),
             },
         };
-        let permit = ready!(waiting.as_mut().poll(cx));
+        let Poll::Ready(permit) = waiting.as_mut().poll(cx) else {
+            if is_withdrawal(cx.waker()) {
+                // The caller stops waiting: leave the semaphore's queue.
+                self.waiting = None;
+            }
+            return Poll::Pending;
+        };
         self.waiting = None;
         Poll::Ready(permit.map_err(|_| Closed))
     }

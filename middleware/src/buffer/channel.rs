@@ -9,8 +9,8 @@
 //! request never holds a place in the queue, and never reaches the service.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use tracing::Span;
@@ -18,13 +18,7 @@ use tracing::Span;
 use super::error::{Closed, ServiceError};
 use super::slot::{Direct, DirectCall};
 use crate::BoxError;
-use crate::gate::{Gate, GatePermit};
-
-/// Locks a mutex whose data stays consistent between statements, so that a
-/// panic elsewhere (poisoning it) does not make every later caller panic.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
+use crate::sync::{Gate, GatePermit, Mutex, lock, register};
 
 /// Why the worker no longer takes requests.
 pub(super) enum WorkerError {
@@ -143,10 +137,7 @@ impl<F> Reply<F> {
         match std::mem::replace(&mut state.answer, Answer::Taken) {
             Answer::Waiting => {
                 state.answer = Answer::Waiting;
-                match &mut state.waker {
-                    Some(waker) => waker.clone_from(cx.waker()),
-                    None => state.waker = Some(cx.waker().clone()),
-                }
+                register(&mut state.waker, cx.waker());
                 Poll::Pending
             }
             Answer::Called(future) => Poll::Ready(Received::Called(future)),
@@ -296,10 +287,7 @@ impl<Req, F> Channel<Req, F> {
         if state.handles == 0 || state.closed.is_some() {
             return Next::Done;
         }
-        match &mut state.worker {
-            Some(waker) => waker.clone_from(cx.waker()),
-            None => state.worker = Some(cx.waker().clone()),
-        }
+        register(&mut state.worker, cx.waker());
         Next::Empty
     }
 
@@ -327,10 +315,7 @@ impl<Req, F> Channel<Req, F> {
     /// service, to be woken when the last handle goes.
     pub(super) fn park_holding(&self, cx: &mut Context<'_>) {
         let mut state = lock(&self.state);
-        match &mut state.holding {
-            Some(waker) => waker.clone_from(cx.waker()),
-            None => state.holding = Some(cx.waker().clone()),
-        }
+        register(&mut state.holding, cx.waker());
     }
 
     /// Stops taking requests: every queued request, and every later one,

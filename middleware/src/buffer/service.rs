@@ -12,7 +12,7 @@ use super::future::ResponseFuture;
 use super::slot::{Direct, DirectCall, ServiceSlot};
 use super::worker::Worker;
 use crate::BoxError;
-use crate::gate::Waiting;
+use crate::sync::Place;
 
 /// A handle on a queue of requests to a service that a background worker
 /// owns; see the [module documentation](super).
@@ -68,8 +68,9 @@ use crate::gate::Waiting;
 /// both constructors panic if `bound` is zero.
 pub struct Buffer<Req, F> {
     channel: Arc<Channel<Req, F>>,
-    /// This handle's place in the line for a free place, while it waits.
-    waiting: Option<Waiting>,
+    /// This handle's access to the queue's places, and its place in the
+    /// line for one while it waits.
+    place: Place,
     /// Whether this handle holds a place in the queue for its next call.
     reserved: bool,
 }
@@ -130,8 +131,8 @@ where
         };
         let channel = Arc::new(Channel::new(bound, direct));
         let buffer = Buffer {
+            place: Place::new(Arc::clone(&channel.capacity)),
             channel: Arc::clone(&channel),
-            waiting: None,
             reserved: false,
         };
         (buffer, Worker::new(slot, channel))
@@ -150,7 +151,7 @@ where
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         if !self.reserved {
-            match ready!(self.channel.capacity.poll_acquire(&mut self.waiting, cx)) {
+            match ready!(self.place.poll_acquire(cx)) {
                 Ok(()) => self.reserved = true,
                 Err(_closed) => {
                     let error = self.channel.closed_error();
@@ -201,7 +202,7 @@ where
         self.channel.add_handle();
         Buffer {
             channel: Arc::clone(&self.channel),
-            waiting: None,
+            place: self.place.clone(),
             reserved: false,
         }
     }

@@ -5,7 +5,7 @@
 use std::any::Any;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
+use std::sync::TryLockError;
 use std::task::{Context, Poll, Waker};
 
 use donjon_service::Service;
@@ -13,6 +13,7 @@ use donjon_service::Service;
 use super::channel::{Channel, WorkerError};
 use super::error::{Panicked, ServiceError};
 use crate::BoxError;
+use crate::sync::{Mutex, MutexGuard, lock};
 
 /// How many times a handle tries a busy lock before queueing instead.
 const SPINS: u32 = 64;
@@ -52,7 +53,7 @@ impl<S> ServiceSlot<S> {
 
     /// Locks the service for the worker.
     pub(super) fn lock(&self) -> MutexGuard<'_, Option<S>> {
-        self.service.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.service)
     }
 
     /// Drops the service (the worker is gone).

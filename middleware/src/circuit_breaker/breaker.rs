@@ -25,8 +25,8 @@
 //! [`Handle`]: super::Handle
 
 use std::mem;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Waker};
 use std::time::Duration;
 
@@ -37,6 +37,7 @@ use super::error::CircuitOpen;
 use super::handle::{Figures, State, share as rate};
 use super::window::{Totals, Window};
 use crate::classify::Outcome;
+use crate::sync::{Mutex, MutexGuard, lock};
 use crate::time::deadline;
 
 /// The bits of [`Shared::fast`] that hold the state; the rest is the epoch.
@@ -482,9 +483,7 @@ impl Shared {
     }
 
     fn lock(&self) -> MutexGuard<'_, Machine> {
-        // Plain data, consistent between statements: a panic elsewhere
-        // while it was locked leaves it usable.
-        self.machine.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.machine)
     }
 
     /// The time to give the window: only a time window needs the clock.

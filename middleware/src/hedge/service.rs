@@ -1,6 +1,6 @@
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use super::Policy;
 use super::future::{Armed, Future, HedgedFuture};
 use super::histogram::RotatingHistogram;
 use crate::BoxError;
+use crate::sync::{Mutex, MutexGuard, lock};
 
 /// One hedge, in the units of the hedge budget.
 const HEDGE: u64 = 1000;
@@ -83,9 +84,7 @@ pub(super) struct Shared {
 
 impl Shared {
     fn latencies(&self) -> MutexGuard<'_, RotatingHistogram> {
-        self.latencies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        lock(&self.latencies)
     }
 
     /// Records the response time of a request sent at `sent_at`.

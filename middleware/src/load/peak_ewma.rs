@@ -4,9 +4,9 @@
 use std::fmt;
 #[cfg(feature = "discover")]
 use std::pin::Pin;
+use std::sync::Arc;
 #[cfg(feature = "discover")]
 use std::sync::Weak;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -21,6 +21,7 @@ use super::Load;
 use super::completion::{CompleteOnResponse, TrackCompletion, TrackCompletionFuture};
 #[cfg(feature = "discover")]
 use crate::discover::{Change, Discover};
+use crate::sync::{Mutex, lock};
 
 /// Measures a service's load as an estimate of its response time,
 /// multiplied by one more than its requests in flight.
@@ -103,11 +104,6 @@ const NANOS_PER_SEC: u64 = 1_000_000_000;
 fn nanos(duration: Duration) -> f64 {
     let secs = duration.as_secs().saturating_mul(NANOS_PER_SEC) as f64;
     secs + f64::from(duration.subsec_nanos())
-}
-
-fn lock(estimate: &Mutex<RttEstimate>) -> MutexGuard<'_, RttEstimate> {
-    // Two floats and an instant, consistent between statements.
-    estimate.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl RttEstimate {

@@ -4,7 +4,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use donjon_service::Service;
-use tokio::time::{Instant, Sleep, sleep};
+use tokio::time::{Instant, Sleep};
 
 use super::future::ResponseFuture;
 use crate::BoxError;
@@ -105,22 +105,14 @@ impl<S> LoadShed<S> {
             Some(max_wait) if !max_wait.is_zero() => max_wait,
             _ => return true,
         };
-        let timer = match (&mut self.timer, self.waiting) {
-            (Some(timer), true) => timer,
-            (Some(timer), false) => {
-                timer.as_mut().reset(Instant::now() + max_wait);
-                timer
-            }
-            (timer @ None, _) => timer.insert(Box::pin(sleep(max_wait))),
+        let timer = match &mut self.timer {
+            Some(timer) if self.waiting => timer,
+            slot => crate::time::reset_sleep(slot, crate::time::deadline(Instant::now(), max_wait)),
         };
         self.waiting = true;
-        if timer.as_mut().poll(cx).is_ready() {
-            // The wait stays over (a finished timer stays ready) until the
-            // shed call, so that polling again does not start a new one.
-            tracing_shed(max_wait);
-            return true;
-        }
-        false
+        // The wait stays over (a finished timer stays ready) until the shed
+        // call, so that polling again does not start a new one.
+        timer.as_mut().poll(cx).is_ready()
     }
 
     /// Returns a reference to the inner service.
@@ -163,6 +155,21 @@ where
                     if !self.wait_is_over(cx) {
                         return Poll::Pending;
                     }
+                    // Nobody waits any more: the services below give back
+                    // what they hold or queue for (a concurrency limit's
+                    // place in its queue), unless they became ready just
+                    // now, and then the call is served after all.
+                    match crate::sync::withdraw(&mut self.inner) {
+                        Poll::Ready(Ok(())) => {
+                            self.inner_ready = true;
+                            self.waiting = false;
+                        }
+                        Poll::Ready(Err(error)) => {
+                            self.waiting = false;
+                            return Poll::Ready(Err(error.into()));
+                        }
+                        Poll::Pending => tracing_shed(self.max_wait),
+                    }
                 }
             }
         }
@@ -191,12 +198,15 @@ impl<S: Clone> Clone for LoadShed<S> {
 }
 
 /// Reports a request about to be shed after a full wait.
-fn tracing_shed(max_wait: Duration) {
+/// Reports a request shed after a bounded wait (not one shed at once).
+fn tracing_shed(max_wait: Option<Duration>) {
     #[cfg(feature = "tracing")]
-    tracing::debug!(
-        ?max_wait,
-        "load shed: the inner service was not ready in time"
-    );
+    if let Some(max_wait) = max_wait.filter(|wait| !wait.is_zero()) {
+        tracing::debug!(
+            ?max_wait,
+            "load shed: the inner service was not ready in time"
+        );
+    }
     #[cfg(not(feature = "tracing"))]
     let _ = max_wait;
 }

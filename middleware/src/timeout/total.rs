@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use donjon_layer::Layer;
 use donjon_service::Service;
-use tokio::time::{Instant, Sleep, sleep_until};
+use tokio::time::{Instant, Sleep};
 
 use super::future::TotalResponseFuture;
 use crate::BoxError;
@@ -131,23 +131,28 @@ where
         match self.inner.poll_ready(cx) {
             Poll::Ready(result) => Poll::Ready(result.map_err(Into::into)),
             Poll::Pending => {
-                let timer = match (&mut self.timer, self.waiting) {
-                    (Some(timer), true) => timer,
-                    (timer, _) => {
-                        // Too far to hold: a timer that never fires soon.
-                        let deadline = crate::time::deadline(Instant::now(), self.timeout);
-                        match timer {
-                            Some(timer) => {
-                                timer.as_mut().reset(deadline);
-                                timer
-                            }
-                            None => timer.insert(Box::pin(sleep_until(deadline))),
-                        }
-                    }
+                let timer = match &mut self.timer {
+                    Some(timer) if self.waiting => timer,
+                    // Too far to hold: a timer that never fires soon.
+                    slot => crate::time::reset_sleep(
+                        slot,
+                        crate::time::deadline(Instant::now(), self.timeout),
+                    ),
                 };
                 self.waiting = true;
                 if timer.as_mut().poll(cx).is_ready() {
-                    self.expired = true;
+                    // Out of time: the services below give back what they
+                    // hold or queue for (a concurrency limit's place in its
+                    // queue), unless they became ready just now; then the
+                    // call goes ahead and meets its deadline, already past.
+                    match crate::sync::withdraw(&mut self.inner) {
+                        Poll::Ready(Ok(())) => {}
+                        Poll::Ready(Err(error)) => {
+                            self.waiting = false;
+                            return Poll::Ready(Err(error.into()));
+                        }
+                        Poll::Pending => self.expired = true,
+                    }
                     return Poll::Ready(Ok(()));
                 }
                 Poll::Pending

@@ -4,6 +4,7 @@
 #![cfg(feature = "limit")]
 
 mod concurrency;
+mod given_up;
 mod rate;
 
 use std::error::Error;

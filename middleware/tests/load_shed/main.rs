@@ -151,17 +151,16 @@ fn a_request_is_shed_at_once_when_the_inner_service_is_not_ready() {
 }
 
 #[test]
-fn the_inner_wake_up_reaches_the_caller_and_the_next_request_is_served() {
+fn a_shed_caller_is_not_woken_by_the_inner_service_and_the_next_request_is_served() {
     let (mut service, mut handle) = new_service();
     handle.allow(0);
     assert_ready_ok!(service.poll_ready());
     assert_shed(service.call("shed"));
-    assert!(!service.is_woken());
 
     handle.allow(1);
     assert!(
-        service.is_woken(),
-        "the inner service's wake-up was registered"
+        !service.is_woken(),
+        "the shed caller stopped waiting: its waker was withdrawn from the inner service"
     );
     assert_ready_ok!(service.poll_ready());
     let _response = service.call("served");
@@ -353,7 +352,10 @@ mod in_front_of_a_concurrency_limit {
 
         assert_request_eq!(handle, "first").send_response("done");
         assert_eq!(assert_ready_ok!(first.poll()), "done");
-        assert!(service.is_woken(), "the freed permit wakes the caller");
+        assert!(
+            !service.is_woken(),
+            "the shed caller left the limit's queue: the freed permit is not granted to it"
+        );
         assert_ready_ok!(service.poll_ready());
         let mut third = task::spawn(service.call("third"));
         assert_request_eq!(handle, "third").send_response("done again");
@@ -372,8 +374,8 @@ mod in_front_of_a_concurrency_limit {
 
         drop(first);
         assert!(
-            service.is_woken(),
-            "the dropped future's permit wakes the caller"
+            !service.is_woken(),
+            "the shed caller left the limit's queue: the dropped future's permit stays free"
         );
         assert_ready_ok!(service.poll_ready());
         let mut second = task::spawn(service.call("second"));

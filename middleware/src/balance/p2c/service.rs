@@ -296,10 +296,7 @@ where
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         if let Some(waker) = &mut self.background {
-            match waker {
-                Some(waker) if waker.will_wake(cx.waker()) => {}
-                _ => *waker = Some(cx.waker().clone()),
-            }
+            crate::sync::register(waker, cx.waker());
         }
         if let Some(index) = self.called.take() {
             // Not ready: to the pending set, driven with the others. Failed:

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::limiter::Slots;
+use crate::sync::Gate;
 
 /// Reads the current limit and the number of requests in flight of an
 /// [`AdaptiveConcurrencyLimit`](super::AdaptiveConcurrencyLimit) and its
@@ -31,11 +31,11 @@ use super::limiter::Slots;
 /// ```
 #[derive(Clone)]
 pub struct Handle {
-    slots: Arc<Slots>,
+    slots: Arc<Gate>,
 }
 
 impl Handle {
-    pub(super) fn new(slots: Arc<Slots>) -> Self {
+    pub(super) fn new(slots: Arc<Gate>) -> Self {
         Handle { slots }
     }
 

@@ -1,24 +1,21 @@
 //! The limiter that the clones of an adaptive concurrency limit share: the
-//! slots (requests in flight counted against a limit that moves, with a
-//! queue of waiters), the algorithm that moves the limit, and the permits
-//! that hold slots.
+//! slots (a [`Gate`] whose limit the algorithm moves), the algorithm, and
+//! the permits that hold slots.
 //!
-//! Taking a slot is one compare-and-swap of the in-flight count against
-//! the limit, and giving it back one atomic subtraction; a lock is taken
-//! only while callers wait, and, for the algorithm, once per finished call.
-//! Waiters are served first come, first served: a slot freed (or added by
-//! a higher limit) while callers wait goes to the first of them, never to a
-//! newcomer.
+//! Taking and giving back a slot are the gate's: one compare-and-swap and
+//! one atomic add, a lock only while callers wait. The algorithm's lock is
+//! taken once per finished call. Waiters are served first come, first
+//! served: a slot freed (or added by a higher limit) while callers wait
+//! goes to the first of them, never to a newcomer.
 
-use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::algorithm::{Algorithm, Sample};
 use crate::classify::{Classify, Outcome};
+use crate::sync::{Gate, MAX_PERMITS, Mutex, Place, lock};
 
 /// The limit used when none is set, brought within the minimum and maximum.
 const DEFAULT_INITIAL: usize = 20;
@@ -66,119 +63,9 @@ impl Limits {
     }
 }
 
-/// The in-flight count, the limit, and the callers waiting for a slot.
-pub(super) struct Slots {
-    limit: AtomicUsize,
-    in_flight: AtomicUsize,
-    /// Callers in the queue (or about to be): newcomers do not take a slot
-    /// ahead of them.
-    queued: AtomicUsize,
-    waiters: Mutex<VecDeque<Arc<Waiter>>>,
-}
-
-/// One caller waiting for a slot.
-struct Waiter {
-    /// 0 until served; then the in-flight count the slot taken on the
-    /// waiter's behalf made (at least 1).
-    grant: AtomicUsize,
-    waker: Mutex<Option<Waker>>,
-}
-
-impl Waiter {
-    fn new(waker: &Waker) -> Self {
-        Waiter {
-            grant: AtomicUsize::new(0),
-            waker: Mutex::new(Some(waker.clone())),
-        }
-    }
-
-    fn waker(&self) -> MutexGuard<'_, Option<Waker>> {
-        self.waker.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl Slots {
-    fn new(limit: usize) -> Self {
-        Slots {
-            limit: AtomicUsize::new(limit),
-            in_flight: AtomicUsize::new(0),
-            queued: AtomicUsize::new(0),
-            waiters: Mutex::new(VecDeque::new()),
-        }
-    }
-
-    /// The current limit.
-    pub(super) fn limit(&self) -> usize {
-        self.limit.load(Ordering::Relaxed)
-    }
-
-    /// The slots taken.
-    pub(super) fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::Relaxed)
-    }
-
-    fn waiters(&self) -> MutexGuard<'_, VecDeque<Arc<Waiter>>> {
-        self.waiters.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Takes a slot if fewer than `limit` are taken, returning the new
-    /// in-flight count.
-    #[inline]
-    fn try_take(&self) -> Option<usize> {
-        let mut in_flight = self.in_flight.load(Ordering::SeqCst);
-        while in_flight < self.limit.load(Ordering::SeqCst) {
-            match self.in_flight.compare_exchange_weak(
-                in_flight,
-                in_flight + 1,
-                Ordering::SeqCst,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return Some(in_flight + 1),
-                Err(now) => in_flight = now,
-            }
-        }
-        None
-    }
-
-    /// Sets the limit. Waiters are served by the [`release`](Self::release)
-    /// that follows.
-    fn set_limit(&self, limit: usize) {
-        self.limit.store(limit, Ordering::SeqCst);
-    }
-
-    /// Gives a slot back, and serves the queue.
-    #[inline]
-    fn release(&self) {
-        self.in_flight.fetch_sub(1, Ordering::SeqCst);
-        if self.queued.load(Ordering::SeqCst) > 0 {
-            self.serve();
-        }
-    }
-
-    /// Hands free slots to waiters, first come first served.
-    #[cold]
-    fn serve(&self) {
-        let mut waiters = self.waiters();
-        while !waiters.is_empty() {
-            let Some(in_flight) = self.try_take() else {
-                break;
-            };
-            let waiter = waiters.pop_front().expect("the queue is not empty");
-            self.queued.fetch_sub(1, Ordering::SeqCst);
-            // Granted first, then the waker taken: a waiter that registers
-            // a new waker in between sees the grant when it looks.
-            waiter.grant.store(in_flight, Ordering::Release);
-            let waker = waiter.waker().take();
-            if let Some(waker) = waker {
-                waker.wake();
-            }
-        }
-    }
-}
-
 /// What the clones of one limit share.
 pub(super) struct Shared<A, C> {
-    slots: Arc<Slots>,
+    slots: Arc<Gate>,
     /// Locked once per finished call.
     algorithm: Mutex<A>,
     classify: C,
@@ -193,8 +80,14 @@ impl<A, C> Shared<A, C> {
     ///
     /// If `limits` are inconsistent (see [`Limits::initial`]).
     pub(super) fn new(algorithm: A, classify: C, limits: Limits) -> Self {
+        let initial = limits.initial();
+        assert!(
+            limits.max <= MAX_PERMITS,
+            "an adaptive concurrency limit's maximum limit ({}) must be at most {MAX_PERMITS}",
+            limits.max
+        );
         Shared {
-            slots: Arc::new(Slots::new(limits.initial())),
+            slots: Arc::new(Gate::new(initial)),
             algorithm: Mutex::new(algorithm),
             classify,
             min: limits.min,
@@ -203,7 +96,7 @@ impl<A, C> Shared<A, C> {
     }
 
     /// The slots, for a handle.
-    pub(super) fn slots(&self) -> &Arc<Slots> {
+    pub(super) fn slots(&self) -> &Arc<Gate> {
         &self.slots
     }
 
@@ -212,10 +105,7 @@ impl<A, C> Shared<A, C> {
     where
         A: Algorithm,
     {
-        let mut algorithm = self
-            .algorithm
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut algorithm = lock(&self.algorithm);
         let limit = self.slots.limit();
         let sample = if failure {
             Sample::failure(latency, in_flight, limit)
@@ -245,19 +135,15 @@ impl<A, C> Shared<A, C> {
 /// granted in the meantime.
 pub(super) struct Limiter<A, C> {
     shared: Arc<Shared<A, C>>,
-    /// This clone's waiter, kept for its next wait when the queue let go of
-    /// it.
-    waiter: Option<Arc<Waiter>>,
-    /// Whether `waiter` is queued or was granted a slot not yet claimed.
-    waiting: bool,
+    place: Place,
 }
 
 impl<A, C> Limiter<A, C> {
     pub(super) fn new(shared: Shared<A, C>) -> Self {
+        let place = Place::new(Arc::clone(&shared.slots));
         Limiter {
             shared: Arc::new(shared),
-            waiter: None,
-            waiting: false,
+            place,
         }
     }
 
@@ -265,80 +151,20 @@ impl<A, C> Limiter<A, C> {
         &self.shared
     }
 
-    /// Takes a slot, or registers `cx` to be woken when one is granted.
+    /// Takes a slot, or registers `cx` to be woken when one is granted. A
+    /// withdrawal poll never queues (see [`Place::poll_acquire`]).
     #[inline]
     pub(super) fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Permit<A, C>> {
-        if self.waiting {
-            return self.poll_waiting(cx);
-        }
-        let slots = &self.shared.slots;
-        if slots.queued.load(Ordering::SeqCst) == 0 {
-            if let Some(in_flight) = slots.try_take() {
-                return Poll::Ready(self.permit(in_flight));
+        match self.place.poll_acquire(cx) {
+            Poll::Ready(taken) => {
+                taken.expect("an adaptive limit's gate is never closed");
+                Poll::Ready(Permit {
+                    shared: Arc::clone(&self.shared),
+                    in_flight: self.shared.slots.in_flight(),
+                })
             }
+            Poll::Pending => Poll::Pending,
         }
-        self.enqueue(cx)
-    }
-
-    fn permit(&self, in_flight: usize) -> Permit<A, C> {
-        Permit {
-            shared: Arc::clone(&self.shared),
-            in_flight,
-        }
-    }
-
-    /// [`poll_acquire`](Self::poll_acquire) for a caller in the queue.
-    fn poll_waiting(&mut self, cx: &mut Context<'_>) -> Poll<Permit<A, C>> {
-        let waiter = self
-            .waiter
-            .as_ref()
-            .expect("a waiting limiter has a waiter");
-        // Register first, then look: a grant in between still wakes us.
-        let mut waker = waiter.waker();
-        match &mut *waker {
-            Some(known) if known.will_wake(cx.waker()) => {}
-            other => *other = Some(cx.waker().clone()),
-        }
-        drop(waker);
-        match waiter.grant.load(Ordering::Acquire) {
-            0 => Poll::Pending,
-            in_flight => {
-                self.waiting = false;
-                Poll::Ready(self.permit(in_flight))
-            }
-        }
-    }
-
-    #[cold]
-    fn enqueue(&mut self, cx: &mut Context<'_>) -> Poll<Permit<A, C>> {
-        let slots = Arc::clone(&self.shared.slots);
-        let mut waiters = slots.waiters();
-        // Counted before looking at the slots: a slot given back (or a limit
-        // raised) from now on sees the count and serves the queue, under
-        // the lock, so after this caller is in it.
-        slots.queued.fetch_add(1, Ordering::SeqCst);
-        if waiters.is_empty() {
-            if let Some(in_flight) = slots.try_take() {
-                slots.queued.fetch_sub(1, Ordering::SeqCst);
-                return Poll::Ready(self.permit(in_flight));
-            }
-        }
-        // Reuse the last waiter if the queue let go of it: no allocation
-        // per wait.
-        match self.waiter.as_mut().and_then(Arc::get_mut) {
-            Some(waiter) => {
-                *waiter.grant.get_mut() = 0;
-                *waiter
-                    .waker
-                    .get_mut()
-                    .unwrap_or_else(PoisonError::into_inner) = Some(cx.waker().clone());
-            }
-            None => self.waiter = Some(Arc::new(Waiter::new(cx.waker()))),
-        }
-        let waiter = self.waiter.as_ref().expect("the waiter was just set");
-        waiters.push_back(Arc::clone(waiter));
-        self.waiting = true;
-        Poll::Pending
     }
 }
 
@@ -347,32 +173,7 @@ impl<A, C> Clone for Limiter<A, C> {
     fn clone(&self) -> Self {
         Limiter {
             shared: Arc::clone(&self.shared),
-            waiter: None,
-            waiting: false,
-        }
-    }
-}
-
-impl<A, C> Drop for Limiter<A, C> {
-    fn drop(&mut self) {
-        if !self.waiting {
-            return;
-        }
-        let Some(waiter) = &self.waiter else {
-            return;
-        };
-        let slots = &self.shared.slots;
-        let mut waiters = slots.waiters();
-        if let Some(index) = waiters
-            .iter()
-            .position(|queued| Arc::ptr_eq(queued, waiter))
-        {
-            waiters.remove(index);
-            slots.queued.fetch_sub(1, Ordering::SeqCst);
-        } else if waiter.grant.load(Ordering::Acquire) != 0 {
-            // Served after all: the slot goes back, possibly to the next.
-            drop(waiters);
-            slots.release();
+            place: self.place.clone(),
         }
     }
 }
@@ -406,16 +207,6 @@ impl<A, C> Drop for Permit<A, C> {
     }
 }
 
-impl fmt::Debug for Slots {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Slots")
-            .field("limit", &self.limit.load(Ordering::Relaxed))
-            .field("in_flight", &self.in_flight.load(Ordering::Relaxed))
-            .field("queued", &self.queued.load(Ordering::Relaxed))
-            .finish()
-    }
-}
-
 impl<A, C> fmt::Debug for Shared<A, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Shared")
@@ -432,7 +223,7 @@ impl<A, C> fmt::Debug for Limiter<A, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Limiter")
             .field("shared", &self.shared)
-            .field("waiting", &self.waiting)
+            .field("place", &self.place)
             .finish()
     }
 }
@@ -442,84 +233,5 @@ impl<A, C> fmt::Debug for Permit<A, C> {
         f.debug_struct("Permit")
             .field("in_flight", &self.in_flight)
             .finish()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use tokio_test::task;
-
-    use super::*;
-    use crate::classify::ErrorsAreFailures;
-    use crate::limit::adaptive::Aimd;
-
-    fn limiter(initial: usize) -> Limiter<Aimd, ErrorsAreFailures> {
-        let limits = Limits {
-            initial: Some(initial),
-            ..Limits::DEFAULT
-        };
-        Limiter::new(Shared::new(Aimd::new(), ErrorsAreFailures, limits))
-    }
-
-    #[test]
-    fn a_newcomer_does_not_take_a_slot_freed_while_callers_wait() {
-        let mut holder = limiter(1);
-        let (mut waiter, mut newcomer) = (holder.clone(), holder.clone());
-        let (mut waiter_task, mut newcomer_task) = (task::spawn(()), task::spawn(()));
-
-        let _held = task::spawn(()).enter(|cx, _| holder.poll_acquire(cx));
-        assert!(
-            waiter_task
-                .enter(|cx, _| waiter.poll_acquire(cx))
-                .is_pending()
-        );
-
-        // A slot is free, and the queue not served yet (as between a
-        // release on another thread and its serving the queue).
-        holder.shared.slots.set_limit(2);
-        assert!(
-            newcomer_task
-                .enter(|cx, _| newcomer.poll_acquire(cx))
-                .is_pending(),
-            "the newcomer queues behind the waiter"
-        );
-        assert!(!waiter_task.is_woken());
-
-        holder.shared.slots.serve();
-        assert!(waiter_task.is_woken(), "the first waiter gets the slot");
-        assert!(!newcomer_task.is_woken());
-        let Poll::Ready(permit) = waiter_task.enter(|cx, _| waiter.poll_acquire(cx)) else {
-            panic!("the waiter was granted a slot");
-        };
-        assert_eq!(permit.in_flight, 2, "the count its slot made");
-    }
-
-    #[test]
-    fn a_limiter_reuses_its_waiter_from_one_wait_to_the_next() {
-        let mut holder = limiter(1);
-        let mut waiter = holder.clone();
-        let mut waiter_task = task::spawn(());
-
-        let held = task::spawn(()).enter(|cx, _| holder.poll_acquire(cx));
-        assert!(
-            waiter_task
-                .enter(|cx, _| waiter.poll_acquire(cx))
-                .is_pending()
-        );
-        let first = Arc::as_ptr(waiter.waiter.as_ref().expect("it waits"));
-        drop(held);
-        let Poll::Ready(_permit) = waiter_task.enter(|cx, _| waiter.poll_acquire(cx)) else {
-            panic!("the waiter was granted the slot given back");
-        };
-
-        // The slot is out again: waiting once more reuses the allocation.
-        assert!(
-            waiter_task
-                .enter(|cx, _| waiter.poll_acquire(cx))
-                .is_pending()
-        );
-        let second = Arc::as_ptr(waiter.waiter.as_ref().expect("it waits"));
-        assert!(std::ptr::eq(first, second), "no allocation for this wait");
-        assert_eq!(waiter.shared.slots.waiters().len(), 1);
     }
 }

@@ -6,18 +6,15 @@ use std::task::{Context, Poll};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::gate::{Gate, GatePermit, Waiting};
 use crate::semaphore::PollSemaphore;
+use crate::sync::{Gate, GatePermit, Place};
 
 /// Where a concurrency limit takes its permits from.
 #[derive(Debug)]
 pub(super) enum Permits {
-    /// Its own counter, shared by its clones; `waiting` is this clone's
-    /// place in the queue, when it waits.
-    Gate {
-        gate: Arc<Gate>,
-        waiting: Option<Waiting>,
-    },
+    /// Its own counter, shared by its clones, with this clone's place in
+    /// its queue.
+    Gate(Place),
     /// A semaphore given by the user (`with_semaphore`).
     Semaphore(PollSemaphore),
 }
@@ -39,10 +36,7 @@ impl Permits {
             "a concurrency limit allows at most Semaphore::MAX_PERMITS ({}) requests at once, got {max}",
             Semaphore::MAX_PERMITS
         );
-        Permits::Gate {
-            gate: Arc::new(Gate::new(max)),
-            waiting: None,
-        }
+        Permits::Gate(Place::new(Arc::new(Gate::new(max))))
     }
 
     /// Permits from `semaphore`.
@@ -54,9 +48,9 @@ impl Permits {
     #[inline]
     pub(super) fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Permit> {
         match self {
-            Permits::Gate { gate, waiting } => gate.poll_acquire(waiting, cx).map(|taken| {
+            Permits::Gate(place) => place.poll_acquire(cx).map(|taken| {
                 taken.expect("a concurrency limit's gate is never closed");
-                Permit::Gate(gate.owned())
+                Permit::Gate(place.gate().owned())
             }),
             Permits::Semaphore(semaphore) => semaphore.poll_acquire(cx).map(|permit| {
                 Permit::Semaphore(permit.unwrap_or_else(|_| {
@@ -74,10 +68,7 @@ impl Clone for Permits {
     /// The same permits, without this clone's place in the queue.
     fn clone(&self) -> Self {
         match self {
-            Permits::Gate { gate, .. } => Permits::Gate {
-                gate: Arc::clone(gate),
-                waiting: None,
-            },
+            Permits::Gate(place) => Permits::Gate(place.clone()),
             Permits::Semaphore(semaphore) => Permits::Semaphore(semaphore.clone()),
         }
     }

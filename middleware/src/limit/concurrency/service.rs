@@ -6,6 +6,7 @@ use tokio::sync::Semaphore;
 
 use super::future::ResponseFuture;
 use super::permits::{Permit, Permits};
+use crate::sync::is_withdrawal;
 
 /// Limits how many requests the inner service handles at once.
 ///
@@ -111,7 +112,13 @@ where
         if self.permit.is_none() {
             self.permit = Some(ready!(self.permits.poll_acquire(cx)));
         }
-        self.inner.poll_ready(cx)
+        let ready = self.inner.poll_ready(cx);
+        if ready.is_pending() && is_withdrawal(cx.waker()) {
+            // The caller stops waiting: the permit is not held for a call
+            // that is not coming.
+            self.permit = None;
+        }
+        ready
     }
 
     #[inline]

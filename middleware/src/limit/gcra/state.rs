@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use super::Quota;
 use super::math::admit;
-use crate::sync::AtomicU64;
+use crate::sync::atomic::AtomicU64;
 
 #[derive(Debug)]
 pub(super) struct State {

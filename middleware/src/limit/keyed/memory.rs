@@ -2,7 +2,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::Ready;
 use std::hash::{BuildHasher, Hash};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -12,6 +12,7 @@ use super::store::{Answer, Decision, RateStore};
 use crate::limit::gcra::Quota;
 use crate::limit::gcra::math::admit;
 use crate::limit::gcra::state::nanos_since;
+use crate::sync::{Mutex, lock};
 
 /// The keys a [`MemoryStore`] holds by default.
 pub const DEFAULT_MAX_KEYS: usize = 100_000;
@@ -229,12 +230,6 @@ fn shards_for(cores: usize, max_keys: usize) -> usize {
 /// `duration` in nanoseconds, saturating.
 fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
-}
-
-fn lock<K>(shard: &Mutex<Shard<K>>) -> MutexGuard<'_, Shard<K>> {
-    // Plain data, consistent between statements: a panic elsewhere while
-    // it was locked (in a key's `Eq`, say) leaves it usable.
-    shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl<K> Shard<K> {

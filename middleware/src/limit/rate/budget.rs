@@ -16,7 +16,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
@@ -24,6 +24,7 @@ use tokio::task::coop::unconstrained;
 use tokio::time::{Instant, Sleep};
 
 use super::Rate;
+use crate::sync::{Mutex, MutexGuard, lock};
 
 pub(super) struct Budget {
     rate: Rate,
@@ -83,9 +84,7 @@ impl Budget {
     }
 
     fn lock(&self) -> MutexGuard<'_, Slow> {
-        // Plain data, consistent between statements: a panic elsewhere
-        // while it was locked leaves it usable.
-        self.slow.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.slow)
     }
 
     /// An identifier for a new handle, for its place among the waiters.

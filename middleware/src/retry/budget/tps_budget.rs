@@ -2,12 +2,12 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicIsize, Ordering};
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::Budget;
+use crate::sync::{Mutex, lock};
 
 /// The number of buckets the window is divided into.
 const SLOTS: usize = 10;
@@ -113,10 +113,7 @@ impl TpsBudget {
     /// Moves to the bucket of the current time, emptying the buckets that
     /// fell out of the window.
     fn expire(&self) {
-        let mut generation = self
-            .generation
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut generation = lock(&self.generation);
         let now = Instant::now();
         let elapsed = now.saturating_duration_since(generation.time);
         if elapsed < self.window {

@@ -1,0 +1,873 @@
+//! [`Gate`]: the fair permit gate behind `ConcurrencyLimit`,
+//! `GlobalConcurrencyLimit`, the adaptive limit and `Buffer`; its limit is
+//! fixed, or moved by its owner.
+//!
+//! # Design
+//!
+//! One atomic word holds the free permits (shifted left by three bits) and
+//! three flags: `CLOSED`, `WAITERS` (callers are queued) and `DEBT` (the
+//! limit was lowered below the permits out, and permits coming back are
+//! kept until the debt is paid). Taking a permit while no flag is set is one
+//! compare-and-swap; giving one back is one atomic add, whose previous value
+//! tells whether a waiter or a debt needs the lock. The lock guards the
+//! queue and the debt; the flags only change under it.
+//!
+//! Waiters are served first come, first served: while `WAITERS` is set a
+//! newcomer does not take a free permit (it goes to the lock and queues
+//! behind), and permits coming back go to the first waiters. A served
+//! waiter is granted a permit taken on its behalf, and woken; it claims the
+//! permit the next time it polls, or gives it back if it is dropped first.
+//!
+//! A caller that stops waiting without being dropped (a withdrawal poll,
+//! see [`is_withdrawal`](super::is_withdrawal)) leaves the queue, or claims
+//! the permit granted meanwhile; a withdrawing caller that finds no permit
+//! free is never queued.
+//!
+//! # Invariants
+//!
+//! At every release of the lock: `WAITERS` is set if and only if the queue
+//! is not empty, and `DEBT` if and only if the debt is not zero. Whenever a
+//! flag is set and permits are free, a thread that added those permits
+//! (through [`release`](Gate::release) or [`set_limit`](Gate::set_limit))
+//! has yet to take the lock and settle them: permits are only ever added
+//! with an atomic add that reads the flags, or under the lock.
+//!
+//! # Memory ordering
+//!
+//! - The permit word: every change is a read-modify-write, so all of them
+//!   form one modification order, and each reads the latest value. That is
+//!   what makes the hand-off safe: a `release` that reads no flag is
+//!   ordered before the compare-and-swap that sets `WAITERS`, which
+//!   therefore sees the permit released and takes it instead of waiting;
+//!   a `release` ordered after it reads the flag and settles under the
+//!   lock. No ordering with other memory is needed for this.
+//! - Taking a permit is `Acquire` and giving it back `Release`, so that,
+//!   as with any semaphore, what a caller did while holding a permit
+//!   happens before what the next holder of that permit does: a limit of 1
+//!   can be relied on as mutual exclusion. (On x86 every read-modify-write
+//!   is a full barrier anyway, so this costs nothing there.)
+//! - Flag changes and the grants to waiters happen under the queue's lock,
+//!   and a waiter's grant and waker under the waiter's own lock, whose
+//!   acquire and release order them. The lock order is queue, then waiter.
+//! - `limit`, and the loads of the permit word that only report figures
+//!   (`available`, `in_flight`) or only choose between paths before a
+//!   compare-and-swap decides, are `Relaxed`.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::task::{Context, Poll, Waker};
+
+use super::atomic::{AtomicUsize, Ordering};
+use super::{Arc, Mutex, WakeList, is_withdrawal, lock, register};
+
+const CLOSED: usize = 1;
+const WAITERS: usize = 1 << 1;
+const DEBT: usize = 1 << 2;
+const FLAGS: usize = CLOSED | WAITERS | DEBT;
+const SHIFT: u32 = 3;
+/// One permit in the permit word.
+const ONE: usize = 1 << SHIFT;
+
+/// The most permits a gate holds (as tokio's `Semaphore::MAX_PERMITS`).
+pub(crate) const MAX_PERMITS: usize = usize::MAX >> SHIFT;
+
+/// A counter of free permits with a queue of waiters, a limit that can
+/// move, and a way to close it.
+pub(crate) struct Gate {
+    /// The free permits, shifted by `SHIFT`, and the flags.
+    state: AtomicUsize,
+    /// The limit: written under the queue's lock, read as a figure.
+    limit: AtomicUsize,
+    queue: Mutex<Queue>,
+}
+
+struct Queue {
+    waiters: VecDeque<Arc<Waiter>>,
+    /// Permits out beyond a lowered limit, kept as they come back.
+    debt: usize,
+}
+
+/// The gate was closed: no permit will be given out again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct GateClosed;
+
+/// One caller in the queue.
+struct Waiter {
+    state: Mutex<WaiterState>,
+}
+
+struct WaiterState {
+    grant: Grant,
+    waker: Option<Waker>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grant {
+    Waiting,
+    /// A permit was taken on the waiter's behalf.
+    Granted,
+    /// The gate closed while the waiter was queued.
+    Closed,
+}
+
+impl Waiter {
+    fn new(waker: &Waker) -> Self {
+        Waiter {
+            state: Mutex::new(WaiterState {
+                grant: Grant::Waiting,
+                waker: Some(waker.clone()),
+            }),
+        }
+    }
+}
+
+/// A permit owned by a value, given back when it is dropped.
+pub(crate) struct GatePermit {
+    gate: Arc<Gate>,
+}
+
+impl Gate {
+    /// A gate with a limit of `limit`, every permit free.
+    ///
+    /// # Panics
+    ///
+    /// If `limit` is above [`MAX_PERMITS`].
+    pub(crate) fn new(limit: usize) -> Self {
+        assert!(
+            limit <= MAX_PERMITS,
+            "a gate holds at most {MAX_PERMITS} permits, got {limit}"
+        );
+        Gate {
+            state: AtomicUsize::new(limit << SHIFT),
+            limit: AtomicUsize::new(limit),
+            queue: Mutex::new(Queue {
+                waiters: VecDeque::new(),
+                debt: 0,
+            }),
+        }
+    }
+
+    /// The permits free now.
+    #[cfg_attr(
+        not(feature = "buffer"),
+        allow(dead_code, reason = "only the buffer shows it")
+    )]
+    pub(crate) fn available(&self) -> usize {
+        self.state.load(Ordering::Relaxed) >> SHIFT
+    }
+
+    /// The limit now.
+    #[cfg_attr(
+        not(feature = "limit"),
+        allow(dead_code, reason = "only the adaptive limit moves it")
+    )]
+    pub(crate) fn limit(&self) -> usize {
+        self.limit.load(Ordering::Relaxed)
+    }
+
+    /// The permits out now (a figure: it may be stale by the time it is
+    /// read, and while a lowered limit's debt is being paid it counts the
+    /// permits out against the new limit, so it can exceed it).
+    #[cfg_attr(
+        not(feature = "limit"),
+        allow(dead_code, reason = "only the adaptive limit reports it")
+    )]
+    pub(crate) fn in_flight(&self) -> usize {
+        let state = self.state.load(Ordering::Relaxed);
+        let out = self.limit().saturating_sub(state >> SHIFT);
+        if state & DEBT == 0 {
+            out
+        } else {
+            out + lock(&self.queue).debt
+        }
+    }
+
+    /// Takes a free permit, unless callers are queued, a debt is being paid
+    /// or the gate is closed.
+    #[inline]
+    fn try_take(&self) -> bool {
+        let state = self.state.load(Ordering::Relaxed);
+        state & FLAGS == 0
+            && state >= ONE
+            && self
+                .state
+                .compare_exchange(state, state - ONE, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    /// Takes a free permit whatever the flags; under the lock only.
+    fn take_locked(&self) -> bool {
+        self.take_locked_up_to(1) == 1
+    }
+
+    /// Takes up to `wanted` free permits whatever the flags, returning how
+    /// many; under the lock only.
+    fn take_locked_up_to(&self, wanted: usize) -> usize {
+        let mut state = self.state.load(Ordering::Relaxed);
+        loop {
+            let taken = (state >> SHIFT).min(wanted);
+            if taken == 0 {
+                return 0;
+            }
+            match self.state.compare_exchange_weak(
+                state,
+                state - (taken << SHIFT),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return taken,
+                Err(now) => state = now,
+            }
+        }
+    }
+
+    /// Gives one permit back.
+    #[inline]
+    pub(crate) fn release(&self) {
+        let previous = self.state.fetch_add(ONE, Ordering::Release);
+        debug_assert!(
+            previous >> SHIFT < MAX_PERMITS,
+            "a gate was given back more permits than it holds"
+        );
+        if previous & (WAITERS | DEBT) != 0 {
+            self.settle();
+        }
+    }
+
+    /// Makes a permit taken by the caller into one given back on drop.
+    pub(crate) fn owned(self: &Arc<Self>) -> GatePermit {
+        GatePermit {
+            gate: Arc::clone(self),
+        }
+    }
+
+    /// Pays the debt with free permits, then hands free permits to the
+    /// waiters in order, and wakes them once the lock is released.
+    #[cold]
+    fn settle(&self) {
+        loop {
+            let mut wakes = WakeList::new();
+            let more = self.settle_locked(&mut lock(&self.queue), &mut wakes);
+            wakes.wake_all();
+            if !more {
+                return;
+            }
+        }
+    }
+
+    /// [`settle`](Self::settle) under the lock; returns whether `wakes`
+    /// filled up before the settling was done.
+    fn settle_locked(&self, queue: &mut Queue, wakes: &mut WakeList) -> bool {
+        while queue.debt > 0 && self.take_locked() {
+            queue.debt -= 1;
+        }
+        let mut more = false;
+        if queue.debt == 0 {
+            while !queue.waiters.is_empty() {
+                if wakes.is_full() {
+                    more = true;
+                    break;
+                }
+                if !self.take_locked() {
+                    break;
+                }
+                let waiter = queue.waiters.pop_front().expect("the queue is not empty");
+                let mut waiter = lock(&waiter.state);
+                waiter.grant = Grant::Granted;
+                if let Some(waker) = waiter.waker.take() {
+                    wakes.push(waker);
+                }
+            }
+        }
+        self.update_flags(queue);
+        more
+    }
+
+    /// Clears the flags that no longer hold; under the lock only.
+    fn update_flags(&self, queue: &Queue) {
+        let mut clear = 0;
+        if queue.waiters.is_empty() {
+            clear |= WAITERS;
+        }
+        if queue.debt == 0 {
+            clear |= DEBT;
+        }
+        if self.state.load(Ordering::Relaxed) & clear != 0 {
+            self.state.fetch_and(!clear, Ordering::Relaxed);
+        }
+    }
+
+    /// Moves the limit to `limit`: a higher limit adds free permits (served
+    /// to waiters first), a lower one takes free permits away, and permits
+    /// out beyond it as they come back.
+    ///
+    /// # Panics
+    ///
+    /// If `limit` is above [`MAX_PERMITS`].
+    #[cfg_attr(
+        not(feature = "limit"),
+        allow(dead_code, reason = "only the adaptive limit moves it")
+    )]
+    pub(crate) fn set_limit(&self, limit: usize) {
+        assert!(
+            limit <= MAX_PERMITS,
+            "a gate holds at most {MAX_PERMITS} permits, got {limit}"
+        );
+        let mut wakes = WakeList::new();
+        let more = {
+            let mut queue = lock(&self.queue);
+            let previous = self.limit.load(Ordering::Relaxed);
+            self.limit.store(limit, Ordering::Relaxed);
+            if limit > previous {
+                let mut added = limit - previous;
+                let paid = added.min(queue.debt);
+                queue.debt -= paid;
+                added -= paid;
+                if added > 0 {
+                    self.state.fetch_add(added << SHIFT, Ordering::Release);
+                }
+            } else {
+                let removed = previous - limit;
+                queue.debt += removed - self.take_locked_up_to(removed);
+                if queue.debt > 0 {
+                    self.state.fetch_or(DEBT, Ordering::Relaxed);
+                }
+            }
+            self.settle_locked(&mut queue, &mut wakes)
+        };
+        wakes.wake_all();
+        if more {
+            self.settle();
+        }
+    }
+
+    /// Closes the gate: queued callers are woken and get [`GateClosed`], as
+    /// does every later acquisition. Permits out still come back.
+    #[cfg_attr(
+        not(feature = "buffer"),
+        allow(dead_code, reason = "only the buffer closes its gate")
+    )]
+    pub(crate) fn close(&self) {
+        let waiters = {
+            let mut queue = lock(&self.queue);
+            self.state.fetch_or(CLOSED, Ordering::Relaxed);
+            let waiters = std::mem::take(&mut queue.waiters);
+            self.update_flags(&queue);
+            waiters
+        };
+        for waiter in waiters {
+            let waker = {
+                let mut waiter = lock(&waiter.state);
+                waiter.grant = Grant::Closed;
+                waiter.waker.take()
+            };
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+    }
+}
+
+/// One caller's access to a gate: its place in the queue while it waits,
+/// and the waiter it keeps from one wait to the next (no allocation per
+/// wait). Dropping it leaves the queue, or gives back the permit it was
+/// granted and had not claimed.
+pub(crate) struct Place {
+    gate: Arc<Gate>,
+    waiter: Option<Arc<Waiter>>,
+    /// `waiter` is queued, or was granted a permit not yet claimed.
+    queued: bool,
+}
+
+impl Place {
+    /// A place at `gate`, not waiting.
+    pub(crate) fn new(gate: Arc<Gate>) -> Self {
+        Place {
+            gate,
+            waiter: None,
+            queued: false,
+        }
+    }
+
+    /// The gate.
+    pub(crate) fn gate(&self) -> &Arc<Gate> {
+        &self.gate
+    }
+
+    /// Takes a permit for the caller, who gives it back with
+    /// [`Gate::release`] or makes it owned with [`Gate::owned`]; or queues
+    /// the caller, to be woken when it is granted one.
+    ///
+    /// For a withdrawal poll it never queues: it leaves the queue (or
+    /// claims the permit granted meanwhile) and returns `Pending` if no
+    /// permit is there.
+    #[inline]
+    pub(crate) fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), GateClosed>> {
+        if !self.queued && self.gate.try_take() {
+            return Poll::Ready(Ok(()));
+        }
+        self.poll_slow(cx)
+    }
+
+    #[cold]
+    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), GateClosed>> {
+        let withdrawing = is_withdrawal(cx.waker());
+        if self.queued {
+            let waiter = self.waiter.as_ref().expect("a queued place has a waiter");
+            let mut state = lock(&waiter.state);
+            match state.grant {
+                Grant::Granted => {
+                    self.queued = false;
+                    return Poll::Ready(Ok(()));
+                }
+                Grant::Closed => {
+                    self.queued = false;
+                    return Poll::Ready(Err(GateClosed));
+                }
+                Grant::Waiting if !withdrawing => {
+                    register(&mut state.waker, cx.waker());
+                    return Poll::Pending;
+                }
+                Grant::Waiting => {
+                    drop(state);
+                    return match self.leave() {
+                        Grant::Granted => Poll::Ready(Ok(())),
+                        Grant::Closed => Poll::Ready(Err(GateClosed)),
+                        Grant::Waiting => Poll::Pending,
+                    };
+                }
+            }
+        }
+        self.enqueue(cx.waker(), withdrawing)
+    }
+
+    fn enqueue(&mut self, waker: &Waker, withdrawing: bool) -> Poll<Result<(), GateClosed>> {
+        let gate = &*self.gate;
+        let mut queue = lock(&gate.queue);
+        let mut state = gate.state.load(Ordering::Relaxed);
+        loop {
+            if state & CLOSED != 0 {
+                return Poll::Ready(Err(GateClosed));
+            }
+            let (next, ordering) = if state & FLAGS == 0 && state >= ONE {
+                // Nobody is queued and a permit is free (it came back since
+                // the fast path looked): take it.
+                (state - ONE, Ordering::Acquire)
+            } else if withdrawing {
+                return Poll::Pending;
+            } else {
+                // Set before the waiter is queued, under the lock: a permit
+                // given back from now on reads it and settles, under the
+                // lock, so after this caller is in the queue.
+                (state | WAITERS, Ordering::Relaxed)
+            };
+            match gate
+                .state
+                .compare_exchange_weak(state, next, ordering, Ordering::Relaxed)
+            {
+                Ok(_) if next < state => return Poll::Ready(Ok(())),
+                Ok(_) => break,
+                Err(now) => state = now,
+            }
+        }
+        // Reuse the last waiter when the queue let go of it.
+        match self.waiter.as_mut().and_then(Arc::get_mut) {
+            Some(waiter) => {
+                let state = waiter
+                    .state
+                    .get_mut()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                state.grant = Grant::Waiting;
+                register(&mut state.waker, waker);
+            }
+            None => self.waiter = Some(Arc::new(Waiter::new(waker))),
+        }
+        let waiter = self.waiter.as_ref().expect("the waiter was just set");
+        queue.waiters.push_back(Arc::clone(waiter));
+        self.queued = true;
+        Poll::Pending
+    }
+
+    /// Leaves the queue. Returns `Granted` if a permit was granted first
+    /// (it is now the caller's), `Closed` if the gate closed first, and
+    /// `Waiting` if the caller left the queue.
+    fn leave(&mut self) -> Grant {
+        self.queued = false;
+        let waiter = self.waiter.as_ref().expect("a queued place has a waiter");
+        let mut queue = lock(&self.gate.queue);
+        if let Some(index) = queue
+            .waiters
+            .iter()
+            .position(|queued| Arc::ptr_eq(queued, waiter))
+        {
+            queue.waiters.remove(index);
+            self.gate.update_flags(&queue);
+            return Grant::Waiting;
+        }
+        drop(queue);
+        // Not queued any more: served or closed, under the locks taken
+        // before ours was.
+        lock(&waiter.state).grant
+    }
+}
+
+impl Clone for Place {
+    /// A place at the same gate, not waiting.
+    fn clone(&self) -> Self {
+        Place::new(Arc::clone(&self.gate))
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if self.queued && self.leave() == Grant::Granted {
+            // Granted after all: the permit goes back, to the next waiter if
+            // there is one.
+            self.gate.release();
+        }
+    }
+}
+
+impl Drop for GatePermit {
+    #[inline]
+    fn drop(&mut self) {
+        self.gate.release();
+    }
+}
+
+impl fmt::Debug for Gate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.load(Ordering::Relaxed);
+        f.debug_struct("Gate")
+            .field("limit", &self.limit())
+            .field("available", &(state >> SHIFT))
+            .field("waiters", &(state & WAITERS != 0))
+            .field("closed", &(state & CLOSED != 0))
+            .finish()
+    }
+}
+
+impl fmt::Debug for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Place")
+            .field("gate", &self.gate)
+            .field("queued", &self.queued)
+            .finish()
+    }
+}
+
+impl fmt::Debug for GatePermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatePermit").finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(donjon_loom)))]
+mod tests {
+    use std::task::Poll;
+
+    use tokio_test::task;
+
+    use super::*;
+
+    fn gate(limit: usize) -> Place {
+        Place::new(Arc::new(Gate::new(limit)))
+    }
+
+    /// Polls `place` in `task`.
+    fn poll(place: &mut Place, task: &mut task::Spawn<()>) -> Poll<Result<(), GateClosed>> {
+        task.enter(|cx, _| place.poll_acquire(cx))
+    }
+
+    /// Polls `place` as a caller that stops waiting.
+    fn poll_withdrawing(place: &mut Place) -> Poll<Result<(), GateClosed>> {
+        place.poll_acquire(&mut Context::from_waker(crate::sync::withdrawal_waker()))
+    }
+
+    #[test]
+    fn a_newcomer_does_not_take_a_permit_freed_while_callers_wait() {
+        let mut holder = gate(1);
+        let (mut waiter, mut newcomer) = (holder.clone(), holder.clone());
+        let (mut waiter_task, mut newcomer_task) = (task::spawn(()), task::spawn(()));
+        assert!(poll(&mut holder, &mut task::spawn(())).is_ready());
+        assert!(poll(&mut waiter, &mut waiter_task).is_pending());
+
+        // Between a permit added and the queue served (as with a release on
+        // another thread), a newcomer queues behind the waiter.
+        holder.gate().state.fetch_add(ONE, Ordering::Release);
+        assert!(poll(&mut newcomer, &mut newcomer_task).is_pending());
+        assert!(!waiter_task.is_woken());
+
+        holder.gate().settle();
+        assert!(waiter_task.is_woken(), "the first waiter gets the permit");
+        assert!(!newcomer_task.is_woken());
+        assert_eq!(poll(&mut waiter, &mut waiter_task), Poll::Ready(Ok(())));
+        assert!(poll(&mut newcomer, &mut newcomer_task).is_pending());
+    }
+
+    #[test]
+    fn a_place_reuses_its_waiter_from_one_wait_to_the_next() {
+        let mut holder = gate(1);
+        let mut waiter = holder.clone();
+        let mut waiter_task = task::spawn(());
+        assert!(poll(&mut holder, &mut task::spawn(())).is_ready());
+        assert!(poll(&mut waiter, &mut waiter_task).is_pending());
+        let first = Arc::as_ptr(waiter.waiter.as_ref().expect("it waits"));
+
+        holder.gate().release();
+        assert_eq!(poll(&mut waiter, &mut waiter_task), Poll::Ready(Ok(())));
+        assert!(poll(&mut waiter, &mut waiter_task).is_pending());
+        let second = Arc::as_ptr(waiter.waiter.as_ref().expect("it waits"));
+        assert!(std::ptr::eq(first, second), "no allocation for this wait");
+    }
+
+    #[test]
+    fn a_withdrawal_leaves_the_queue_and_the_next_permit_goes_to_the_next_waiter() {
+        let mut holder = gate(1);
+        let (mut gave_up, mut next) = (holder.clone(), holder.clone());
+        let mut next_task = task::spawn(());
+        assert!(poll(&mut holder, &mut task::spawn(())).is_ready());
+        assert!(poll(&mut gave_up, &mut task::spawn(())).is_pending());
+        assert!(poll(&mut next, &mut next_task).is_pending());
+
+        assert!(poll_withdrawing(&mut gave_up).is_pending());
+        assert!(!gave_up.queued);
+        holder.gate().release();
+        assert!(next_task.is_woken(), "the caller behind the one that left");
+        assert_eq!(poll(&mut next, &mut next_task), Poll::Ready(Ok(())));
+    }
+
+    #[test]
+    fn a_withdrawal_never_queues_and_claims_a_permit_granted_meanwhile() {
+        let mut holder = gate(1);
+        let mut other = holder.clone();
+        assert!(poll(&mut holder, &mut task::spawn(())).is_ready());
+        assert!(poll_withdrawing(&mut other).is_pending());
+        assert!(!other.queued, "nobody waits for a wake-up");
+        assert_eq!(holder.gate().state.load(Ordering::Relaxed) & WAITERS, 0);
+
+        assert!(poll(&mut other, &mut task::spawn(())).is_pending());
+        holder.gate().release();
+        assert_eq!(poll_withdrawing(&mut other), Poll::Ready(Ok(())));
+        assert_eq!(holder.gate().available(), 0, "the permit is the caller's");
+    }
+
+    #[test]
+    fn a_place_dropped_after_its_grant_passes_the_permit_on() {
+        let mut holder = gate(1);
+        let (mut dropped, mut next) = (holder.clone(), holder.clone());
+        let mut next_task = task::spawn(());
+        assert!(poll(&mut holder, &mut task::spawn(())).is_ready());
+        assert!(poll(&mut dropped, &mut task::spawn(())).is_pending());
+        assert!(poll(&mut next, &mut next_task).is_pending());
+
+        holder.gate().release();
+        drop(dropped);
+        assert!(next_task.is_woken());
+        assert_eq!(poll(&mut next, &mut next_task), Poll::Ready(Ok(())));
+    }
+
+    #[test]
+    fn a_lowered_limit_keeps_permits_as_they_come_back() {
+        let place = gate(3);
+        let gate = Arc::clone(place.gate());
+        assert!(gate.try_take() && gate.try_take());
+        gate.set_limit(1);
+        assert_eq!(gate.available(), 0, "the free permit was taken away");
+        assert_eq!(gate.in_flight(), 2, "two out, against a limit of 1");
+        gate.release();
+        assert_eq!(gate.available(), 0, "the first back pays the debt");
+        assert_eq!(gate.in_flight(), 1);
+        gate.release();
+        assert_eq!(gate.available(), 1);
+        assert_eq!(gate.state.load(Ordering::Relaxed) & FLAGS, 0);
+    }
+
+    #[test]
+    fn a_raised_limit_serves_waiters_first() {
+        let mut holder = gate(1);
+        let mut waiter = holder.clone();
+        let mut waiter_task = task::spawn(());
+        assert!(poll(&mut holder, &mut task::spawn(())).is_ready());
+        assert!(poll(&mut waiter, &mut waiter_task).is_pending());
+        holder.gate().set_limit(3);
+        assert!(waiter_task.is_woken());
+        assert_eq!(poll(&mut waiter, &mut waiter_task), Poll::Ready(Ok(())));
+        assert_eq!(holder.gate().available(), 1);
+        assert_eq!(holder.gate().in_flight(), 2);
+    }
+
+    #[test]
+    fn closing_wakes_the_waiters_with_an_error_and_permits_still_come_back() {
+        let mut holder = gate(1);
+        let mut waiter = holder.clone();
+        let mut waiter_task = task::spawn(());
+        assert!(poll(&mut holder, &mut task::spawn(())).is_ready());
+        assert!(poll(&mut waiter, &mut waiter_task).is_pending());
+        holder.gate().close();
+        assert!(waiter_task.is_woken());
+        assert_eq!(
+            poll(&mut waiter, &mut waiter_task),
+            Poll::Ready(Err(GateClosed))
+        );
+        holder.gate().release();
+        assert_eq!(holder.gate().available(), 1);
+        assert_eq!(
+            poll(&mut holder, &mut task::spawn(())),
+            Poll::Ready(Err(GateClosed))
+        );
+    }
+
+    #[test]
+    fn more_waiters_than_a_wake_list_holds_are_all_served() {
+        let count = WakeList::CAPACITY * 2 + 1;
+        let holder = gate(0);
+        let mut waiters: Vec<_> = (0..count)
+            .map(|_| (holder.clone(), task::spawn(())))
+            .collect();
+        for (place, task) in &mut waiters {
+            assert!(poll(place, task).is_pending());
+        }
+        holder.gate().set_limit(count);
+        for (place, task) in &mut waiters {
+            assert!(task.is_woken());
+            assert_eq!(poll(place, task), Poll::Ready(Ok(())));
+        }
+        assert_eq!(holder.gate().available(), 0);
+    }
+}
+
+/// loom models of the gate: run with
+/// `RUSTFLAGS="--cfg donjon_loom" cargo test -p donjon --features limit --release --lib loom`.
+#[cfg(all(test, donjon_loom))]
+mod loom_models {
+    use std::future::poll_fn;
+    use std::task::{Context, Poll, Waker};
+
+    use loom::future::block_on;
+    use loom::thread;
+
+    use super::*;
+
+    fn place(limit: usize) -> Place {
+        Place::new(Arc::new(Gate::new(limit)))
+    }
+
+    /// Waits for a permit (loom's `block_on` parks the thread until woken:
+    /// a lost wake-up is reported as a deadlock).
+    fn acquire(place: &mut Place) -> Result<(), GateClosed> {
+        block_on(poll_fn(|cx| place.poll_acquire(cx)))
+    }
+
+    /// Polls once with a waker nobody waits on: the caller is queued.
+    fn poll_once(place: &mut Place) -> Poll<Result<(), GateClosed>> {
+        place.poll_acquire(&mut Context::from_waker(Waker::noop()))
+    }
+
+    /// Everything back: every permit free, no flag left set.
+    fn assert_settled(gate: &Gate, limit: usize) {
+        let state = gate.state.load(Ordering::Relaxed);
+        assert_eq!(state >> SHIFT, limit, "every permit is back");
+        assert_eq!(state & (WAITERS | DEBT), 0, "no waiter or debt left");
+        assert!(lock(&gate.queue).waiters.is_empty());
+    }
+
+    #[test]
+    fn loom_gate_acquire_and_release_by_three_callers_over_one_permit() {
+        loom::model(|| {
+            let main = place(1);
+            let threads: Vec<_> = (0..2)
+                .map(|_| {
+                    let mut place = main.clone();
+                    thread::spawn(move || {
+                        acquire(&mut place).expect("open");
+                        place.gate().release();
+                    })
+                })
+                .collect();
+            let mut mine = main.clone();
+            acquire(&mut mine).expect("open");
+            mine.gate().release();
+            for thread in threads {
+                thread.join().expect("no panic");
+            }
+            assert_settled(main.gate(), 1);
+        });
+    }
+
+    #[test]
+    fn loom_gate_a_waiter_cancelled_while_the_permit_comes_back() {
+        loom::model(|| {
+            let mut holder = place(1);
+            assert!(
+                holder
+                    .poll_acquire(&mut Context::from_waker(Waker::noop()))
+                    .is_ready()
+            );
+            let mut waiter = holder.clone();
+            assert!(
+                poll_once(&mut waiter).is_pending(),
+                "queued behind the holder"
+            );
+            let gate = Arc::clone(holder.gate());
+            let releaser = thread::spawn(move || gate.release());
+            // Cancelled: dropped while the grant may be on its way.
+            drop(waiter);
+            releaser.join().expect("no panic");
+            assert_settled(holder.gate(), 1);
+        });
+    }
+
+    #[test]
+    fn loom_gate_a_grant_racing_a_withdrawal() {
+        loom::model(|| {
+            let holder = place(1);
+            let gate = Arc::clone(holder.gate());
+            assert!(gate.try_take());
+            let mut waiter = holder.clone();
+            assert!(poll_once(&mut waiter).is_pending());
+            let releaser = thread::spawn(move || gate.release());
+            // The caller stops waiting: it leaves, or claims the grant.
+            let withdrawn =
+                waiter.poll_acquire(&mut Context::from_waker(crate::sync::withdrawal_waker()));
+            if withdrawn == Poll::Ready(Ok(())) {
+                waiter.gate().release();
+            }
+            releaser.join().expect("no panic");
+            drop(waiter);
+            assert_settled(holder.gate(), 1);
+        });
+    }
+
+    #[test]
+    fn loom_gate_close_wakes_a_waiter() {
+        loom::model(|| {
+            let holder = place(0);
+            let mut waiter = holder.clone();
+            let waiting = thread::spawn(move || acquire(&mut waiter));
+            holder.gate().close();
+            assert_eq!(waiting.join().expect("no panic"), Err(GateClosed));
+        });
+    }
+
+    #[test]
+    fn loom_gate_a_limit_that_moves_while_callers_come_and_go() {
+        loom::model(|| {
+            let main = place(1);
+            let mut place = main.clone();
+            let caller = thread::spawn(move || {
+                acquire(&mut place).expect("open");
+                place.gate().release();
+            });
+            let gate = Arc::clone(main.gate());
+            let mover = thread::spawn(move || {
+                gate.set_limit(0);
+                gate.set_limit(2);
+            });
+            mover.join().expect("no panic");
+            caller.join().expect("no panic");
+            assert_settled(main.gate(), 2);
+            assert_eq!(main.gate().in_flight(), 0);
+        });
+    }
+}
