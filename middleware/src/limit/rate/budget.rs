@@ -39,6 +39,9 @@ pub(super) struct Budget {
     /// When an unarmed window ends, in nanoseconds since `origin`.
     unarmed_until: AtomicU64,
     origin: Instant,
+    /// The last handle identifier given out. `Relaxed`: each identifier is
+    /// unique by the atomicity of the add alone, and orders nothing else.
+    next_handle: AtomicU64,
     slow: Mutex<Slow>,
 }
 
@@ -51,7 +54,6 @@ struct Slow {
     /// Calls charged beyond the budget of their window (see
     /// [`Budget::charge`]), taken from the next window.
     overdraft: u64,
-    next_handle: u64,
 }
 
 /// A request of the budget, taken in the window it names.
@@ -74,8 +76,8 @@ impl Budget {
                 timer: None,
                 waiting: Vec::new(),
                 overdraft: 0,
-                next_handle: 0,
             }),
+            next_handle: AtomicU64::new(0),
         })
     }
 
@@ -88,10 +90,10 @@ impl Budget {
     }
 
     /// An identifier for a new handle, for its place among the waiters.
+    /// Lock-free: cloning a rate limit (as `Retry` does per request) takes
+    /// no lock.
     pub(super) fn new_handle(&self) -> u64 {
-        let mut slow = self.lock();
-        slow.next_handle += 1;
-        slow.next_handle
+        self.next_handle.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Whether the current window has ended.

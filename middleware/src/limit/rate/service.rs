@@ -1,6 +1,6 @@
 use std::fmt;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use donjon_service::Service;
 
@@ -72,6 +72,8 @@ struct BudgetHandle {
     /// Identifies this handle among those waiting for the budget.
     id: u64,
     reserved: Option<Taken>,
+    /// Set once the handle waited: it may be among the budget's waiters.
+    waited: bool,
 }
 
 impl BudgetHandle {
@@ -81,6 +83,7 @@ impl BudgetHandle {
             budget,
             id,
             reserved: None,
+            waited: false,
         }
     }
 }
@@ -90,7 +93,9 @@ impl Drop for BudgetHandle {
         if let Some(taken) = self.reserved.take() {
             self.budget.give_back(taken);
         }
-        self.budget.forget(self.id);
+        if self.waited {
+            self.budget.forget(self.id);
+        }
     }
 }
 
@@ -138,7 +143,13 @@ where
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         let budget = &mut self.budget;
         if budget.reserved.is_none() {
-            budget.reserved = Some(ready!(budget.budget.poll_take(budget.id, cx)));
+            match budget.budget.poll_take(budget.id, cx) {
+                Poll::Ready(taken) => budget.reserved = Some(taken),
+                Poll::Pending => {
+                    budget.waited = true;
+                    return Poll::Pending;
+                }
+            }
         }
         self.inner.poll_ready(cx)
     }
