@@ -31,9 +31,9 @@ pub(crate) use wake::{WakeList, is_withdrawal, register, withdraw};
 /// The atomic types, from loom under `--cfg donjon_loom`.
 pub(crate) mod atomic {
     #[cfg(donjon_loom)]
-    pub(crate) use loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
     #[cfg(not(donjon_loom))]
-    pub(crate) use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 }
 
 #[cfg(donjon_loom)]

@@ -12,10 +12,35 @@
 //! Outside a tokio runtime no timer can be set: a window opened there is
 //! "unarmed", and whether it has ended is found by reading the clock, until
 //! a handle polled inside a runtime sets its timer.
+//!
+//! # Memory ordering
+//!
+//! - `remaining` is only changed by read-modify-writes (the take's
+//!   compare-and-swap, the give-back's add) or, when a window opens, by a
+//!   store under the lock that no take of the new window can precede (the
+//!   window is published after it). Takes are `AcqRel` so that a take
+//!   that sees a given-back request also sees the give-back's window
+//!   checks; the exactness of the count needs only the atomicity.
+//! - Opening a window stores `remaining`, then `window`, then `ended =
+//!   false`, each `Release`; `has_ended` and the take load `ended`, then
+//!   `window`, then `remaining` with `Acquire`. A taker that sees the
+//!   window open therefore sees that window's number and budget, and tags
+//!   its request with the window it was taken from. A stale tag (a window
+//!   ended between the loads) is caught by `charge`, which charges the
+//!   call to the window it starts in.
+//! - `unarmed` and `unarmed_until`: stored (`Release`) before `unarmed` is
+//!   raised, loaded (`Acquire`) after it is seen, so the deadline read is
+//!   the one of the window that raised it.
+//! - `next_handle` is `Relaxed`: identifiers are unique by the atomicity of
+//!   the add alone.
+//! - The waiters, the timer and the overdraft are under the lock; a
+//!   give-back adds to `remaining` before taking the lock to wake a
+//!   waiter, and a waiter looks at `remaining` under the lock before it
+//!   registers, so either the waiter sees the request or the giver sees
+//!   the waiter (the loom models below explore both orders).
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -24,6 +49,7 @@ use tokio::task::coop::unconstrained;
 use tokio::time::{Instant, Sleep};
 
 use super::Rate;
+use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::sync::{Mutex, MutexGuard, lock};
 
 pub(super) struct Budget {
@@ -320,5 +346,90 @@ impl Wake for WindowEnd {
         if let Some(budget) = self.budget.upgrade() {
             budget.end_window(self.window);
         }
+    }
+}
+
+/// loom models of the budget: run with
+/// `RUSTFLAGS="--cfg donjon_loom" cargo test -p donjon --features limit --release --lib loom`.
+/// The rate's period is an hour, so no window ends by itself; a model ends
+/// one by calling [`Budget::end_window`], as the timer would.
+#[cfg(all(test, donjon_loom))]
+mod loom_models {
+    use std::future::poll_fn;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use loom::future::block_on;
+    use loom::thread;
+
+    use super::*;
+
+    fn budget(num: u64) -> Arc<Budget> {
+        let budget = Budget::new(Rate::new(num, Duration::from_secs(3600)));
+        let mut slow = budget.lock();
+        budget.open_window(&mut slow);
+        drop(slow);
+        // Opened outside a runtime, the window is unarmed; as if its timer
+        // were set (and not due within the model):
+        budget.unarmed.store(false, Ordering::Release);
+        budget
+    }
+
+    #[test]
+    fn loom_budget_racing_takes_get_exactly_the_budget() {
+        loom::model(|| {
+            let budget = budget(1);
+            let other = Arc::clone(&budget);
+            let thread = thread::spawn(move || other.try_take().is_some());
+            let mine = budget.try_take().is_some();
+            let theirs = thread.join().expect("no panic");
+            assert!(
+                mine ^ theirs,
+                "exactly one of two takes gets the one request"
+            );
+        });
+    }
+
+    #[test]
+    fn loom_budget_a_give_back_wakes_a_waiter() {
+        loom::model(|| {
+            let budget = budget(1);
+            let taken = budget.try_take().expect("the one request");
+            let waiter = Arc::clone(&budget);
+            let waiting = thread::spawn(move || {
+                // Parks until woken: a lost wake-up is a deadlock.
+                block_on(poll_fn(|cx| waiter.poll_take(2, cx)))
+            });
+            budget.give_back(taken);
+            let got = waiting.join().expect("no panic");
+            assert_eq!(got.window, 1, "the request given back, in its window");
+            assert_eq!(budget.remaining.load(Ordering::Relaxed), 0);
+        });
+    }
+
+    #[test]
+    fn loom_budget_a_window_ending_while_a_request_is_taken_and_charged() {
+        loom::model(|| {
+            let budget = budget(1);
+            let ender = Arc::clone(&budget);
+            let end = thread::spawn(move || ender.end_window(1));
+            let taken = budget.try_take();
+            if let Some(taken) = taken {
+                budget.charge(taken);
+            }
+            end.join().expect("no panic");
+            // Whatever the order, no window gave out more than its budget:
+            // a call taken in window 1 and charged after it ended was
+            // charged to window 2 (or its overdraft).
+            let window = budget.window.load(Ordering::Relaxed);
+            let remaining = budget.remaining.load(Ordering::Relaxed);
+            let overdraft = budget.lock().overdraft;
+            match (taken.is_some(), window) {
+                (true, 1) => assert_eq!(remaining, 0),
+                (true, 2) => assert_eq!(remaining + overdraft, 0),
+                (false, _) => {}
+                (true, other) => panic!("unexpected window {other}"),
+            }
+        });
     }
 }
