@@ -10,7 +10,6 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use tracing::Span;
@@ -18,6 +17,7 @@ use tracing::Span;
 use super::error::{Closed, ServiceError};
 use super::slot::{Direct, DirectCall};
 use crate::BoxError;
+use crate::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::sync::{Gate, GatePermit, Mutex, lock, register};
 
 /// Why the worker no longer takes requests.

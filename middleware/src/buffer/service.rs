@@ -225,3 +225,100 @@ impl<Req, F> fmt::Debug for Buffer<Req, F> {
             .finish_non_exhaustive()
     }
 }
+
+/// loom models of the hand-off between direct calls and the worker: run
+/// with `RUSTFLAGS="--cfg donjon_loom" cargo test -p donjon --features full --release --lib loom`.
+#[cfg(all(test, donjon_loom))]
+mod loom_models {
+    use std::future::{Ready, poll_fn, ready};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use loom::future::block_on;
+    use loom::thread;
+
+    use super::*;
+
+    /// Doubles its request. Its first poll is `Pending` (waking the poller
+    /// at once), so that the first request goes to the worker and the next
+    /// may be called directly by its handle. With `fail_after`, its
+    /// readiness fails from that poll on.
+    struct Flapping {
+        polls: Arc<AtomicUsize>,
+        fail_after: Option<usize>,
+    }
+
+    impl Service<u32> for Flapping {
+        type Response = u32;
+        type Error = BoxError;
+        type Future = Ready<Result<u32, BoxError>>;
+
+        fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+            let poll = self.polls.fetch_add(1, Ordering::Relaxed);
+            if self.fail_after.is_some_and(|after| poll >= after) {
+                return Poll::Ready(Err("the service failed".into()));
+            }
+            if poll == 0 {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, request: u32) -> Self::Future {
+            ready(Ok(request * 2))
+        }
+    }
+
+    type Handle = Buffer<u32, Ready<Result<u32, BoxError>>>;
+
+    /// Sends `request` through `buffer`, waiting (parked: a lost wake-up is
+    /// reported as a deadlock) for readiness and the answer.
+    fn send(buffer: &mut Handle, request: u32) -> Result<u32, BoxError> {
+        block_on(poll_fn(|cx| buffer.poll_ready(cx)))?;
+        block_on(buffer.call(request))
+    }
+
+    /// A buffer of one place whose handles may call the service directly,
+    /// its worker running on a thread of the model.
+    fn buffer(fail_after: Option<usize>) -> (Handle, thread::JoinHandle<()>) {
+        let service = Flapping {
+            polls: Arc::new(AtomicUsize::new(0)),
+            fail_after,
+        };
+        let (buffer, worker) = Buffer::build(service, 1, true);
+        (buffer, thread::spawn(move || block_on(worker)))
+    }
+
+    #[test]
+    fn loom_buffer_direct_calls_and_the_worker_answer_each_request_once() {
+        loom::model(|| {
+            let (mut buffer, worker) = buffer(None);
+            assert_eq!(send(&mut buffer, 1).expect("answered"), 2);
+            assert_eq!(send(&mut buffer, 2).expect("answered"), 4);
+            // The last handle goes: the worker ends.
+            drop(buffer);
+            worker.join().expect("no panic");
+        });
+    }
+
+    #[test]
+    fn loom_buffer_a_failing_service_fails_the_callers_and_nothing_hangs() {
+        loom::model(|| {
+            let (mut buffer, worker) = buffer(Some(1));
+            for request in [1, 2] {
+                if let Err(error) = send(&mut buffer, request) {
+                    assert!(
+                        error.to_string().contains("the service failed"),
+                        "unexpected error: {error}"
+                    );
+                }
+            }
+            assert!(
+                send(&mut buffer, 3).is_err(),
+                "a failed buffer stays failed"
+            );
+            drop(buffer);
+            worker.join().expect("no panic");
+        });
+    }
+}

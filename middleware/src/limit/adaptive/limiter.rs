@@ -235,3 +235,58 @@ impl<A, C> fmt::Debug for Permit<A, C> {
             .finish()
     }
 }
+
+/// loom models of the limiter while its limit moves: run with
+/// `RUSTFLAGS="--cfg donjon_loom" cargo test -p donjon --features limit --release --lib loom`.
+#[cfg(all(test, donjon_loom))]
+mod loom_models {
+    use std::future::poll_fn;
+    use std::time::Duration;
+
+    use loom::future::block_on;
+    use loom::thread;
+
+    use super::*;
+    use crate::classify::ErrorsAreFailures;
+    use crate::limit::adaptive::Aimd;
+
+    /// Waits for a slot (a lost wake-up is reported as a deadlock), then
+    /// completes the call, a failure (the limit shrinks) or a success (it
+    /// grows).
+    fn call(limiter: &mut Limiter<Aimd, ErrorsAreFailures>, failure: bool) {
+        let permit = block_on(poll_fn(|cx| limiter.poll_acquire(cx)));
+        let result: Result<(), ()> = if failure { Err(()) } else { Ok(()) };
+        permit.complete(&result, Duration::from_millis(1));
+    }
+
+    #[test]
+    fn loom_adaptive_callers_while_the_limit_shrinks_and_grows() {
+        loom::model(|| {
+            let limits = Limits {
+                min: 1,
+                initial: Some(2),
+                max: 2,
+            };
+            let mut main = Limiter::new(Shared::new(Aimd::new(), ErrorsAreFailures, limits));
+            let threads: Vec<_> = [true, false]
+                .into_iter()
+                .map(|failure| {
+                    let mut limiter = main.clone();
+                    thread::spawn(move || call(&mut limiter, failure))
+                })
+                .collect();
+            call(&mut main, false);
+            for thread in threads {
+                thread.join().expect("no panic");
+            }
+            let slots = main.shared().slots();
+            assert_eq!(slots.in_flight(), 0, "every slot is back");
+            assert_eq!(
+                slots.available(),
+                slots.limit(),
+                "free slots match the limit"
+            );
+            assert!((1..=2).contains(&slots.limit()));
+        });
+    }
+}
