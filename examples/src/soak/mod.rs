@@ -343,7 +343,10 @@ async fn soak(config: Config, progress: Arc<Progress>, runtime: tokio::runtime::
 fn stack_figures(stacks: &Stacks) -> Vec<(String, String)> {
     let (deposits, granted, refused) = stacks.client.retry_figures();
     let mut figures = vec![
-        ("client endpoints".to_owned(), stacks.client.churn_figures()),
+        (
+            "client endpoint changes".to_owned(),
+            stacks.client.churn_figures(),
+        ),
         (
             "client retries".to_owned(),
             format!(

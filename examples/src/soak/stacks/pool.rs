@@ -85,7 +85,7 @@ impl Pool {
         )];
         for backend in &self.backends {
             checks.push(Check::from_result(
-                "pool: inner response futures all ended",
+                format!("{}: inner response futures all ended", backend.name),
                 backend.settled(),
             ));
         }
