@@ -8,3 +8,4 @@ pub mod fleet;
 pub mod http_client;
 pub mod http_server;
 pub mod resilient_client;
+pub mod soak;
