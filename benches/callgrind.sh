@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# Instructions per request under callgrind, for donjon, tower and the raw
-# baseline: a measure free of timing noise.
+# Instructions per request under callgrind, for donjon and each other
+# implementation of a case (tower, tower-resilience, the raw baseline): a
+# measure free of timing noise.
 #
 #   benches/callgrind.sh [case...]      (default: every case)
 #
-# Each case runs twice per library, with N1 and N2 requests; the difference
-# divided by N2 - N1 is the cost of one request, without the set-up (runtime,
-# services, first readiness) that both runs share. Needs valgrind. Writes
-# target/callgrind/latest.tsv, which `cargo run -p donjon-benches --example
-# report` also prints.
+# Each case runs twice per implementation, with N1 and N2 requests; the
+# difference divided by N2 - N1 is the cost of one request, without the
+# set-up (runtime, services, first readiness) that both runs share. Needs
+# valgrind. Writes target/callgrind/latest.tsv, which `cargo run -p
+# donjon-benches --example report` also prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N1=${N1:-2000}
 N2=${N2:-12000}
+libs=(donjon tower resilience raw)
 
 if ! command -v valgrind >/dev/null; then
     echo "callgrind.sh needs valgrind (apt-get install valgrind)" >&2
@@ -21,7 +23,7 @@ if ! command -v valgrind >/dev/null; then
 fi
 
 cargo build --quiet --release -p donjon-benches --example per_request
-runner=target/release/examples/per_request
+runner=${CARGO_TARGET_DIR:-target}/release/examples/per_request
 cases=("$@")
 if [ ${#cases[@]} -eq 0 ]; then
     # The usage message lists the cases.
@@ -36,17 +38,21 @@ instructions() {
 mkdir -p target/callgrind
 out=target/callgrind/latest.tsv
 : > "$out"
-printf '%-18s %10s %10s %10s %13s\n' case donjon tower raw donjon/tower
+printf '%-18s' case; printf ' %10s' "${libs[@]}"; echo
 for case in "${cases[@]}"; do
-    row=()
-    for lib in donjon tower raw; do
+    printf '%-18s' "$case"
+    for lib in "${libs[@]}"; do
+        # A case that this implementation does not have exits with 2.
+        if ! "$runner" "$case" "$lib" 1 >/dev/null 2>&1; then
+            printf ' %10s' -
+            continue
+        fi
         low=$(instructions "$case" "$lib" "$N1")
         high=$(instructions "$case" "$lib" "$N2")
         per=$(( (high - low) / (N2 - N1) ))
         printf '%s\t%s\t%s\n' "$case" "$lib" "$per" >> "$out"
-        row+=("$per")
+        printf ' %10s' "$per"
     done
-    ratio=$(awk -v d="${row[0]}" -v t="${row[1]}" 'BEGIN { if (t > 0) printf "%.2f", d / t; else print "-" }')
-    printf '%-18s %10s %10s %10s %13s\n' "$case" "${row[0]}" "${row[1]}" "${row[2]}" "$ratio"
+    echo
 done
 echo "(instructions per request; N1=$N1, N2=$N2; saved to $out)"

@@ -11,13 +11,13 @@ use criterion::{Criterion, criterion_main};
 #[allow(dead_code, reason = "the descriptions are for the report")]
 mod cases;
 
-use cases::{CASES, Lib, run, runtime_for};
+use cases::{CASES, run, runtime_for};
 
 fn per_request(c: &mut Criterion) {
     for case in CASES {
         let runtime = runtime_for(case.name);
         let mut group = c.benchmark_group(case.name);
-        for lib in Lib::ALL {
+        for &lib in case.libs {
             group.bench_function(lib.name(), |b| {
                 b.iter_custom(|iters| run(case.name, lib, &runtime, iters).expect("a known case"))
             });

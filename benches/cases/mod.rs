@@ -1,12 +1,13 @@
 //! The benchmark cases, shared by the criterion benchmarks
-//! (`benches/per_request.rs`) and the instruction counter
-//! (`examples/per_request.rs`).
+//! (`benches/per_request.rs`), the paired runner and the instruction
+//! counter (`examples/per_request.rs`).
 //!
 //! Each case runs `n` requests inside a task spawned on a tokio runtime and
 //! returns the time the requests took, measured inside that task: the
 //! benchmark's own thread does not take part in the round trips. The donjon
 //! and tower versions are one piece of code, compiled twice by
-//! `library_cases!` against each crate: donjon's API is tower's.
+//! `library_cases!` against each crate: donjon's API is tower's. The
+//! patterns tower lacks are in `resilience.rs`, against tower-resilience.
 #![allow(
     unreachable_pub,
     reason = "this module is included by several targets, each a binary"
@@ -16,6 +17,8 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use tokio::runtime::Runtime;
+
+mod resilience;
 
 /// The error type both libraries use.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -34,68 +37,172 @@ pub const CAPACITY: usize = 1024;
 /// Callers in the many-callers Buffer case.
 pub const CALLERS: u64 = 64;
 
-/// A case: its name (criterion's group) and what it measures.
+/// Requests per window in the rate limits: more than any case sends.
+pub const RATE_LIMIT: u64 = 1 << 40;
+
+/// The rate limits' window.
+pub const RATE_WINDOW: Duration = Duration::from_secs(3600);
+
+/// A case: its name (criterion's group), what it measures, against what,
+/// and donjon's target.
 #[derive(Debug, Clone, Copy)]
 pub struct Case {
     /// The name, as given on command lines and in reports.
     pub name: &'static str,
     /// What is measured.
     pub about: &'static str,
+    /// The implementations it has, donjon first.
+    pub libs: &'static [Lib],
+    /// What donjon's time per request must reach.
+    pub target: Target,
 }
+
+/// What donjon's time per request must reach in a case.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    /// At most this fraction of tower's.
+    Tower(f64),
+    /// At most this many nanoseconds.
+    Ns(f64),
+    /// None set.
+    None,
+}
+
+impl Target {
+    /// Whether donjon meets it, with `donjon_ns` per request and
+    /// `versus_tower` times tower's (`None` where there is no figure to
+    /// judge by).
+    pub fn met(self, donjon_ns: f64, versus_tower: Option<f64>) -> Option<bool> {
+        match self {
+            Target::Tower(ratio) => Some(versus_tower? <= ratio),
+            Target::Ns(ns) => Some(donjon_ns <= ns),
+            Target::None => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Tower(ratio) => write!(f, "≤ {ratio:.2}× tower"),
+            Target::Ns(ns) => write!(f, "≤ {ns} ns"),
+            Target::None => f.write_str("–"),
+        }
+    }
+}
+
+/// The implementations of the cases that tower has.
+const WITH_TOWER: &[Lib] = &[Lib::Donjon, Lib::Tower, Lib::Raw];
+
+/// The implementations of the patterns tower lacks.
+const WITH_RESILIENCE: &[Lib] = &[Lib::Donjon, Lib::Resilience];
 
 /// Every case, in report order.
 pub const CASES: &[Case] = &[
     Case {
         name: "service_fn",
         about: "service_fn ready+call (raw: the async fn)",
+        libs: WITH_TOWER,
+        target: Target::Tower(1.0),
     },
     Case {
         name: "box_service",
         about: "BoxService (raw: a boxed future)",
+        libs: WITH_TOWER,
+        target: Target::Tower(1.0),
     },
     Case {
         name: "retry",
         about: "Retry whose policy never retries (raw: the async fn)",
+        libs: WITH_TOWER,
+        target: Target::Tower(1.0),
     },
     Case {
         name: "timeout",
         about: "timeout layer alone (raw: tokio::time::timeout)",
+        libs: WITH_TOWER,
+        target: Target::Tower(0.25),
     },
     Case {
         name: "stack5",
         about: "map_request, map_response, map_err, timeout, concurrency_limit (raw: by hand)",
+        libs: WITH_TOWER,
+        target: Target::Tower(0.4),
     },
     Case {
         name: "stack5_boxed",
         about: "the same stack as BoxCloneService (raw: by hand, boxed)",
+        libs: WITH_TOWER,
+        target: Target::Tower(1.0),
     },
     Case {
         name: "concurrency_limit",
         about: "ConcurrencyLimit (raw: a tokio Semaphore)",
+        libs: WITH_TOWER,
+        target: Target::Tower(0.5),
     },
     Case {
         name: "rate_limit",
         about: "RateLimit that never blocks (raw: a counter)",
+        libs: WITH_TOWER,
+        target: Target::Tower(0.5),
     },
     Case {
         name: "buffer_1",
         about: "Buffer, one caller (raw: tokio mpsc + oneshot worker)",
+        libs: WITH_TOWER,
+        target: Target::Tower(0.5),
     },
     Case {
         name: "buffer_64",
         about: "Buffer, 64 callers on 2 workers; time per request (raw: mpsc + oneshot)",
+        // Throughput at least 3 times tower's: time per request at most a third.
+        libs: WITH_TOWER,
+        target: Target::Tower(1.0 / 3.0),
     },
     Case {
         name: "p2c_10",
         about: "p2c over 10 endpoints (raw: two random picks by hand)",
+        libs: WITH_TOWER,
+        target: Target::Tower(0.25),
     },
     Case {
         name: "p2c_1000",
         about: "p2c over 1000 endpoints (raw: two random picks by hand)",
+        libs: WITH_TOWER,
+        target: Target::Tower(1.0),
     },
     Case {
         name: "call_all",
         about: "CallAll over a stream (raw: StreamExt::then)",
+        libs: WITH_TOWER,
+        target: Target::Tower(1.0),
+    },
+    Case {
+        name: "breaker",
+        about: "closed circuit breaker, default window (tower-resilience: its CircuitBreaker)",
+        libs: WITH_RESILIENCE,
+        target: Target::Ns(25.0),
+    },
+    Case {
+        name: "adaptive",
+        about: "adaptive concurrency limit, AIMD (tower-resilience: AdaptiveLimiterLayer, Aimd)",
+        libs: WITH_RESILIENCE,
+        target: Target::Ns(40.0),
+    },
+    Case {
+        name: "retry_rate",
+        about: "Retry that never retries over RateLimit that never blocks (raw: a counter; \
+                tower: its RateLimit is not Clone, so Retry cannot wrap it)",
+        libs: &[Lib::Donjon, Lib::Resilience, Lib::Raw],
+        target: Target::None,
+    },
+    Case {
+        name: "pipeline",
+        about: "timeout, circuit breaker, retry, rate limit, concurrency limit \
+                (tower-resilience: time limiter, breaker, retry, rate limiter, bulkhead)",
+        libs: WITH_RESILIENCE,
+        target: Target::Ns(100.0),
     },
 ];
 
@@ -106,19 +213,22 @@ pub enum Lib {
     Donjon,
     /// tower 0.5.3.
     Tower,
+    /// tower-resilience, for the patterns tower lacks.
+    Resilience,
     /// A hand-written baseline.
     Raw,
 }
 
 impl Lib {
-    /// All three, in report order.
-    pub const ALL: [Lib; 3] = [Lib::Donjon, Lib::Tower, Lib::Raw];
+    /// All four, in report order.
+    pub const ALL: [Lib; 4] = [Lib::Donjon, Lib::Tower, Lib::Resilience, Lib::Raw];
 
     /// Its name (criterion's function name).
     pub fn name(self) -> &'static str {
         match self {
             Lib::Donjon => "donjon",
             Lib::Tower => "tower",
+            Lib::Resilience => "resilience",
             Lib::Raw => "raw",
         }
     }
@@ -159,12 +269,20 @@ where
     })
 }
 
+/// The case named `name`.
+pub fn case(name: &str) -> Option<&'static Case> {
+    CASES.iter().find(|case| case.name == name)
+}
+
 /// Runs case `case` of `lib` for `n` requests on `rt`; `None` for an unknown
-/// case.
+/// case, or one that `lib` does not have.
 pub fn run(case: &str, lib: Lib, rt: &Runtime, n: u64) -> Option<Duration> {
     match lib {
-        Lib::Donjon => with_donjon::run(case, rt, n),
+        Lib::Donjon => {
+            with_donjon::run(case, rt, n).or_else(|| resilience::donjon::run(case, rt, n))
+        }
         Lib::Tower => with_tower::run(case, rt, n),
+        Lib::Resilience => resilience::tower_resilience::run(case, rt, n),
         Lib::Raw => raw::run(case, rt, n),
     }
 }
@@ -190,12 +308,15 @@ macro_rules! library_cases {
             use futures::StreamExt;
             use tokio::runtime::Runtime;
 
-            use super::{BoxError, CALLERS, CAPACITY, TIMEOUT, double, timed};
+            use super::{
+                BoxError, CALLERS, CAPACITY, RATE_LIMIT, RATE_WINDOW, TIMEOUT, double, timed,
+            };
 
             /// Sends `n` requests one after the other through `service`.
-            async fn drive<S>(mut service: S, n: u64)
+            pub async fn drive<S>(mut service: S, n: u64)
             where
-                S: Service<u64, Response = u64, Error = BoxError>,
+                S: Service<u64, Response = u64>,
+                S::Error: std::fmt::Debug,
             {
                 for i in 0..n {
                     let ready = service.ready().await.expect("the service fails");
@@ -263,7 +384,7 @@ macro_rules! library_cases {
                         drive(ConcurrencyLimit::new(service_fn(double), CAPACITY), n),
                     ),
                     "rate_limit" => {
-                        let rate = Rate::new(1 << 40, Duration::from_secs(3600));
+                        let rate = Rate::new(RATE_LIMIT, RATE_WINDOW);
                         // tower's RateLimit makes a timer when it is built.
                         let limit = {
                             let _runtime = rt.enter();
@@ -438,8 +559,8 @@ pub mod raw {
                     black_box(double(black_box(i)).await.expect("the call fails"));
                 }
             }),
-            "rate_limit" => timed(rt, async move {
-                let mut remaining: u64 = 1 << 40;
+            "rate_limit" | "retry_rate" => timed(rt, async move {
+                let mut remaining = super::RATE_LIMIT;
                 for i in 0..n {
                     remaining = remaining.checked_sub(1).expect("the rate never runs out");
                     black_box(remaining);
