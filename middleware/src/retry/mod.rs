@@ -9,7 +9,8 @@
 //!
 //! The request is cloned for each attempt (the policy does the cloning, so
 //! it decides what can be retried), and the inner service is cloned into
-//! each response future, so it should be cheap to clone (put a
+//! each response future whose request was copied, so it should be cheap to
+//! clone (put a
 //! [`Buffer`](crate::buffer::Buffer) in front of one that is not).
 //!
 //! Feature: `retry`.

@@ -1,6 +1,7 @@
 //! How `Retry` uses its policy: a copy of the request for each attempt,
 //! `retry` only for copied requests, the request and result as the policy
-//! leaves them, and a policy clone of its own for each response future.
+//! leaves them, and a policy clone of its own for each response future that
+//! may retry (none for a request the policy does not copy).
 
 use std::future::{Ready, ready};
 
@@ -179,4 +180,49 @@ async fn each_response_future_has_its_own_attempt_allowance() {
     assert_pending!(third.poll(), "a later request is retried as well");
     assert_request_eq!(handle, "third").send_response("done");
     assert_eq!(assert_ready_ok!(third.poll()), "done");
+}
+
+/// Copies no request, and counts its clones.
+#[derive(Debug, Default)]
+struct NeverCopies {
+    clones: crate::support::Tally,
+}
+
+impl Clone for NeverCopies {
+    fn clone(&self) -> Self {
+        self.clones.bump();
+        NeverCopies {
+            clones: self.clones.clone(),
+        }
+    }
+}
+
+impl Policy<Req, Res, BoxError> for NeverCopies {
+    type Future = Ready<()>;
+
+    fn retry(&mut self, _: &mut Req, _: &mut Result<Res, BoxError>) -> Option<Ready<()>> {
+        panic!("retry is only asked about copied requests");
+    }
+
+    fn clone_request(&mut self, _: &Req) -> Option<Req> {
+        None
+    }
+}
+
+#[tokio::test]
+async fn a_request_the_policy_does_not_copy_costs_no_clone_of_the_policy_or_the_service() {
+    let policy = NeverCopies::default();
+    let clones = policy.clones.clone();
+    let (mut service, mut handle) = new_service(policy);
+    let before = clones.get();
+
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("hello"));
+    assert_request_eq!(handle, "hello").send_error("failed");
+    assert_ready_err!(response.poll(), "not retried: the error goes back");
+    assert_eq!(
+        clones.get(),
+        before,
+        "nothing to retry, so nothing cloned to retry with"
+    );
 }
