@@ -9,8 +9,14 @@ use tokio::time::Instant;
 const FAR: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
 
 /// `now` plus `duration`, or about thirty years after `now` (too far away to
-/// matter) if that does not fit in an `Instant`: the one policy for
-/// deadlines that would overflow.
+/// matter) if that does not fit in an `Instant`.
+///
+/// This is the one policy for deadlines that would overflow: such a
+/// deadline never comes. Where a timer must exist (a reusable sleep that a
+/// wait polls), it is set this far away; where the timer is optional (a
+/// per-call timeout, a rate window), `Instant::checked_add` giving `None`
+/// means no timer at all, which is the same policy. Nothing adds a duration
+/// to an `Instant` with `+`, which would panic.
 pub(crate) fn deadline(now: Instant, duration: Duration) -> Instant {
     now.checked_add(duration).unwrap_or_else(|| now + FAR)
 }
