@@ -1,9 +1,12 @@
 //! Property tests of the arithmetic that decides what `retry` allows:
-//! `TpsBudget`'s withdrawals against a model of its documented accounting.
+//! `TpsBudget`'s withdrawals against a model of its documented accounting,
+//! and `ExponentialBackoff`'s delays against their documented formula.
 
 use std::time::Duration;
 
+use donjon::retry::backoff::{Backoff, ExponentialBackoffMaker, MakeBackoff};
 use donjon::retry::budget::{Budget, TpsBudget};
+use donjon::util::rng::Rng;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use tokio::time::{Instant, advance};
@@ -211,6 +214,99 @@ proptest! {
                     }
                     Op::Wait(nanos) => advance(Duration::from_nanos(nanos)).await,
                 }
+            }
+            Ok(())
+        })?;
+    }
+}
+
+// ---- backoff ---------------------------------------------------------------
+
+/// Replays the numbers it was given, in turn, from the first again after
+/// the last.
+#[derive(Clone, Debug)]
+struct Replay {
+    numbers: Vec<u64>,
+    next: usize,
+}
+
+impl Rng for Replay {
+    fn next_u64(&mut self) -> u64 {
+        let number = self.numbers[self.next % self.numbers.len()];
+        self.next += 1;
+        number
+    }
+}
+
+/// A duration of up to 2⁵⁸ ns (nine years, which a paused clock's timer
+/// still represents exactly), spread over every order of magnitude.
+fn a_duration() -> impl Strategy<Value = Duration> {
+    (0u32..=58)
+        .prop_flat_map(|bits| 0u64..=(1 << bits))
+        .prop_map(Duration::from_nanos)
+}
+
+fn a_jitter() -> impl Strategy<Value = f64> {
+    prop_oneof![Just(0.0), Just(1.0), Just(100.0), 0.0..=1.0, 0.0..=100.0]
+}
+
+/// `min × 2ⁿ`, at most `max`, in nanoseconds.
+fn base(min: Duration, max: Duration, n: u32) -> u128 {
+    let doubled = if n >= 128 {
+        None
+    } else {
+        min.as_nanos().checked_mul(1u128 << n)
+    };
+    match doubled {
+        _ if min.is_zero() => 0,
+        Some(nanos) => nanos.min(max.as_nanos()),
+        None => max.as_nanos(),
+    }
+}
+
+proptest! {
+    #![proptest_config(proptest_config(256))]
+
+    #[test]
+    fn every_delay_is_its_base_plus_the_documented_share_of_jitter_within_min_and_max(
+        min in a_duration(),
+        extra in a_duration(),
+        jitter in a_jitter(),
+        numbers in vec(any::<u64>(), 1..8),
+        count in 1u32..80,
+    ) {
+        let max = (min + extra).max(Duration::from_nanos(1));
+        let rng = Replay { numbers, next: 0 };
+        let mut draws = rng.clone();
+        paused_runtime().block_on(async {
+            let mut backoff = ExponentialBackoffMaker::new(min, max, jitter, rng)
+                .expect("a valid configuration")
+                .make_backoff();
+            let mut last_base = 0;
+            for n in 0..count {
+                let delay = (backoff.next_backoff().deadline() - Instant::now()).as_nanos();
+                let base = base(min, max, n);
+                prop_assert!(base >= last_base, "the base delay never decreases");
+                last_base = base;
+                prop_assert!(
+                    min.as_nanos() <= delay && delay <= max.as_nanos(),
+                    "delay {} is {} ns, outside [{:?}, {:?}]", n, delay, min, max
+                );
+                prop_assert!(delay >= base, "delay {} is {} ns, below its base {} ns", n, delay, base);
+                // The jitter: base × jitter × r, at most what is left up to
+                // the maximum. Computed in f64, so within a nanosecond and
+                // a relative error of 10⁻¹².
+                let room = max.as_nanos() - base;
+                let expected = if jitter == 0.0 {
+                    0.0
+                } else {
+                    (base as f64 * jitter * draws.next_f64()).min(room as f64)
+                };
+                let added = (delay - base) as f64;
+                prop_assert!(
+                    (added - expected).abs() <= 1.0 + expected * 1e-12,
+                    "delay {} adds {} ns of jitter to {} ns, not {} ns", n, added, base, expected
+                );
             }
             Ok(())
         })?;
