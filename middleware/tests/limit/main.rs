@@ -3,7 +3,11 @@
 //! services (and tokio's paused clock for the rate limit).
 #![cfg(feature = "limit")]
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod concurrency;
+mod props;
 mod rate;
 
 use std::error::Error;
