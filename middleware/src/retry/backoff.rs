@@ -40,6 +40,9 @@ use tokio::time::Sleep;
 
 use crate::util::rng::{HasherRng, Rng};
 
+/// Nanoseconds in a second.
+const NANOS_PER_SEC: u128 = 1_000_000_000;
+
 /// Makes a [`Backoff`] for each request.
 pub trait MakeBackoff {
     /// The backoff made.
@@ -151,11 +154,23 @@ impl Default for ExponentialBackoffMaker {
 impl<R: Rng> ExponentialBackoff<R> {
     /// The delay before jitter: `min × 2^iterations`, at most `max`.
     fn base(&self) -> Duration {
-        let factor = 2u32.saturating_pow(self.iterations);
-        self.min
-            .checked_mul(factor)
-            .unwrap_or(self.max)
-            .min(self.max)
+        let min = self.min.as_nanos();
+        if min == 0 {
+            return Duration::ZERO;
+        }
+        // Exact until the doubling would overflow, by which point it is far
+        // above any `max` (a `Duration` holds less than 2⁹⁵ ns).
+        let doubled = if self.iterations < min.leading_zeros() {
+            min << self.iterations
+        } else {
+            u128::MAX
+        };
+        let nanos = doubled.min(self.max.as_nanos());
+        // At most `max`: the seconds fit.
+        Duration::new(
+            (nanos / NANOS_PER_SEC) as u64,
+            (nanos % NANOS_PER_SEC) as u32,
+        )
     }
 
     /// The random part added to `base`, never taking the delay past `max`.
@@ -164,12 +179,11 @@ impl<R: Rng> ExponentialBackoff<R> {
             return Duration::ZERO;
         }
         let factor = self.rng.next_f64() * self.jitter;
-        // Float to integer casts saturate.
-        let secs = (base.as_secs() as f64 * factor) as u64;
-        let nanos = (f64::from(base.subsec_nanos()) * factor) as u64;
-        let jitter = Duration::from_secs(secs)
-            .checked_add(Duration::from_nanos(nanos))
-            .unwrap_or(Duration::MAX);
+        // `max` turns a NaN or negative product (from an `Rng` out of its
+        // contract) into zero; a product too long for a `Duration` is
+        // longer than the room left anyway.
+        let secs = (base.as_secs_f64() * factor).max(0.0);
+        let jitter = Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX);
         jitter.min(self.max.saturating_sub(base))
     }
 
@@ -304,5 +318,119 @@ mod tests {
             );
         }
         assert_eq!(make(10, 10, 100.0), Ok(()));
+    }
+
+    // Properties, over every duration a `Duration` holds and every attempt
+    // count.
+
+    use proptest::prelude::{
+        Just, ProptestConfig, Strategy, any, prop_assert, prop_assert_eq, prop_oneof, proptest,
+    };
+
+    /// Draws the same number every time.
+    #[derive(Clone, Copy, Debug)]
+    struct Fixed(u64);
+
+    impl Rng for Fixed {
+        fn next_u64(&mut self) -> u64 {
+            self.0
+        }
+    }
+
+    /// Any duration up to `Duration::MAX`, over every order of magnitude.
+    fn any_duration() -> impl Strategy<Value = Duration> {
+        prop_oneof![
+            (any::<u64>(), 0u32..=64, 0u32..1_000_000_000).prop_map(|(secs, shift, nanos)| {
+                Duration::new(secs.checked_shr(shift).unwrap_or(0), nanos)
+            }),
+            Just(Duration::ZERO),
+            Just(Duration::from_nanos(1)),
+            Just(Duration::MAX),
+        ]
+    }
+
+    fn any_attempt() -> impl Strategy<Value = u32> {
+        prop_oneof![0u32..200, any::<u32>(), Just(u32::MAX - 1), Just(u32::MAX)]
+    }
+
+    /// A valid backoff from the lower of `a` and `b` to the higher, after
+    /// `iterations` delays.
+    fn a_backoff(
+        a: Duration,
+        b: Duration,
+        jitter: f64,
+        draw: u64,
+        iterations: u32,
+    ) -> ExponentialBackoff<Fixed> {
+        let max = a.max(b).max(Duration::from_nanos(1));
+        let mut backoff = ExponentialBackoffMaker::new(a.min(b), max, jitter, Fixed(draw))
+            .expect("a valid configuration")
+            .make_backoff();
+        backoff.iterations = iterations;
+        backoff
+    }
+
+    /// `min × 2ⁿ`, at most `max`, in nanoseconds, by hand.
+    fn expected_base(min: Duration, max: Duration, n: u32) -> u128 {
+        let mut nanos = min.as_nanos();
+        for _ in 0..n {
+            if nanos == 0 || nanos >= max.as_nanos() {
+                break;
+            }
+            nanos *= 2;
+        }
+        nanos.min(max.as_nanos())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn the_base_is_min_doubled_once_per_attempt_up_to_max_and_never_decreases(
+            a in any_duration(),
+            b in any_duration(),
+            n in any_attempt(),
+        ) {
+            let mut backoff = a_backoff(a, b, 0.0, 0, n);
+            let base = backoff.base();
+            prop_assert_eq!(base.as_nanos(), expected_base(backoff.min, backoff.max, n));
+            prop_assert!(backoff.min <= base && base <= backoff.max);
+            backoff.iterations = n.saturating_add(1);
+            prop_assert!(backoff.base() >= base, "the next base is not shorter");
+        }
+
+        #[test]
+        fn every_delay_is_within_min_and_max_and_its_jitter_is_base_times_jitter_times_r(
+            a in any_duration(),
+            b in any_duration(),
+            jitter in prop_oneof![Just(0.0), Just(1.0), Just(100.0), 0.0..=100.0],
+            draw in any::<u64>(),
+            n in any_attempt(),
+        ) {
+            let mut backoff = a_backoff(a, b, jitter, draw, n);
+            let base = backoff.base();
+            let added = backoff.jitter(base);
+            let room = backoff.max - base;
+            prop_assert!(added <= room, "{:?} of jitter leaves [min, max]", added);
+            // base × jitter × r, in f64 seconds (within 10⁻¹², and a
+            // nanosecond for the rounding to whole nanoseconds).
+            let expected = (base.as_secs_f64() * jitter * Fixed(draw).next_f64())
+                .min(room.as_secs_f64());
+            prop_assert!(
+                (added.as_secs_f64() - expected).abs() <= expected * 1e-12 + 1e-9,
+                "{:?} of jitter on {:?}, not {} s", added, base, expected
+            );
+
+            let delay = backoff.next_delay();
+            prop_assert!(
+                backoff.min <= delay && delay <= backoff.max,
+                "{:?} outside [{:?}, {:?}]", delay, backoff.min, backoff.max
+            );
+            prop_assert_eq!(backoff.iterations, n.saturating_add(1));
+        }
     }
 }

@@ -9,6 +9,7 @@ mod support;
 
 mod aimd;
 mod gradient2;
+mod props;
 mod service;
 mod vegas;
 

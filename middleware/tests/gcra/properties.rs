@@ -12,17 +12,8 @@ use donjon::limit::gcra::{Gcra, Quota};
 use donjon::{Service, ServiceExt, service_fn};
 use proptest::prelude::*;
 
-use crate::support::check_bound;
+use crate::support::{check_bound, paused_runtime};
 use tokio::time::{Instant, advance};
-
-/// A current-thread runtime whose clock is paused.
-fn paused_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .expect("a runtime")
-}
 
 /// Always ready; records, in nanoseconds from `start`, when each request
 /// reaches it. Clones record into the same log.

@@ -9,7 +9,7 @@ use donjon::limit::gcra::Quota;
 use donjon::limit::keyed::{Answer, Decision, MemoryStore, RateStore};
 use proptest::prelude::*;
 
-use crate::support::check_bound;
+use crate::support::{check_bound, paused_runtime};
 use tokio::time::{Instant, advance};
 
 /// The decision of `store` for `key`, which a memory store gives at once.
@@ -159,15 +159,6 @@ async fn clones_of_a_memory_store_are_one_store() {
 }
 
 // Property tests against a reference GCRA.
-
-/// A current-thread runtime whose clock is paused.
-fn paused_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .expect("a runtime")
-}
 
 /// donjon's documented GCRA rule, by hand: a request arriving at `now`
 /// (nanoseconds) is admitted iff `max(tat, now) − now ≤ interval ×

@@ -3,8 +3,12 @@
 //! services (and tokio's paused clock for the rate limit).
 #![cfg(feature = "limit")]
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod concurrency;
 mod given_up;
+mod props;
 mod rate;
 
 use std::error::Error;

@@ -83,3 +83,78 @@ async fn retries_stop_when_the_shared_budget_refuses() {
         "a successful request pays in too"
     );
 }
+
+// tower-rs/tower#857: tower's `TpsBudget` prices a retry at
+// `floor(1 / retry_percent)` deposits (or `floor(1000 / retry_percent)`
+// thousandths above 1), so that ten requests at 0.6 pay for ten retries.
+#[tokio::test(start_paused = true)]
+async fn issue_857_deposits_pay_for_no_more_than_their_share_of_retries() {
+    // (retry_percent, deposits, retries they pay for)
+    let cases = [
+        (0.6, 10, 6),
+        (0.6, 1, 0),
+        (0.12, 8, 0),
+        (0.12, 9, 1),
+        (0.03, 33, 0),
+        (0.1, 10, 1),
+        (0.11, 297, 32),
+        (21.368_254, 2, 42),
+        (600.0, 1, 600),
+    ];
+    for (retry_percent, deposits, retries) in cases {
+        let budget = TpsBudget::new(Duration::from_secs(10), 0, retry_percent);
+        for _ in 0..deposits {
+            budget.deposit();
+        }
+        let allowed = (0..retries + 5).filter(|_| budget.withdraw()).count();
+        assert_eq!(
+            allowed, retries,
+            "{deposits} deposits at {retry_percent} pay for {retries} retries"
+        );
+    }
+}
+
+// A withdrawal counts against the budget until ten buckets (tenths of the
+// ttl, from the budget's creation) after its own: tower's `TpsBudget`
+// starts a bucket at each call more than a tenth after the last, and moves
+// on by two buckets when a call comes a little more than a tenth late, so
+// that a withdrawal could stop counting after half the ttl and its retry be
+// spent again.
+#[tokio::test(start_paused = true)]
+async fn a_withdrawal_counts_until_the_bucket_a_ttl_after_its_own() {
+    // A reserve of one retry per second, and deposits pay nothing.
+    let budget = TpsBudget::new(Duration::from_secs(1), 1, 0.0);
+    assert!(budget.withdraw(), "the reserve's one retry");
+    for step in 1..=9 {
+        tokio::time::advance(Duration::from_millis(101)).await;
+        assert!(
+            !budget.withdraw(),
+            "{} ms after the first withdrawal, it still counts",
+            step * 101
+        );
+    }
+    // 909 ms; the bucket of a ttl after the first starts at 1 s.
+    tokio::time::advance(Duration::from_millis(90)).await;
+    assert!(!budget.withdraw(), "999 ms after it, it still counts");
+    tokio::time::advance(Duration::from_millis(1)).await;
+    assert!(budget.withdraw(), "a ttl after it, it no longer counts");
+    assert!(!budget.withdraw());
+}
+
+#[test]
+fn concurrent_withdrawals_never_spend_the_same_retry() {
+    const THREADS: usize = 4;
+    const TRIES: usize = 2_000;
+    // A reserve of 1000 retries, which the test cannot outlive.
+    let budget = TpsBudget::new(Duration::from_secs(10), 100, 0.0);
+    let allowed: usize = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..THREADS)
+            .map(|_| scope.spawn(|| (0..TRIES).filter(|_| budget.withdraw()).count()))
+            .collect();
+        threads
+            .into_iter()
+            .map(|thread| thread.join().unwrap())
+            .sum()
+    });
+    assert_eq!(allowed, 1_000);
+}

@@ -13,6 +13,7 @@ mod cancellation;
 mod construction;
 mod errors;
 mod policy;
+mod props;
 mod readiness;
 mod upstream;
 

@@ -264,6 +264,28 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     }
 }
 
+/// A current-thread runtime whose clock is paused, for property tests that
+/// play each case on tokio's clock from a fresh start.
+pub(crate) fn paused_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a runtime")
+}
+
+/// The configuration of donjon's property tests: `cases` cases, and no
+/// failure file. A failing case is kept as a named regression test
+/// (`issue_<n>_<what>`) rather than as a seed file written into the source
+/// tree; `PROPTEST_RNG_SEED` replays a run.
+pub(crate) fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}
+
 /// Checks that no interval holds more of `times` (sorted, in nanoseconds)
 /// than `burst + rate × t` allows for `quota`: on every pair of times (the
 /// fullest intervals start and end at admitted times), in integer

@@ -1,24 +1,50 @@
 //! [`TpsBudget`]: a retry budget over a sliding window of time.
 
 use std::fmt;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::Budget;
-use crate::sync::{Mutex, lock};
+use crate::sync::{Mutex, MutexGuard, lock};
 
-/// The number of buckets the window is divided into.
+/// The number of buckets a `ttl` is divided into.
 const SLOTS: usize = 10;
+
+/// What a retry costs, in units: a deposit pays `retry_percent` millionths
+/// of it (before both are divided by their greatest common divisor).
+const MILLION: i64 = 1_000_000;
 
 /// A retry budget over a sliding window of time: retries may add a set
 /// percentage to the requests deposited during the last `ttl`, plus a
 /// minimum number of retries per second.
 ///
-/// Deposits are counted in ten buckets, each a tenth of `ttl` long; a
-/// bucket is emptied once it is older than `ttl`, so old requests stop
-/// paying for retries. Time comes from tokio's clock.
+/// Each deposit pays for `retry_percent` of a retry, with `retry_percent`
+/// taken to the nearest millionth; `min_per_sec × ttl` retries (`ttl` in
+/// whole seconds) are allowed on top, whatever was deposited. A withdrawal
+/// succeeds when, over the `D` deposits and `W` withdrawals that still
+/// count,
+///
+/// ```text
+/// W + 1 ≤ min_per_sec × ttl + D × retry_percent
+/// ```
+///
+/// So `n` deposits pay for exactly `floor(n × retry_percent)` retries: ten
+/// at 0.6 pay for six. (tower's `TpsBudget` rounds the price of a retry
+/// down instead, and lets ten requests at 0.6 pay for ten retries:
+/// [tower-rs/tower#857](https://github.com/tower-rs/tower/issues/857).)
+///
+/// Deposits and withdrawals are counted in ten buckets: the time since the
+/// budget was created is cut into tenths of `ttl`, and each deposit or
+/// withdrawal counts until ten buckets after its own, so for between nine
+/// tenths of `ttl` and `ttl`. Those the first `ttl` holds all count until
+/// it ends. Time comes from tokio's clock.
+///
+/// # Locking
+///
+/// One lock, held by each deposit or withdrawal for a read of the clock
+/// and a few additions: a withdrawal checks the balance and takes from it
+/// at once, so that concurrent withdrawals never spend the same retry.
 ///
 /// # Examples
 ///
@@ -33,33 +59,40 @@ const SLOTS: usize = 10;
 /// assert!(budget.withdraw());
 /// assert!(budget.withdraw());
 /// assert!(!budget.withdraw(), "the minimum is spent, and no request paid in");
+/// for _ in 0..10 {
+///     budget.deposit();
+/// }
+/// assert!(budget.withdraw(), "ten requests pay for one retry");
+/// assert!(!budget.withdraw());
 /// # }
 /// ```
 pub struct TpsBudget {
-    generation: Mutex<Generation>,
-    /// The retries always allowed, in withdrawal units.
-    reserve: isize,
-    /// Deposits (minus withdrawals) of past buckets.
-    slots: [AtomicIsize; SLOTS],
-    /// How long each bucket lasts.
-    window: Duration,
-    /// Deposits (minus withdrawals) of the current bucket.
-    writer: AtomicIsize,
-    deposit_amount: isize,
-    withdraw_amount: isize,
+    buckets: Mutex<Buckets>,
+    /// When the first bucket started.
+    origin: Instant,
+    ttl: Duration,
+    /// The retries always allowed, in units.
+    reserve: i64,
+    /// What a deposit pays, in units.
+    deposit_amount: i64,
+    /// What a withdrawal costs, in units.
+    withdraw_amount: i64,
 }
 
-/// Which bucket is current, and since when.
+/// Deposits minus withdrawals, in units, per bucket.
 #[derive(Debug)]
-struct Generation {
-    index: usize,
-    time: Instant,
+struct Buckets {
+    /// The number of the latest bucket a deposit or withdrawal fell in,
+    /// counted from the budget's creation.
+    current: u128,
+    /// The ten latest buckets: bucket `n` at `n % SLOTS`.
+    slots: [i64; SLOTS],
 }
 
 impl TpsBudget {
     /// Creates a budget where retries may add `retry_percent` (a fraction:
-    /// 0.2 is 20%) to the requests of the last `ttl`, and `min_per_sec`
-    /// retries per second are always allowed.
+    /// 0.2 is 20%, taken to the nearest millionth) to the requests of the
+    /// last `ttl`, and `min_per_sec` retries per second are always allowed.
     ///
     /// # Panics
     ///
@@ -83,71 +116,65 @@ impl TpsBudget {
             "TpsBudget's min_per_sec must be below i32::MAX, got {min_per_sec}"
         );
 
-        // Withdrawals cost more units than deposits pay, in the ratio of
-        // the retry percentage, so that integer counters express it.
-        let (deposit_amount, withdraw_amount) = if retry_percent == 0.0 {
-            (0, 1)
-        } else if retry_percent <= 1.0 {
-            (1, (1.0 / retry_percent) as isize)
-        } else {
-            (1000, (1000.0 / retry_percent) as isize)
-        };
-        let reserve = (min_per_sec as isize)
-            .saturating_mul(ttl.as_secs() as isize)
-            .saturating_mul(withdraw_amount);
+        // A deposit pays `retry_percent` millionths of a retry, exactly: at
+        // most 10⁹ units, and the fraction in its lowest terms so that the
+        // usual percentages keep small amounts (0.5 is 1 and 2).
+        let millionths = (f64::from(retry_percent) * 1e6).round() as i64;
+        let divisor = gcd(millionths, MILLION);
+        let (deposit_amount, withdraw_amount) = (millionths / divisor, MILLION / divisor);
+        // At most 2³¹ × 60 × 10⁶, well within an i64.
+        let reserve = i64::from(min_per_sec) * ttl.as_secs() as i64 * withdraw_amount;
 
         TpsBudget {
-            generation: Mutex::new(Generation {
-                index: 0,
-                time: Instant::now(),
+            buckets: Mutex::new(Buckets {
+                current: 0,
+                slots: [0; SLOTS],
             }),
+            origin: Instant::now(),
+            ttl,
             reserve,
-            slots: std::array::from_fn(|_| AtomicIsize::new(0)),
-            window: ttl / SLOTS as u32,
-            writer: AtomicIsize::new(0),
             deposit_amount,
             withdraw_amount,
         }
     }
 
-    /// Moves to the bucket of the current time, emptying the buckets that
-    /// fell out of the window.
-    fn expire(&self) {
-        let mut generation = lock(&self.generation);
-        let now = Instant::now();
-        let elapsed = now.saturating_duration_since(generation.time);
-        if elapsed < self.window {
-            return;
+    /// The buckets, moved on to the bucket of the current time: the buckets
+    /// in between, which held what is now older than ten buckets, emptied.
+    fn buckets(&self) -> MutexGuard<'_, Buckets> {
+        let mut buckets = lock(&self.buckets);
+        // Read under the lock, so that the bucket never goes back.
+        let elapsed = Instant::now().saturating_duration_since(self.origin);
+        let now = elapsed.as_nanos() * SLOTS as u128 / self.ttl.as_nanos();
+        let stale = now.saturating_sub(buckets.current).min(SLOTS as u128);
+        for n in buckets.current + 1..=buckets.current + stale {
+            buckets.slots[(n % SLOTS as u128) as usize] = 0;
         }
-        let current = self.writer.swap(0, Ordering::SeqCst);
-        self.slots[generation.index].store(current, Ordering::SeqCst);
-
-        // Every whole window beyond the first that has passed empties one
-        // more bucket: ceil(elapsed / window) - 1 of them.
-        let window = self.window.as_nanos();
-        let skipped = elapsed.as_nanos().div_ceil(window) - 1;
-        let mut index = (generation.index + 1) % SLOTS;
-        for _ in 0..skipped.min(SLOTS as u128) {
-            self.slots[index].store(0, Ordering::SeqCst);
-            index = (index + 1) % SLOTS;
-        }
-        // Past a full turn the buckets are all empty: only the position
-        // moves on.
-        let extra = skipped.saturating_sub(SLOTS as u128) % SLOTS as u128;
-        generation.index = (index + extra as usize) % SLOTS;
-        generation.time = now;
+        buckets.current = buckets.current.max(now);
+        buckets
     }
 
     /// Deposits minus withdrawals over the window, plus the reserve.
-    fn sum(&self) -> isize {
-        let past = self.slots.iter().fold(0isize, |sum, slot| {
-            sum.saturating_add(slot.load(Ordering::SeqCst))
-        });
-        self.writer
-            .load(Ordering::SeqCst)
-            .saturating_add(past)
-            .saturating_add(self.reserve)
+    fn balance(&self, buckets: &Buckets) -> i64 {
+        buckets
+            .slots
+            .iter()
+            .fold(self.reserve, |sum, slot| sum.saturating_add(*slot))
     }
+}
+
+impl Buckets {
+    /// Deposits minus withdrawals of the current bucket.
+    fn slot(&mut self) -> &mut i64 {
+        &mut self.slots[(self.current % SLOTS as u128) as usize]
+    }
+}
+
+/// The greatest common divisor of `a` and `b`, not both zero.
+fn gcd(mut a: i64, mut b: i64) -> i64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 impl Default for TpsBudget {
@@ -159,28 +186,29 @@ impl Default for TpsBudget {
 
 impl Budget for TpsBudget {
     fn deposit(&self) {
-        self.expire();
-        self.writer.fetch_add(self.deposit_amount, Ordering::SeqCst);
+        let mut buckets = self.buckets();
+        let slot = buckets.slot();
+        *slot = slot.saturating_add(self.deposit_amount);
     }
 
     fn withdraw(&self) -> bool {
-        self.expire();
-        if self.sum() >= self.withdraw_amount {
-            self.writer
-                .fetch_sub(self.withdraw_amount, Ordering::SeqCst);
-            true
-        } else {
-            false
+        let mut buckets = self.buckets();
+        if self.balance(&buckets) < self.withdraw_amount {
+            return false;
         }
+        let slot = buckets.slot();
+        *slot = slot.saturating_sub(self.withdraw_amount);
+        true
     }
 }
 
 impl fmt::Debug for TpsBudget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let balance = self.balance(&self.buckets());
         f.debug_struct("Budget")
             .field("deposit", &self.deposit_amount)
             .field("withdraw", &self.withdraw_amount)
-            .field("balance", &self.sum())
+            .field("balance", &balance)
             .finish()
     }
 }
