@@ -5,8 +5,9 @@
 //! released, and the withdrawal poll with which a caller that gives up
 //! waiting tells the services below it).
 //!
-//! The atomics and `Mutex` come from loom instead of std when the
-//! crate is built with `--cfg donjon_loom`, so that loom can explore every
+//! The atomics and `Mutex` come from loom instead of std when the crate's
+//! tests are built with `--cfg donjon_loom` (loom is a dev-dependency, so
+//! it never reaches a user's build), so that loom can explore every
 //! interleaving of the threads that use them. Run the models with:
 //!
 //! ```text
@@ -30,15 +31,15 @@ pub(crate) use wake::{WakeList, is_withdrawal, register, withdraw};
 
 /// The atomic types, from loom under `--cfg donjon_loom`.
 pub(crate) mod atomic {
-    #[cfg(donjon_loom)]
+    #[cfg(all(test, donjon_loom))]
     pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-    #[cfg(not(donjon_loom))]
+    #[cfg(not(all(test, donjon_loom)))]
     pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 }
 
-#[cfg(donjon_loom)]
+#[cfg(all(test, donjon_loom))]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
-#[cfg(not(donjon_loom))]
+#[cfg(not(all(test, donjon_loom)))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
 // std's `Arc` even under loom: reference counts need no exploring, and
 // std's coerces to trait objects, which loom's cannot.
