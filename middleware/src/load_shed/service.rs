@@ -142,7 +142,21 @@ where
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         if !self.inner_ready {
-            match self.inner.poll_ready(cx) {
+            let mut ready = self.inner.poll_ready(cx);
+            if ready.is_pending() {
+                if !self.wait_is_over(cx) {
+                    return Poll::Pending;
+                }
+                // Nobody waits any more: the services below give back what
+                // they hold or queue for (a concurrency limit's place in its
+                // queue), unless they became ready just now, and then the
+                // call is served after all.
+                ready = crate::sync::withdraw(&mut self.inner);
+                if ready.is_pending() {
+                    tracing_shed(self.max_wait);
+                }
+            }
+            match ready {
                 Poll::Ready(Ok(())) => {
                     self.inner_ready = true;
                     self.waiting = false;
@@ -151,26 +165,8 @@ where
                     self.waiting = false;
                     return Poll::Ready(Err(error.into()));
                 }
-                Poll::Pending => {
-                    if !self.wait_is_over(cx) {
-                        return Poll::Pending;
-                    }
-                    // Nobody waits any more: the services below give back
-                    // what they hold or queue for (a concurrency limit's
-                    // place in its queue), unless they became ready just
-                    // now, and then the call is served after all.
-                    match crate::sync::withdraw(&mut self.inner) {
-                        Poll::Ready(Ok(())) => {
-                            self.inner_ready = true;
-                            self.waiting = false;
-                        }
-                        Poll::Ready(Err(error)) => {
-                            self.waiting = false;
-                            return Poll::Ready(Err(error.into()));
-                        }
-                        Poll::Pending => tracing_shed(self.max_wait),
-                    }
-                }
+                // Shed: the wait stays over until the call.
+                Poll::Pending => {}
             }
         }
         // Ready either way: a call made now is either served or shed.

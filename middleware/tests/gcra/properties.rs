@@ -2,63 +2,32 @@
 //! stress test of its clones on real threads.
 
 use std::convert::Infallible;
-use std::future::{Ready, ready};
+use std::future::ready;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 use std::time::Duration;
 
 use donjon::limit::gcra::{Gcra, Quota};
 use donjon::{Service, ServiceExt, service_fn};
 use proptest::prelude::*;
 
-use crate::support::{check_bound, paused_runtime};
+use crate::support::{Recorder, check_bound, paused_runtime};
 use tokio::time::{Instant, advance};
 
-/// Always ready; records, in nanoseconds from `start`, when each request
-/// reaches it. Clones record into the same log.
-#[derive(Clone, Debug)]
-struct Recorder {
-    start: Instant,
-    log: Arc<Mutex<Vec<u64>>>,
-}
-
-impl Recorder {
-    fn new(start: Instant) -> Self {
-        Recorder {
-            start,
-            log: Arc::default(),
-        }
-    }
-}
-
-impl Service<()> for Recorder {
-    type Response = ();
-    type Error = Infallible;
-    type Future = Ready<Result<(), Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, (): ()) -> Self::Future {
-        let nanos = u64::try_from(self.start.elapsed().as_nanos()).expect("within 584 years");
-        self.log
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(nanos);
-        ready(Ok(()))
-    }
-}
-
 /// How many requests `log` holds.
-fn recorded(log: &Mutex<Vec<u64>>) -> usize {
+fn recorded(log: &Mutex<Vec<Duration>>) -> usize {
     log.lock().unwrap_or_else(PoisonError::into_inner).len()
 }
 
 /// The arrival times in `log`, sorted.
-fn sorted(log: &Mutex<Vec<u64>>) -> Vec<u64> {
-    let mut times = log.lock().unwrap_or_else(PoisonError::into_inner).clone();
+fn sorted(log: &Mutex<Vec<Duration>>) -> Vec<u64> {
+    let mut times: Vec<u64> = log
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .map(|time| u64::try_from(time.as_nanos()).expect("within 584 years"))
+        .collect();
     times.sort_unstable();
     times
 }
@@ -105,7 +74,7 @@ proptest! {
         let runtime = paused_runtime();
         let admitted = runtime.block_on(async move {
             let recorder = Recorder::new(Instant::now());
-            let log = Arc::clone(&recorder.log);
+            let log = recorder.log();
             let original = Gcra::new(recorder, quota);
             let mut handles: Vec<_> = (0..clones).map(|_| original.clone()).collect();
             let mut holding = vec![false; clones];
@@ -160,7 +129,7 @@ proptest! {
             let start = Instant::now();
             let end = start + elapsed;
             let recorder = Recorder::new(start);
-            let log = Arc::clone(&recorder.log);
+            let log = recorder.log();
             let limited = Gcra::new(recorder, quota);
             // One more than the bound allows: a limit that lets more through
             // fails the check below instead of spinning without end.

@@ -3,10 +3,8 @@
 //! any advances of tokio's paused clock (in whole milliseconds, the step of
 //! tokio's timer).
 
-use std::convert::Infallible;
-use std::future::{Ready, ready};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::sync::PoisonError;
+use std::task::{Context, Waker};
 use std::time::Duration;
 
 use donjon::Service;
@@ -15,34 +13,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use tokio::time::{Instant, advance};
 
-use crate::support::{paused_runtime, proptest_config};
-
-/// Always ready; records, in milliseconds from `start`, when each call
-/// reaches it. Clones record into the same log.
-#[derive(Clone, Debug)]
-struct Recorder {
-    start: Instant,
-    log: Arc<Mutex<Vec<u64>>>,
-}
-
-impl Service<()> for Recorder {
-    type Response = ();
-    type Error = Infallible;
-    type Future = Ready<Result<(), Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, (): ()) -> Self::Future {
-        let millis = u64::try_from(self.start.elapsed().as_millis()).expect("a short test");
-        self.log
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(millis);
-        ready(Ok(()))
-    }
-}
+use crate::support::{Recorder, paused_runtime, proptest_config};
 
 /// What a handle picked does: with the request of the budget it holds if
 /// it holds one, or else with the one its `poll_ready` just took, if any.
@@ -170,11 +141,8 @@ fn play(
 ) -> Result<(Model, Vec<u64>), TestCaseError> {
     paused_runtime().block_on(async move {
         let start = Instant::now();
-        let recorder = Recorder {
-            start,
-            log: Arc::default(),
-        };
-        let log = Arc::clone(&recorder.log);
+        let recorder = Recorder::new(start);
+        let log = recorder.log();
         let original = RateLimit::new(recorder, Rate::new(num, Duration::from_millis(per)));
         let mut handles: Vec<_> = (0..clones).map(|_| original.clone()).collect();
         // The window of the request each handle holds.
@@ -219,7 +187,12 @@ fn play(
                 }
             }
         }
-        let calls = log.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let calls: Vec<u64> = log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|time| u64::try_from(time.as_millis()).expect("a short test"))
+            .collect();
         Ok((model, calls))
     })
 }

@@ -309,3 +309,43 @@ pub(crate) fn check_bound(
     }
     Ok(())
 }
+
+/// Always ready; records when each call reaches it, as the time since
+/// `start` on tokio's clock. Clones record into the same log.
+#[derive(Clone, Debug)]
+pub(crate) struct Recorder {
+    start: tokio::time::Instant,
+    log: Arc<Mutex<Vec<std::time::Duration>>>,
+}
+
+impl Recorder {
+    pub(crate) fn new(start: tokio::time::Instant) -> Self {
+        Recorder {
+            start,
+            log: Arc::default(),
+        }
+    }
+
+    /// The log every clone records into.
+    pub(crate) fn log(&self) -> Arc<Mutex<Vec<std::time::Duration>>> {
+        Arc::clone(&self.log)
+    }
+}
+
+impl Service<()> for Recorder {
+    type Response = ();
+    type Error = std::convert::Infallible;
+    type Future = Ready<Result<(), std::convert::Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, (): ()) -> Self::Future {
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(self.start.elapsed());
+        ready(Ok(()))
+    }
+}
