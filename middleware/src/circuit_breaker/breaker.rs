@@ -6,17 +6,32 @@
 //!
 //! The state and an epoch (bumped at every change of state) are mirrored in
 //! one atomic word, so that admitting a request while closed (or disabled)
-//! takes no lock. Everything else sits behind one mutex, held for a few
-//! field updates at a time (O(1), but for a time window that has to let go
-//! of up to all its buckets at once), never across an await; the
-//! classifier runs before it is taken, and wakers are woken and `tracing`
-//! events emitted after it is released. It is taken once for each call
-//! that finishes while closed (to record its outcome in the window; an
-//! ignored outcome, or one from an earlier epoch, takes no lock), and on
-//! the paths that are not hot: while open or half-open, and for reads and
-//! manual control through a handle. Nothing is allocated for a request
-//! that goes through: a call only holds a reference (an `Arc` clone) to
-//! record its outcome.
+//! takes no lock. A call that succeeds while closed usually takes none
+//! either: it counts itself with one compare-and-swap on a credit of
+//! successes that the breaker grants under its lock (see `credit.rs`). A
+//! success has nothing to decide: it can only lower the rates. The credit
+//! covers the successes that can come before that changes: none once the
+//! window is one call short of its minimum (the success that reaches it
+//! takes the lock, to check the rates), none that was slow, and, in a time
+//! window, none after its latest bucket ends (the window must move on).
+//!
+//! Everything else sits behind one mutex, held for a few field updates at a
+//! time (O(1), but for a time window that has to let go of up to all its
+//! buckets at once, and for the successes counted with a credit, which
+//! take a step each up to a count window's size), never across an await;
+//! the classifier runs before it is taken, and wakers are woken and
+//! `tracing` events emitted after it is released. It is taken for each
+//! failure or slow call that finishes while closed (to record it in the
+//! window and check the thresholds, comparing integers: the rates'
+//! thresholds are converted once, to parts per billion), for a success the
+//! credit does not cover, and on the paths that are not hot: while open or
+//! half-open, and for reads and manual control through a handle. Whoever
+//! takes it to read the window or change the state first reclaims the
+//! credit, adding the successes counted with it to the window; whoever
+//! releases it with the breaker closed grants a new one. An ignored
+//! outcome, or one from an earlier epoch, takes no lock. Nothing is
+//! allocated for a request that goes through: a call only holds a
+//! reference (an `Arc` clone) to record its outcome.
 //!
 //! A call carries the epoch it was admitted in; its outcome only counts if
 //! the breaker is still in that epoch when it finishes, so that calls from
@@ -32,9 +47,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::config::{Config, OpenBehavior, WindowKind};
+use super::config::{Config, OpenBehavior, Threshold, WindowKind};
+use super::credit::{Credit, MAX_GRANT};
 use super::error::CircuitOpen;
-use super::handle::{Figures, State, share as rate};
+use super::handle::{Figures, State};
 use super::window::{Totals, Window};
 use crate::classify::Outcome;
 use crate::sync::{Mutex, MutexGuard, lock};
@@ -56,12 +72,20 @@ const fn pack(epoch: u64, tag: u64) -> u64 {
 /// What every clone of a breaker shares.
 pub(super) struct Shared {
     config: Config,
+    /// What trips the breaker, taken from `config`.
+    rules: Rules,
     /// The state's tag and epoch, [packed](pack): read without the lock,
     /// written with it held.
     fast: AtomicU64,
+    /// The successes that calls may count without the lock, granted and
+    /// reclaimed with it held.
+    credit: Credit,
     /// Whether the window is a time window, which needs the time of each
     /// outcome.
     time_window: bool,
+    /// Whether the end of a call needs the time: for a time window, or to
+    /// measure slow calls.
+    timed: bool,
     /// The start of a time window's first bucket; stands for "now" where
     /// the time does not matter.
     origin: Instant,
@@ -70,11 +94,63 @@ pub(super) struct Shared {
     machine: Mutex<Machine>,
 }
 
+/// What trips the breaker, taken from the configuration once, with the
+/// rates' thresholds as integers.
+#[derive(Debug)]
+struct Rules {
+    /// The calls the window must hold before its rates count.
+    minimum_calls: u64,
+    failure_rate: Threshold,
+    /// With the slow-call trigger on, what a slow call is and its rate's
+    /// threshold.
+    slow: Option<SlowRule>,
+    consecutive_failures: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SlowRule {
+    /// A call that takes more nanoseconds than this is slow.
+    slower_than: u64,
+    rate: Threshold,
+}
+
+impl Rules {
+    fn new(config: &Config) -> Self {
+        Rules {
+            minimum_calls: config.effective_minimum_calls(),
+            failure_rate: Threshold::new(config.failure_rate_threshold()),
+            slow: config.slow_calls().map(|slow| SlowRule {
+                slower_than: u64::try_from(slow.slower_than.as_nanos()).unwrap_or(u64::MAX),
+                rate: Threshold::new(slow.rate_threshold),
+            }),
+            consecutive_failures: config.consecutive_failures(),
+        }
+    }
+
+    /// Whether `totals` (of the window, or of the probes) reach the
+    /// failure-rate or the slow-call-rate threshold, and which.
+    fn rate_reached(&self, totals: Totals) -> Option<Reason> {
+        if self.failure_rate.is_reached(totals.failures, totals.calls) {
+            Some(Reason::FailureRate)
+        } else if self
+            .slow
+            .is_some_and(|slow| slow.rate.is_reached(totals.slow, totals.calls))
+        {
+            Some(Reason::SlowCallRate)
+        } else {
+            None
+        }
+    }
+}
+
 /// What is behind the lock.
 struct Machine {
     epoch: u64,
     phase: Phase,
     window: Window,
+    /// The successes granted through [`Shared::credit`] in this epoch, while
+    /// the credit is out; `None` once reclaimed (and while not closed).
+    granted: Option<u64>,
     consecutive_failures: u32,
     /// How many times the breaker opened again from half-open since it
     /// last closed: what the open period grows with.
@@ -155,32 +231,35 @@ pub(super) enum Decision {
 ///
 /// A probe's ticket holds its half-open slot, given back if the ticket is
 /// dropped without an outcome (the response future was dropped).
+///
+/// Small (four words), as it is moved along with each call.
 pub(super) struct Ticket {
     shared: Arc<Shared>,
     epoch: u64,
+    /// When the call started, in nanoseconds after the breaker's origin, if
+    /// slow calls are measured.
+    started: u64,
     /// Holds a probe slot, not given back yet.
     probe: bool,
-    /// When the call started, if slow calls are measured.
-    started: Option<Instant>,
 }
 
 impl Ticket {
-    /// A ticket for a call admitted while closed, in `epoch`.
-    pub(super) fn closed(shared: &Arc<Shared>, epoch: u64) -> Self {
+    /// A ticket for a call admitted while closed, in `epoch`, starting now:
+    /// slow calls are measured from here.
+    #[inline]
+    pub(super) fn start_closed(shared: &Arc<Shared>, epoch: u64) -> Self {
         Ticket {
             shared: Arc::clone(shared),
             epoch,
+            started: shared.start_time(),
             probe: false,
-            started: None,
         }
     }
 
-    /// Marks the start of the call: slow calls are measured from here.
-    #[inline]
+    /// Marks the start of a probe's call: slow calls are measured from
+    /// here.
     pub(super) fn start(&mut self) {
-        if self.shared.config.slow_calls().is_some() {
-            self.started = Some(Instant::now());
-        }
+        self.started = self.shared.start_time();
     }
 
     /// Whether the breaker is still in the epoch the ticket was given in.
@@ -328,6 +407,10 @@ impl Machine {
         figures: Figures,
         open_for: Option<Duration>,
     ) -> Transition {
+        debug_assert!(
+            self.granted.is_none(),
+            "the credit is reclaimed before the state changes"
+        );
         let from = self.phase.state();
         self.phase = phase;
         self.epoch += 1;
@@ -378,24 +461,52 @@ impl Machine {
     }
 
     /// Why the breaker should trip, with the window at `totals`.
-    fn trip_reason(&self, config: &Config, totals: Totals) -> Option<Reason> {
-        if let Some(limit) = config.consecutive_failures() {
-            if self.consecutive_failures >= limit {
-                return Some(Reason::ConsecutiveFailures);
-            }
+    fn trip_reason(&self, rules: &Rules, totals: Totals) -> Option<Reason> {
+        if rules
+            .consecutive_failures
+            .is_some_and(|limit| self.consecutive_failures >= limit)
+        {
+            return Some(Reason::ConsecutiveFailures);
         }
-        if totals.calls < config.effective_minimum_calls() {
+        if totals.calls < rules.minimum_calls {
             return None;
         }
-        if rate(totals.failures, totals.calls) >= config.failure_rate_threshold() {
-            return Some(Reason::FailureRate);
+        rules.rate_reached(totals)
+    }
+
+    /// Adds the successes counted with the credit, if one is out, to the
+    /// window, and voids the credit. Done before the window is read or the
+    /// state changes.
+    fn reclaim(&mut self, credit: &Credit) {
+        let Some(granted) = self.granted.take() else {
+            return;
+        };
+        let taken = credit.reclaim(granted);
+        if taken > 0 {
+            self.window.record_successes(taken);
+            self.consecutive_failures = 0;
         }
-        if let Some(slow) = config.slow_calls() {
-            if rate(totals.slow, totals.calls) >= slow.rate_threshold {
-                return Some(Reason::SlowCallRate);
-            }
+    }
+
+    /// Grants a credit, if the breaker is closed and none is out: as many
+    /// successes as can come before one of them has something to decide.
+    fn grant(&mut self, credit: &Credit, rules: &Rules, origin: Instant) {
+        if self.granted.is_some() || !matches!(self.phase, Phase::Closed) {
+            return;
         }
-        None
+        let calls = self.window.held().calls;
+        // The success that brings the window to its minimum of calls takes
+        // the lock, to check the rates.
+        let successes = match rules.minimum_calls.checked_sub(calls + 1) {
+            Some(short) => short.min(MAX_GRANT),
+            None => MAX_GRANT,
+        };
+        let until = self
+            .window
+            .latest_end()
+            .map_or(u64::MAX, |end| nanos_since(origin, end));
+        credit.grant(self.epoch, successes, until);
+        self.granted = Some(successes);
     }
 
     /// Records the outcome of a call admitted while closed, in this epoch,
@@ -404,6 +515,7 @@ impl Machine {
     fn record_closed(
         &mut self,
         config: &Config,
+        rules: &Rules,
         failed: bool,
         slow: bool,
         window_now: Instant,
@@ -416,7 +528,7 @@ impl Machine {
             self.consecutive_failures = 0;
         }
         let totals = self.window.totals(window_now);
-        let reason = self.trip_reason(config, totals)?;
+        let reason = self.trip_reason(rules, totals)?;
         let figures = self.figures(totals);
         let now = now.unwrap_or_else(Instant::now);
         Some(self.open(config, now, reason, figures))
@@ -427,6 +539,7 @@ impl Machine {
     fn record_probe(
         &mut self,
         config: &Config,
+        rules: &Rules,
         failed: bool,
         slow: bool,
         now: Option<Instant>,
@@ -440,10 +553,7 @@ impl Machine {
         }
         let probes = *finished;
         let figures = self.figures(probes);
-        let slow_tripped = config
-            .slow_calls()
-            .is_some_and(|slow| rate(probes.slow, probes.calls) >= slow.rate_threshold);
-        if slow_tripped || rate(probes.failures, probes.calls) >= config.failure_rate_threshold() {
+        if rules.rate_reached(probes).is_some() {
             self.reopenings = self.reopenings.saturating_add(1);
             let now = now.unwrap_or_else(Instant::now);
             Some(self.open(config, now, Reason::ProbesFailed, figures))
@@ -465,25 +575,50 @@ impl Shared {
     pub(super) fn new(config: Config) -> Arc<Self> {
         let origin = Instant::now();
         let window = Window::new(config.window(), origin);
+        let rules = Rules::new(&config);
+        let credit = Credit::new();
+        let mut machine = Machine {
+            epoch: 0,
+            phase: Phase::Closed,
+            window,
+            granted: None,
+            consecutive_failures: 0,
+            reopenings: 0,
+            waiters: Vec::new(),
+        };
+        machine.grant(&credit, &rules, origin);
+        let time_window = matches!(config.window(), WindowKind::Time { .. });
         Arc::new(Shared {
-            time_window: matches!(config.window(), WindowKind::Time { .. }),
+            time_window,
+            timed: time_window || rules.slow.is_some(),
             config,
+            rules,
             fast: AtomicU64::new(pack(0, CLOSED)),
+            credit,
             origin,
             next_waiter: AtomicU64::new(0),
-            machine: Mutex::new(Machine {
-                epoch: 0,
-                phase: Phase::Closed,
-                window,
-                consecutive_failures: 0,
-                reopenings: 0,
-                waiters: Vec::new(),
-            }),
+            machine: Mutex::new(machine),
         })
     }
 
     fn lock(&self) -> MutexGuard<'_, Machine> {
         lock(&self.machine)
+    }
+
+    /// The start of a call, in nanoseconds after the origin, if slow calls
+    /// are measured (0 otherwise).
+    #[inline]
+    fn start_time(&self) -> u64 {
+        match self.rules.slow {
+            Some(_) => self.since_origin(Instant::now()),
+            None => 0,
+        }
+    }
+
+    /// The nanoseconds from the origin to `at`.
+    #[inline]
+    fn since_origin(&self, at: Instant) -> u64 {
+        nanos_since(self.origin, at)
     }
 
     /// The time to give the window: only a time window needs the clock.
@@ -495,15 +630,17 @@ impl Shared {
         }
     }
 
-    /// Releases the lock after a change: publishes the new state, emits
-    /// the event, and wakes the waiters (all of them after a change of
-    /// state, or when `wake` is set).
+    /// Releases the lock after a change: grants a credit if closed and
+    /// none is out, publishes the new state, emits the event, and wakes the
+    /// waiters (all of them after a change of state, or when `wake` is
+    /// set).
     fn settle(
         &self,
         mut machine: MutexGuard<'_, Machine>,
         transition: Option<Transition>,
         wake: bool,
     ) {
+        machine.grant(&self.credit, &self.rules, self.origin);
         if transition.is_some() {
             self.fast
                 .store(pack(machine.epoch, machine.phase.tag()), Ordering::Release);
@@ -522,6 +659,20 @@ impl Shared {
         }
     }
 
+    /// Admits a call at once while closed or disabled, from the state word;
+    /// `None` in the other states, which [`admit`](Self::admit) decides.
+    #[inline]
+    pub(super) fn admit_at_once(&self) -> Option<Admission> {
+        let fast = self.fast.load(Ordering::Acquire);
+        match fast & TAG_MASK {
+            CLOSED => Some(Admission::Closed {
+                epoch: fast >> TAG_BITS,
+            }),
+            DISABLED => Some(Admission::Untracked),
+            _ => None,
+        }
+    }
+
     /// Decides what the caller polling with `cx` may do. Takes no lock while
     /// closed or disabled.
     #[inline]
@@ -530,20 +681,32 @@ impl Shared {
         cx: &mut Context<'_>,
         waiter: &mut Option<Waiter>,
     ) -> Decision {
-        let fast = self.fast.load(Ordering::Acquire);
-        match fast & TAG_MASK {
-            CLOSED => Decision::Admit(Admission::Closed {
-                epoch: fast >> TAG_BITS,
-            }),
-            DISABLED => Decision::Admit(Admission::Untracked),
-            _ => self.admit_slow(cx, waiter),
+        self.admit_at(cx, waiter, Instant::now)
+    }
+
+    /// [`admit`](Self::admit), with the time read from `now` if it is
+    /// needed (while not closed or disabled).
+    #[inline]
+    fn admit_at(
+        self: &Arc<Self>,
+        cx: &mut Context<'_>,
+        waiter: &mut Option<Waiter>,
+        now: impl FnOnce() -> Instant,
+    ) -> Decision {
+        match self.admit_at_once() {
+            Some(admission) => Decision::Admit(admission),
+            None => self.admit_slow(cx, waiter, now()),
         }
     }
 
     #[cold]
-    fn admit_slow(self: &Arc<Self>, cx: &mut Context<'_>, waiter: &mut Option<Waiter>) -> Decision {
+    fn admit_slow(
+        self: &Arc<Self>,
+        cx: &mut Context<'_>,
+        waiter: &mut Option<Waiter>,
+        now: Instant,
+    ) -> Decision {
         let mut machine = self.lock();
-        let now = Instant::now();
         let transition = machine.end_open_period(now, self.window_now());
         let epoch = machine.epoch;
         let half_open_calls = self.config.half_open_calls();
@@ -555,8 +718,8 @@ impl Shared {
                 Some(Admission::Probe(Ticket {
                     shared: Arc::clone(self),
                     epoch,
+                    started: 0,
                     probe: true,
-                    started: None,
                 }))
             }
             _ => None,
@@ -592,8 +755,22 @@ impl Shared {
         decision
     }
 
-    /// Records the outcome of a call admitted in `epoch`.
-    fn finish(&self, epoch: u64, probe: bool, outcome: Outcome, started: Option<Instant>) {
+    /// Records the outcome of a call admitted in `epoch` (a probe if
+    /// `probe`), started at `started` if slow calls are measured.
+    ///
+    /// Inlined for the common case: a success while closed, counted with
+    /// the credit, when the time is not needed.
+    #[inline]
+    fn finish(&self, epoch: u64, probe: bool, outcome: Outcome, started: u64) {
+        let counted = !(probe || self.timed)
+            && matches!(outcome, Outcome::Success)
+            && self.credit.try_take(epoch, 0);
+        if !counted {
+            self.finish_slow(epoch, probe, outcome, started);
+        }
+    }
+
+    fn finish_slow(&self, epoch: u64, probe: bool, outcome: Outcome, started: u64) {
         let failed = match outcome {
             Outcome::Success => false,
             Outcome::Failure => true,
@@ -604,27 +781,32 @@ impl Shared {
                 return;
             }
         };
+        let now = self.timed.then(Instant::now);
+        // A count window needs no time: 0 is before the credit's end.
+        let at = now.map_or(0, |now| self.since_origin(now));
+        let slow = self
+            .rules
+            .slow
+            .is_some_and(|slow| at.saturating_sub(started) > slow.slower_than);
+        // Without the time, `finish` tried the credit already.
+        if self.timed && !(probe || failed || slow) && self.credit.try_take(epoch, at) {
+            return;
+        }
         // A call from before a change of state counts for nothing; while
         // closed, that is known without the lock.
         if !probe && self.fast.load(Ordering::Acquire) != pack(epoch, CLOSED) {
             return;
         }
-        let now = (started.is_some() || self.time_window).then(Instant::now);
-        let slow = match (self.config.slow_calls(), started, now) {
-            (Some(slow), Some(started), Some(now)) => {
-                now.saturating_duration_since(started) > slow.slower_than
-            }
-            _ => false,
-        };
         let window_now = now.unwrap_or(self.origin);
         let mut machine = self.lock();
         if machine.epoch != epoch {
             return;
         }
         let transition = if probe {
-            machine.record_probe(&self.config, failed, slow, now)
+            machine.record_probe(&self.config, &self.rules, failed, slow, now)
         } else {
-            machine.record_closed(&self.config, failed, slow, window_now, now)
+            machine.reclaim(&self.credit);
+            machine.record_closed(&self.config, &self.rules, failed, slow, window_now, now)
         };
         self.settle(machine, transition, false);
     }
@@ -668,6 +850,7 @@ impl Shared {
 
     pub(super) fn figures(&self) -> Figures {
         let (mut machine, transition) = self.lock_current();
+        machine.reclaim(&self.credit);
         let totals = machine.window.totals(self.window_now());
         let figures = machine.figures(totals);
         self.settle(machine, transition, false);
@@ -688,6 +871,7 @@ impl Shared {
     /// would take it.
     fn manual(&self, change: impl FnOnce(&mut Machine, Figures) -> Option<Transition>) {
         let mut machine = self.lock();
+        machine.reclaim(&self.credit);
         let totals = machine.window.totals(self.window_now());
         let figures = machine.figures(totals);
         let transition = change(&mut machine, figures);
@@ -720,11 +904,66 @@ impl Shared {
     }
 }
 
+/// The nanoseconds from `origin` to `at` (0 if `at` is earlier), saturating.
+fn nanos_since(origin: Instant, at: Instant) -> u64 {
+    u64::try_from(at.saturating_duration_since(origin).as_nanos()).unwrap_or(u64::MAX)
+}
+
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shared")
             .field("state", &self.peek_state())
             .field("config", &self.config)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(donjon_loom)))]
+mod tests {
+    use std::time::Duration;
+
+    use super::{MAX_GRANT, Shared, State, Ticket};
+    use crate::circuit_breaker::Config;
+    use crate::classify::Outcome;
+
+    /// Finishes a call admitted now with `outcome`.
+    fn finish(shared: &std::sync::Arc<Shared>, outcome: Outcome) {
+        let epoch = shared.fast.load(super::Ordering::Acquire) >> super::TAG_BITS;
+        Ticket::start_closed(shared, epoch).finish(outcome);
+    }
+
+    #[test]
+    fn successes_beyond_one_credit_are_all_counted() {
+        let config = Config::new().with_time_window(Duration::from_secs(3_600), 1);
+        let shared = Shared::new(config);
+        let successes = MAX_GRANT * 2 + 10;
+        for _ in 0..successes {
+            finish(&shared, Outcome::Success);
+        }
+        assert_eq!(shared.figures().calls(), successes);
+    }
+
+    #[test]
+    fn successes_counted_with_the_credit_come_before_the_next_failure() {
+        let config = Config::new()
+            .with_count_window(4)
+            .with_minimum_calls(4)
+            .with_failure_rate_threshold(0.5)
+            .with_consecutive_failures(2);
+        let shared = Shared::new(config);
+        // The success is counted with the credit, and added to the window
+        // when the next failure takes the lock: it ends the run of failures.
+        finish(&shared, Outcome::Failure);
+        finish(&shared, Outcome::Success);
+        finish(&shared, Outcome::Failure);
+        assert_eq!(shared.figures().consecutive_failures(), 1);
+        // The fourth call, a success, brings the window to its minimum: it
+        // takes the lock, and 2 failures in 4 trip the breaker.
+        finish(&shared, Outcome::Success);
+        assert_eq!(shared.state(), State::Open);
+        assert_eq!(
+            (shared.figures().calls(), shared.figures().failures()),
+            (4, 2)
+        );
     }
 }
