@@ -37,11 +37,50 @@
 //! the breaker is still in that epoch when it finishes, so that calls from
 //! before a change of state do not count after it.
 //!
+//! # Memory ordering
+//!
+//! - The state word (`fast`) is only written under the lock, by `settle`,
+//!   after the machine and the credit: `Release`. It is read without the
+//!   lock (to admit a call while closed or disabled, to tell a stale
+//!   ticket, to skip the lock for an outcome from an earlier epoch) with
+//!   `Acquire`, so that a call admitted in a new closed epoch also sees the
+//!   credit granted for it, and its first success takes no lock. Nothing
+//!   else hangs on it: an admission made from a word that a change of state
+//!   has since replaced carries the old epoch, and its outcome is turned
+//!   away, under the lock, by the epoch check; a word read as changed has
+//!   changed, as epochs only grow. Probes are only given under the lock, so
+//!   no call is admitted as one beyond the half-open slots, whatever a
+//!   caller read.
+//! - The credit's word changes only by read-modify-writes (a success's
+//!   compare-and-swap, the reclaim's `fetch_and`) and by the grant's store
+//!   under the lock, so all of its changes form one modification order,
+//!   and each read-modify-write reads the latest value. That is what makes
+//!   the count exact: a take ordered before the reclaim finds the credit
+//!   and is counted by it; one ordered after finds nothing left, or another
+//!   epoch once a new credit is granted, and takes the lock. A success
+//!   carries no data, so takes (`Relaxed` when they succeed) and the
+//!   reclaim (`Relaxed`, under the lock) need no ordering with other
+//!   memory. The grant stores the credit's end (`until`, `Relaxed`) before
+//!   its word (`Release`); a take loads the word with `Acquire` (and
+//!   re-reads it so on a failed compare-and-swap) before it loads the end,
+//!   which is therefore its grant's or a later one's: ends only move later
+//!   within an epoch, and a compare-and-swap that succeeds against a word
+//!   granted again with the same value (same epoch, same count) counts the
+//!   success in the window's latest bucket, as a late time does.
+//! - `next_waiter` is `Relaxed`: identifiers are unique by the atomicity of
+//!   the add alone.
+//! - The rest (the machine, the window, the waiters) is under the lock,
+//!   whose acquire and release order it. A caller that must wait registers
+//!   its waker in the same critical section in which it read the state; a
+//!   change that lets callers through (a change of state, a probe slot
+//!   given back) takes every registered waker in its own critical section,
+//!   and wakes them once it has let go. So either the caller saw the change,
+//!   or the change saw the caller's waker: no wake-up is lost (the loom
+//!   models below explore both orders).
+//!
 //! [`Handle`]: super::Handle
 
 use std::mem;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Waker};
 use std::time::Duration;
 
@@ -53,7 +92,8 @@ use super::error::CircuitOpen;
 use super::handle::{Figures, State};
 use super::window::{Totals, Window};
 use crate::classify::Outcome;
-use crate::sync::{Mutex, MutexGuard, lock};
+use crate::sync::atomic::{AtomicU64, Ordering};
+use crate::sync::{Arc, Mutex, MutexGuard, lock};
 use crate::time::deadline;
 
 /// The bits of [`Shared::fast`] that hold the state; the rest is the epoch.
@@ -965,5 +1005,243 @@ mod tests {
             (shared.figures().calls(), shared.figures().failures()),
             (4, 2)
         );
+    }
+}
+
+/// loom models of the breaker's admission and settling while its state
+/// changes: run with
+/// `RUSTFLAGS="--cfg donjon_loom" cargo test -p donjon --features circuit-breaker --release --lib loom`.
+///
+/// No model waits for time to pass: open periods last an hour, and callers
+/// that end one are admitted "two hours later", a time passed in.
+#[cfg(all(test, donjon_loom))]
+mod loom_models {
+    use std::future::poll_fn;
+    use std::task::{Context, Poll, Waker};
+    use std::time::Duration;
+
+    use loom::future::block_on;
+    use loom::thread;
+
+    use super::*;
+
+    /// Longer than any model runs.
+    const OPEN: Duration = Duration::from_secs(3_600);
+
+    /// A breaker that trips on the first failure and stays open for
+    /// [`OPEN`], over a count window of 10 calls whose rates never count
+    /// here (so a credit covers 9 successes).
+    fn one_strike() -> Config {
+        Config::new()
+            .with_count_window(10)
+            .with_minimum_calls(100)
+            .with_consecutive_failures(1)
+            .with_open_duration(OPEN)
+    }
+
+    /// A time after the end of any open period a model starts.
+    fn later() -> Instant {
+        Instant::now() + 2 * OPEN
+    }
+
+    /// Asks once, as if at `now`, with a waker nobody waits on.
+    fn admit(shared: &Arc<Shared>, now: Instant) -> Admission {
+        let mut cx = Context::from_waker(Waker::noop());
+        match shared.admit_at(&mut cx, &mut None, || now) {
+            Decision::Admit(admission) => admission,
+            Decision::Wait { .. } => panic!("a fail-fast breaker makes nobody wait"),
+        }
+    }
+
+    /// Finishes the call `admission` let through, if any, with `outcome`,
+    /// and returns the epoch it was admitted in (`None` if refused).
+    fn call(shared: &Arc<Shared>, admission: Admission, outcome: Outcome) -> Option<u64> {
+        let ticket = match admission {
+            Admission::Closed { epoch } => Ticket::start_closed(shared, epoch),
+            Admission::Probe(ticket) => ticket,
+            Admission::Refused(_) => return None,
+            Admission::Untracked => panic!("the breaker is never disabled here"),
+        };
+        let epoch = ticket.epoch;
+        ticket.finish(outcome);
+        Some(epoch)
+    }
+
+    /// Trips `shared`, closed, with a failure.
+    fn trip(shared: &Arc<Shared>) {
+        let admission = shared.admit_at_once().expect("closed");
+        call(shared, admission, Outcome::Failure);
+        assert_eq!(shared.peek_state(), State::Open);
+    }
+
+    /// What holds at every release of the lock: the state word says what
+    /// the machine is, and a credit is out exactly while closed.
+    fn assert_settled(shared: &Shared) {
+        let machine = shared.lock();
+        assert_eq!(
+            shared.fast.load(Ordering::Relaxed),
+            pack(machine.epoch, machine.phase.tag()),
+            "the state word is the machine's"
+        );
+        assert_eq!(
+            machine.granted.is_some(),
+            matches!(machine.phase, Phase::Closed),
+            "a credit is out exactly while closed"
+        );
+    }
+
+    /// Successes counted with the credit while a handle reads the figures
+    /// (reclaiming the credit and granting another): each is counted once.
+    #[test]
+    fn loom_breaker_successes_racing_a_read_are_each_counted_once() {
+        loom::model(|| {
+            let shared = Shared::new(one_strike());
+            let callers: Vec<_> = (0..2)
+                .map(|_| {
+                    let shared = Arc::clone(&shared);
+                    thread::spawn(move || {
+                        let admission = shared.admit_at_once().expect("closed");
+                        call(&shared, admission, Outcome::Success);
+                    })
+                })
+                .collect();
+            let seen = shared.figures().calls();
+            for caller in callers {
+                caller.join().expect("no panic");
+            }
+            assert!(seen <= 2);
+            assert_eq!(
+                shared.figures().calls(),
+                2,
+                "no success lost or counted twice"
+            );
+            assert_settled(&shared);
+        });
+    }
+
+    /// A caller admitted while closed, whose success races a failure that
+    /// trips the breaker and a handle that closes it by hand: its success
+    /// counts only in the epoch it was admitted in, so never in the window
+    /// the closing emptied, unless it was admitted after it; a caller that
+    /// comes while open is refused. A closing that comes first does
+    /// nothing, and the breaker stays open.
+    #[test]
+    fn loom_breaker_an_outcome_from_before_a_trip_does_not_count_after_it() {
+        loom::model(|| {
+            let shared = Shared::new(one_strike());
+            let failing = shared.admit_at_once().expect("closed");
+            let caller = {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    let admission = admit(&shared, Instant::now());
+                    call(&shared, admission, Outcome::Success)
+                })
+            };
+            let handle = {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || shared.force_closed())
+            };
+            call(&shared, failing, Outcome::Failure);
+            assert_settled(&shared);
+            handle.join().expect("no panic");
+            let admitted_in = caller.join().expect("no panic");
+            let epoch = shared.lock().epoch;
+            match epoch {
+                // Closed by hand before the failure: opened, and open still.
+                1 => {
+                    assert_eq!(shared.peek_state(), State::Open);
+                    assert!(matches!(admitted_in, None | Some(0)), "{admitted_in:?}");
+                }
+                // Opened, then closed by hand.
+                2 => {
+                    assert_eq!(shared.peek_state(), State::Closed);
+                    assert!(matches!(admitted_in, None | Some(0 | 2)), "{admitted_in:?}");
+                    assert_eq!(
+                        shared.figures().calls(),
+                        u64::from(admitted_in == Some(2)),
+                        "only a success admitted after the closing counts after it"
+                    );
+                }
+                other => panic!("one opening and at most one closing, got epoch {other}"),
+            }
+            assert_settled(&shared);
+        });
+    }
+
+    /// Three callers come once the open period is over, with two probe
+    /// slots: exactly two go through as probes, whose successes close the
+    /// breaker once; the third is refused, or admitted once closed.
+    #[test]
+    fn loom_breaker_half_open_lets_exactly_its_probes_through_and_closes_once() {
+        loom::model(|| {
+            let shared = Shared::new(one_strike().with_half_open_calls(2));
+            trip(&shared);
+            let at = later();
+            let probe = move |shared: &Arc<Shared>| {
+                let admission = admit(shared, at);
+                let probed = matches!(admission, Admission::Probe(_));
+                call(shared, admission, Outcome::Success);
+                probed
+            };
+            let callers: Vec<_> = (0..2)
+                .map(|_| {
+                    let shared = Arc::clone(&shared);
+                    thread::spawn(move || probe(&shared))
+                })
+                .collect();
+            let mut probes = usize::from(probe(&shared));
+            for caller in callers {
+                probes += usize::from(caller.join().expect("no panic"));
+            }
+            assert_eq!(probes, 2, "exactly the half-open slots");
+            assert_eq!(shared.peek_state(), State::Closed);
+            assert_eq!(shared.lock().epoch, 3, "open, half-open, closed: once each");
+            assert_settled(&shared);
+        });
+    }
+
+    /// A caller waiting (not-ready mode) while the one probe is in flight is
+    /// woken when the probe's success closes the breaker, and let through.
+    #[test]
+    fn loom_breaker_a_waiter_is_woken_when_the_probe_closes_the_breaker() {
+        loom::model(|| {
+            let config = one_strike().with_open_behavior(OpenBehavior::NotReady);
+            let shared = Shared::new(config);
+            trip(&shared);
+            let at = later();
+            let probe = match admit_waiting(&shared, at) {
+                Decision::Admit(probe @ Admission::Probe(_)) => probe,
+                other => panic!("the first caller probes, got {other:?}"),
+            };
+            let waiting = {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    let mut waiter = None;
+                    // Parks until woken: a lost wake-up is a deadlock.
+                    let admission = block_on(poll_fn(|cx| {
+                        match shared.admit_at(cx, &mut waiter, || at) {
+                            Decision::Admit(admission) => Poll::Ready(admission),
+                            Decision::Wait { until } => {
+                                assert_eq!(until, None, "half-open: no timer");
+                                Poll::Pending
+                            }
+                        }
+                    }));
+                    call(&shared, admission, Outcome::Success)
+                })
+            };
+            call(&shared, probe, Outcome::Success);
+            let admitted_in = waiting.join().expect("no panic");
+            assert_eq!(admitted_in, Some(3), "let through once closed");
+            assert_eq!(shared.figures().calls(), 1);
+            assert!(shared.lock().waiters.is_empty(), "the waiter left");
+            assert_settled(&shared);
+        });
+    }
+
+    /// Asks once, as if at `now`, registering a waker nobody waits on.
+    fn admit_waiting(shared: &Arc<Shared>, now: Instant) -> Decision {
+        let mut cx = Context::from_waker(Waker::noop());
+        shared.admit_at(&mut cx, &mut None, || now)
     }
 }

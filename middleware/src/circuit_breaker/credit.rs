@@ -19,8 +19,9 @@
 //! left, which voids the credit for every call, whatever its epoch; a call
 //! that finds nothing left, or another epoch, takes the lock instead. Only
 //! the lock-holder grants or reclaims, so the successes taken are the
-//! successes granted less those left: none is lost or counted twice. See
-//! the breaker's `# Memory ordering` for the orderings.
+//! successes granted less those left: none is lost or counted twice. The
+//! orderings are argued in the breaker's `# Memory ordering`, and the
+//! breaker's loom models race takes with reclaims and grants.
 
 use crate::sync::atomic::{AtomicU64, Ordering};
 
