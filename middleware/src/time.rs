@@ -23,7 +23,12 @@ pub(crate) fn deadline(now: Instant, duration: Duration) -> Instant {
 
 /// The timer kept in `slot`, set to fire at `deadline`: the one there is
 /// reset, or one is made (the only allocation) if there is none yet.
-#[cfg(any(feature = "limit", feature = "load-shed", feature = "timeout"))]
+#[cfg(any(
+    feature = "circuit-breaker",
+    feature = "limit",
+    feature = "load-shed",
+    feature = "timeout"
+))]
 pub(crate) fn reset_sleep(
     slot: &mut Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
     deadline: Instant,

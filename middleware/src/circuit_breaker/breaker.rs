@@ -6,38 +6,94 @@
 //!
 //! The state and an epoch (bumped at every change of state) are mirrored in
 //! one atomic word, so that admitting a request while closed (or disabled)
-//! takes no lock. Everything else sits behind one mutex, held for a few
-//! field updates at a time (O(1), but for a time window that has to let go
-//! of up to all its buckets at once), never across an await; the
-//! classifier runs before it is taken, and wakers are woken and `tracing`
-//! events emitted after it is released. It is taken once for each call
-//! that finishes while closed (to record its outcome in the window; an
-//! ignored outcome, or one from an earlier epoch, takes no lock), and on
-//! the paths that are not hot: while open or half-open, and for reads and
-//! manual control through a handle. Nothing is allocated for a request
-//! that goes through: a call only holds a reference (an `Arc` clone) to
-//! record its outcome.
+//! takes no lock. A call that succeeds while closed usually takes none
+//! either: it counts itself with one compare-and-swap on a credit of
+//! successes that the breaker grants under its lock (see `credit.rs`). A
+//! success has nothing to decide: it can only lower the rates. The credit
+//! covers the successes that can come before that changes: none once the
+//! window is one call short of its minimum (the success that reaches it
+//! takes the lock, to check the rates), none that was slow, and, in a time
+//! window, none after its latest bucket ends (the window must move on).
+//!
+//! Everything else sits behind one mutex, held for a few field updates at a
+//! time (O(1), but for a time window that has to let go of up to all its
+//! buckets at once, and for the successes counted with a credit, which
+//! take a step each up to a count window's size), never across an await;
+//! the classifier runs before it is taken, and wakers are woken and
+//! `tracing` events emitted after it is released. It is taken for each
+//! failure or slow call that finishes while closed (to record it in the
+//! window and check the thresholds, comparing integers: the rates'
+//! thresholds are converted once, to parts per billion), for a success the
+//! credit does not cover, and on the paths that are not hot: while open or
+//! half-open, and for reads and manual control through a handle. Whoever
+//! takes it to read the window or change the state first reclaims the
+//! credit, adding the successes counted with it to the window; whoever
+//! releases it with the breaker closed grants a new one. An ignored
+//! outcome, or one from an earlier epoch, takes no lock. Nothing is
+//! allocated for a request that goes through: a call only holds a
+//! reference (an `Arc` clone) to record its outcome.
 //!
 //! A call carries the epoch it was admitted in; its outcome only counts if
 //! the breaker is still in that epoch when it finishes, so that calls from
 //! before a change of state do not count after it.
 //!
+//! # Memory ordering
+//!
+//! - The state word (`fast`) is only written under the lock, by `settle`,
+//!   after the machine and the credit: `Release`. It is read without the
+//!   lock (to admit a call while closed or disabled, to tell a stale
+//!   ticket, to skip the lock for an outcome from an earlier epoch) with
+//!   `Acquire`, so that a call admitted in a new closed epoch also sees the
+//!   credit granted for it, and its first success takes no lock. Nothing
+//!   else hangs on it: an admission made from a word that a change of state
+//!   has since replaced carries the old epoch, and its outcome is turned
+//!   away, under the lock, by the epoch check; a word read as changed has
+//!   changed, as epochs only grow. Probes are only given under the lock, so
+//!   no call is admitted as one beyond the half-open slots, whatever a
+//!   caller read.
+//! - The credit's word changes only by read-modify-writes (a success's
+//!   compare-and-swap, the reclaim's `fetch_and`) and by the grant's store
+//!   under the lock, so all of its changes form one modification order,
+//!   and each read-modify-write reads the latest value. That is what makes
+//!   the count exact: a take ordered before the reclaim finds the credit
+//!   and is counted by it; one ordered after finds nothing left, or another
+//!   epoch once a new credit is granted, and takes the lock. A success
+//!   carries no data, so takes (`Relaxed` when they succeed) and the
+//!   reclaim (`Relaxed`, under the lock) need no ordering with other
+//!   memory. The grant stores the credit's end (`until`, `Relaxed`) before
+//!   its word (`Release`); a take loads the word with `Acquire` (and
+//!   re-reads it so on a failed compare-and-swap) before it loads the end,
+//!   which is therefore its grant's or a later one's: ends only move later
+//!   within an epoch, and a compare-and-swap that succeeds against a word
+//!   granted again with the same value (same epoch, same count) counts the
+//!   success in the window's latest bucket, as a late time does.
+//! - `next_waiter` is `Relaxed`: identifiers are unique by the atomicity of
+//!   the add alone.
+//! - The rest (the machine, the window, the waiters) is under the lock,
+//!   whose acquire and release order it. A caller that must wait registers
+//!   its waker in the same critical section in which it read the state; a
+//!   change that lets callers through (a change of state, a probe slot
+//!   given back) takes every registered waker in its own critical section,
+//!   and wakes them once it has let go. So either the caller saw the change,
+//!   or the change saw the caller's waker: no wake-up is lost (the loom
+//!   models below explore both orders).
+//!
 //! [`Handle`]: super::Handle
 
 use std::mem;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Waker};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::config::{Config, OpenBehavior, WindowKind};
+use super::config::{Config, OpenBehavior, Threshold, WindowKind};
+use super::credit::{Credit, MAX_GRANT};
 use super::error::CircuitOpen;
-use super::handle::{Figures, State, share as rate};
+use super::handle::{Figures, State};
 use super::window::{Totals, Window};
 use crate::classify::Outcome;
-use crate::sync::{Mutex, MutexGuard, lock};
+use crate::sync::atomic::{AtomicU64, Ordering};
+use crate::sync::{Arc, Mutex, MutexGuard, lock};
 use crate::time::deadline;
 
 /// The bits of [`Shared::fast`] that hold the state; the rest is the epoch.
@@ -56,12 +112,20 @@ const fn pack(epoch: u64, tag: u64) -> u64 {
 /// What every clone of a breaker shares.
 pub(super) struct Shared {
     config: Config,
+    /// What trips the breaker, taken from `config`.
+    rules: Rules,
     /// The state's tag and epoch, [packed](pack): read without the lock,
     /// written with it held.
     fast: AtomicU64,
+    /// The successes that calls may count without the lock, granted and
+    /// reclaimed with it held.
+    credit: Credit,
     /// Whether the window is a time window, which needs the time of each
     /// outcome.
     time_window: bool,
+    /// Whether the end of a call needs the time: for a time window, or to
+    /// measure slow calls.
+    timed: bool,
     /// The start of a time window's first bucket; stands for "now" where
     /// the time does not matter.
     origin: Instant,
@@ -70,11 +134,63 @@ pub(super) struct Shared {
     machine: Mutex<Machine>,
 }
 
+/// What trips the breaker, taken from the configuration once, with the
+/// rates' thresholds as integers.
+#[derive(Debug)]
+struct Rules {
+    /// The calls the window must hold before its rates count.
+    minimum_calls: u64,
+    failure_rate: Threshold,
+    /// With the slow-call trigger on, what a slow call is and its rate's
+    /// threshold.
+    slow: Option<SlowRule>,
+    consecutive_failures: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SlowRule {
+    /// A call that takes more nanoseconds than this is slow.
+    slower_than: u64,
+    rate: Threshold,
+}
+
+impl Rules {
+    fn new(config: &Config) -> Self {
+        Rules {
+            minimum_calls: config.effective_minimum_calls(),
+            failure_rate: Threshold::new(config.failure_rate_threshold()),
+            slow: config.slow_calls().map(|slow| SlowRule {
+                slower_than: u64::try_from(slow.slower_than.as_nanos()).unwrap_or(u64::MAX),
+                rate: Threshold::new(slow.rate_threshold),
+            }),
+            consecutive_failures: config.consecutive_failures(),
+        }
+    }
+
+    /// Whether `totals` (of the window, or of the probes) reach the
+    /// failure-rate or the slow-call-rate threshold, and which.
+    fn rate_reached(&self, totals: Totals) -> Option<Reason> {
+        if self.failure_rate.is_reached(totals.failures, totals.calls) {
+            Some(Reason::FailureRate)
+        } else if self
+            .slow
+            .is_some_and(|slow| slow.rate.is_reached(totals.slow, totals.calls))
+        {
+            Some(Reason::SlowCallRate)
+        } else {
+            None
+        }
+    }
+}
+
 /// What is behind the lock.
 struct Machine {
     epoch: u64,
     phase: Phase,
     window: Window,
+    /// The successes granted through [`Shared::credit`] in this epoch, while
+    /// the credit is out; `None` once reclaimed (and while not closed).
+    granted: Option<u64>,
     consecutive_failures: u32,
     /// How many times the breaker opened again from half-open since it
     /// last closed: what the open period grows with.
@@ -155,32 +271,35 @@ pub(super) enum Decision {
 ///
 /// A probe's ticket holds its half-open slot, given back if the ticket is
 /// dropped without an outcome (the response future was dropped).
+///
+/// Small (four words), as it is moved along with each call.
 pub(super) struct Ticket {
     shared: Arc<Shared>,
     epoch: u64,
+    /// When the call started, in nanoseconds after the breaker's origin, if
+    /// slow calls are measured.
+    started: u64,
     /// Holds a probe slot, not given back yet.
     probe: bool,
-    /// When the call started, if slow calls are measured.
-    started: Option<Instant>,
 }
 
 impl Ticket {
-    /// A ticket for a call admitted while closed, in `epoch`.
-    pub(super) fn closed(shared: &Arc<Shared>, epoch: u64) -> Self {
+    /// A ticket for a call admitted while closed, in `epoch`, starting now:
+    /// slow calls are measured from here.
+    #[inline]
+    pub(super) fn start_closed(shared: &Arc<Shared>, epoch: u64) -> Self {
         Ticket {
             shared: Arc::clone(shared),
             epoch,
+            started: shared.start_time(),
             probe: false,
-            started: None,
         }
     }
 
-    /// Marks the start of the call: slow calls are measured from here.
-    #[inline]
+    /// Marks the start of a probe's call: slow calls are measured from
+    /// here.
     pub(super) fn start(&mut self) {
-        if self.shared.config.slow_calls().is_some() {
-            self.started = Some(Instant::now());
-        }
+        self.started = self.shared.start_time();
     }
 
     /// Whether the breaker is still in the epoch the ticket was given in.
@@ -328,6 +447,10 @@ impl Machine {
         figures: Figures,
         open_for: Option<Duration>,
     ) -> Transition {
+        debug_assert!(
+            self.granted.is_none(),
+            "the credit is reclaimed before the state changes"
+        );
         let from = self.phase.state();
         self.phase = phase;
         self.epoch += 1;
@@ -378,24 +501,52 @@ impl Machine {
     }
 
     /// Why the breaker should trip, with the window at `totals`.
-    fn trip_reason(&self, config: &Config, totals: Totals) -> Option<Reason> {
-        if let Some(limit) = config.consecutive_failures() {
-            if self.consecutive_failures >= limit {
-                return Some(Reason::ConsecutiveFailures);
-            }
+    fn trip_reason(&self, rules: &Rules, totals: Totals) -> Option<Reason> {
+        if rules
+            .consecutive_failures
+            .is_some_and(|limit| self.consecutive_failures >= limit)
+        {
+            return Some(Reason::ConsecutiveFailures);
         }
-        if totals.calls < config.effective_minimum_calls() {
+        if totals.calls < rules.minimum_calls {
             return None;
         }
-        if rate(totals.failures, totals.calls) >= config.failure_rate_threshold() {
-            return Some(Reason::FailureRate);
+        rules.rate_reached(totals)
+    }
+
+    /// Adds the successes counted with the credit, if one is out, to the
+    /// window, and voids the credit. Done before the window is read or the
+    /// state changes.
+    fn reclaim(&mut self, credit: &Credit) {
+        let Some(granted) = self.granted.take() else {
+            return;
+        };
+        let taken = credit.reclaim(granted);
+        if taken > 0 {
+            self.window.record_successes(taken);
+            self.consecutive_failures = 0;
         }
-        if let Some(slow) = config.slow_calls() {
-            if rate(totals.slow, totals.calls) >= slow.rate_threshold {
-                return Some(Reason::SlowCallRate);
-            }
+    }
+
+    /// Grants a credit, if the breaker is closed and none is out: as many
+    /// successes as can come before one of them has something to decide.
+    fn grant(&mut self, credit: &Credit, rules: &Rules, origin: Instant) {
+        if self.granted.is_some() || !matches!(self.phase, Phase::Closed) {
+            return;
         }
-        None
+        let calls = self.window.held().calls;
+        // The success that brings the window to its minimum of calls takes
+        // the lock, to check the rates.
+        let successes = match rules.minimum_calls.checked_sub(calls + 1) {
+            Some(short) => short.min(MAX_GRANT),
+            None => MAX_GRANT,
+        };
+        let until = self
+            .window
+            .latest_end()
+            .map_or(u64::MAX, |end| nanos_since(origin, end));
+        credit.grant(self.epoch, successes, until);
+        self.granted = Some(successes);
     }
 
     /// Records the outcome of a call admitted while closed, in this epoch,
@@ -404,6 +555,7 @@ impl Machine {
     fn record_closed(
         &mut self,
         config: &Config,
+        rules: &Rules,
         failed: bool,
         slow: bool,
         window_now: Instant,
@@ -416,7 +568,7 @@ impl Machine {
             self.consecutive_failures = 0;
         }
         let totals = self.window.totals(window_now);
-        let reason = self.trip_reason(config, totals)?;
+        let reason = self.trip_reason(rules, totals)?;
         let figures = self.figures(totals);
         let now = now.unwrap_or_else(Instant::now);
         Some(self.open(config, now, reason, figures))
@@ -427,6 +579,7 @@ impl Machine {
     fn record_probe(
         &mut self,
         config: &Config,
+        rules: &Rules,
         failed: bool,
         slow: bool,
         now: Option<Instant>,
@@ -440,10 +593,7 @@ impl Machine {
         }
         let probes = *finished;
         let figures = self.figures(probes);
-        let slow_tripped = config
-            .slow_calls()
-            .is_some_and(|slow| rate(probes.slow, probes.calls) >= slow.rate_threshold);
-        if slow_tripped || rate(probes.failures, probes.calls) >= config.failure_rate_threshold() {
+        if rules.rate_reached(probes).is_some() {
             self.reopenings = self.reopenings.saturating_add(1);
             let now = now.unwrap_or_else(Instant::now);
             Some(self.open(config, now, Reason::ProbesFailed, figures))
@@ -465,25 +615,50 @@ impl Shared {
     pub(super) fn new(config: Config) -> Arc<Self> {
         let origin = Instant::now();
         let window = Window::new(config.window(), origin);
+        let rules = Rules::new(&config);
+        let credit = Credit::new();
+        let mut machine = Machine {
+            epoch: 0,
+            phase: Phase::Closed,
+            window,
+            granted: None,
+            consecutive_failures: 0,
+            reopenings: 0,
+            waiters: Vec::new(),
+        };
+        machine.grant(&credit, &rules, origin);
+        let time_window = matches!(config.window(), WindowKind::Time { .. });
         Arc::new(Shared {
-            time_window: matches!(config.window(), WindowKind::Time { .. }),
+            time_window,
+            timed: time_window || rules.slow.is_some(),
             config,
+            rules,
             fast: AtomicU64::new(pack(0, CLOSED)),
+            credit,
             origin,
             next_waiter: AtomicU64::new(0),
-            machine: Mutex::new(Machine {
-                epoch: 0,
-                phase: Phase::Closed,
-                window,
-                consecutive_failures: 0,
-                reopenings: 0,
-                waiters: Vec::new(),
-            }),
+            machine: Mutex::new(machine),
         })
     }
 
     fn lock(&self) -> MutexGuard<'_, Machine> {
         lock(&self.machine)
+    }
+
+    /// The start of a call, in nanoseconds after the origin, if slow calls
+    /// are measured (0 otherwise).
+    #[inline]
+    fn start_time(&self) -> u64 {
+        match self.rules.slow {
+            Some(_) => self.since_origin(Instant::now()),
+            None => 0,
+        }
+    }
+
+    /// The nanoseconds from the origin to `at`.
+    #[inline]
+    fn since_origin(&self, at: Instant) -> u64 {
+        nanos_since(self.origin, at)
     }
 
     /// The time to give the window: only a time window needs the clock.
@@ -495,15 +670,17 @@ impl Shared {
         }
     }
 
-    /// Releases the lock after a change: publishes the new state, emits
-    /// the event, and wakes the waiters (all of them after a change of
-    /// state, or when `wake` is set).
+    /// Releases the lock after a change: grants a credit if closed and
+    /// none is out, publishes the new state, emits the event, and wakes the
+    /// waiters (all of them after a change of state, or when `wake` is
+    /// set).
     fn settle(
         &self,
         mut machine: MutexGuard<'_, Machine>,
         transition: Option<Transition>,
         wake: bool,
     ) {
+        machine.grant(&self.credit, &self.rules, self.origin);
         if transition.is_some() {
             self.fast
                 .store(pack(machine.epoch, machine.phase.tag()), Ordering::Release);
@@ -522,6 +699,20 @@ impl Shared {
         }
     }
 
+    /// Admits a call at once while closed or disabled, from the state word;
+    /// `None` in the other states, which [`admit`](Self::admit) decides.
+    #[inline]
+    pub(super) fn admit_at_once(&self) -> Option<Admission> {
+        let fast = self.fast.load(Ordering::Acquire);
+        match fast & TAG_MASK {
+            CLOSED => Some(Admission::Closed {
+                epoch: fast >> TAG_BITS,
+            }),
+            DISABLED => Some(Admission::Untracked),
+            _ => None,
+        }
+    }
+
     /// Decides what the caller polling with `cx` may do. Takes no lock while
     /// closed or disabled.
     #[inline]
@@ -530,20 +721,32 @@ impl Shared {
         cx: &mut Context<'_>,
         waiter: &mut Option<Waiter>,
     ) -> Decision {
-        let fast = self.fast.load(Ordering::Acquire);
-        match fast & TAG_MASK {
-            CLOSED => Decision::Admit(Admission::Closed {
-                epoch: fast >> TAG_BITS,
-            }),
-            DISABLED => Decision::Admit(Admission::Untracked),
-            _ => self.admit_slow(cx, waiter),
+        self.admit_at(cx, waiter, Instant::now)
+    }
+
+    /// [`admit`](Self::admit), with the time read from `now` if it is
+    /// needed (while not closed or disabled).
+    #[inline]
+    fn admit_at(
+        self: &Arc<Self>,
+        cx: &mut Context<'_>,
+        waiter: &mut Option<Waiter>,
+        now: impl FnOnce() -> Instant,
+    ) -> Decision {
+        match self.admit_at_once() {
+            Some(admission) => Decision::Admit(admission),
+            None => self.admit_slow(cx, waiter, now()),
         }
     }
 
     #[cold]
-    fn admit_slow(self: &Arc<Self>, cx: &mut Context<'_>, waiter: &mut Option<Waiter>) -> Decision {
+    fn admit_slow(
+        self: &Arc<Self>,
+        cx: &mut Context<'_>,
+        waiter: &mut Option<Waiter>,
+        now: Instant,
+    ) -> Decision {
         let mut machine = self.lock();
-        let now = Instant::now();
         let transition = machine.end_open_period(now, self.window_now());
         let epoch = machine.epoch;
         let half_open_calls = self.config.half_open_calls();
@@ -555,8 +758,8 @@ impl Shared {
                 Some(Admission::Probe(Ticket {
                     shared: Arc::clone(self),
                     epoch,
+                    started: 0,
                     probe: true,
-                    started: None,
                 }))
             }
             _ => None,
@@ -592,8 +795,22 @@ impl Shared {
         decision
     }
 
-    /// Records the outcome of a call admitted in `epoch`.
-    fn finish(&self, epoch: u64, probe: bool, outcome: Outcome, started: Option<Instant>) {
+    /// Records the outcome of a call admitted in `epoch` (a probe if
+    /// `probe`), started at `started` if slow calls are measured.
+    ///
+    /// Inlined for the common case: a success while closed, counted with
+    /// the credit, when the time is not needed.
+    #[inline]
+    fn finish(&self, epoch: u64, probe: bool, outcome: Outcome, started: u64) {
+        let counted = !(probe || self.timed)
+            && matches!(outcome, Outcome::Success)
+            && self.credit.try_take(epoch, 0);
+        if !counted {
+            self.finish_slow(epoch, probe, outcome, started);
+        }
+    }
+
+    fn finish_slow(&self, epoch: u64, probe: bool, outcome: Outcome, started: u64) {
         let failed = match outcome {
             Outcome::Success => false,
             Outcome::Failure => true,
@@ -604,27 +821,32 @@ impl Shared {
                 return;
             }
         };
+        let now = self.timed.then(Instant::now);
+        // A count window needs no time: 0 is before the credit's end.
+        let at = now.map_or(0, |now| self.since_origin(now));
+        let slow = self
+            .rules
+            .slow
+            .is_some_and(|slow| at.saturating_sub(started) > slow.slower_than);
+        // Without the time, `finish` tried the credit already.
+        if self.timed && !(probe || failed || slow) && self.credit.try_take(epoch, at) {
+            return;
+        }
         // A call from before a change of state counts for nothing; while
         // closed, that is known without the lock.
         if !probe && self.fast.load(Ordering::Acquire) != pack(epoch, CLOSED) {
             return;
         }
-        let now = (started.is_some() || self.time_window).then(Instant::now);
-        let slow = match (self.config.slow_calls(), started, now) {
-            (Some(slow), Some(started), Some(now)) => {
-                now.saturating_duration_since(started) > slow.slower_than
-            }
-            _ => false,
-        };
         let window_now = now.unwrap_or(self.origin);
         let mut machine = self.lock();
         if machine.epoch != epoch {
             return;
         }
         let transition = if probe {
-            machine.record_probe(&self.config, failed, slow, now)
+            machine.record_probe(&self.config, &self.rules, failed, slow, now)
         } else {
-            machine.record_closed(&self.config, failed, slow, window_now, now)
+            machine.reclaim(&self.credit);
+            machine.record_closed(&self.config, &self.rules, failed, slow, window_now, now)
         };
         self.settle(machine, transition, false);
     }
@@ -668,6 +890,7 @@ impl Shared {
 
     pub(super) fn figures(&self) -> Figures {
         let (mut machine, transition) = self.lock_current();
+        machine.reclaim(&self.credit);
         let totals = machine.window.totals(self.window_now());
         let figures = machine.figures(totals);
         self.settle(machine, transition, false);
@@ -688,6 +911,7 @@ impl Shared {
     /// would take it.
     fn manual(&self, change: impl FnOnce(&mut Machine, Figures) -> Option<Transition>) {
         let mut machine = self.lock();
+        machine.reclaim(&self.credit);
         let totals = machine.window.totals(self.window_now());
         let figures = machine.figures(totals);
         let transition = change(&mut machine, figures);
@@ -720,11 +944,304 @@ impl Shared {
     }
 }
 
+/// The nanoseconds from `origin` to `at` (0 if `at` is earlier), saturating.
+fn nanos_since(origin: Instant, at: Instant) -> u64 {
+    u64::try_from(at.saturating_duration_since(origin).as_nanos()).unwrap_or(u64::MAX)
+}
+
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shared")
             .field("state", &self.peek_state())
             .field("config", &self.config)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(donjon_loom)))]
+mod tests {
+    use std::time::Duration;
+
+    use super::{MAX_GRANT, Shared, State, Ticket};
+    use crate::circuit_breaker::Config;
+    use crate::classify::Outcome;
+
+    /// Finishes a call admitted now with `outcome`.
+    fn finish(shared: &std::sync::Arc<Shared>, outcome: Outcome) {
+        let epoch = shared.fast.load(super::Ordering::Acquire) >> super::TAG_BITS;
+        Ticket::start_closed(shared, epoch).finish(outcome);
+    }
+
+    #[test]
+    fn successes_beyond_one_credit_are_all_counted() {
+        let config = Config::new().with_time_window(Duration::from_secs(3_600), 1);
+        let shared = Shared::new(config);
+        let successes = MAX_GRANT * 2 + 10;
+        for _ in 0..successes {
+            finish(&shared, Outcome::Success);
+        }
+        assert_eq!(shared.figures().calls(), successes);
+    }
+
+    #[test]
+    fn successes_counted_with_the_credit_come_before_the_next_failure() {
+        let config = Config::new()
+            .with_count_window(4)
+            .with_minimum_calls(4)
+            .with_failure_rate_threshold(0.5)
+            .with_consecutive_failures(2);
+        let shared = Shared::new(config);
+        // The success is counted with the credit, and added to the window
+        // when the next failure takes the lock: it ends the run of failures.
+        finish(&shared, Outcome::Failure);
+        finish(&shared, Outcome::Success);
+        finish(&shared, Outcome::Failure);
+        assert_eq!(shared.figures().consecutive_failures(), 1);
+        // The fourth call, a success, brings the window to its minimum: it
+        // takes the lock, and 2 failures in 4 trip the breaker.
+        finish(&shared, Outcome::Success);
+        assert_eq!(shared.state(), State::Open);
+        assert_eq!(
+            (shared.figures().calls(), shared.figures().failures()),
+            (4, 2)
+        );
+    }
+}
+
+/// loom models of the breaker's admission and settling while its state
+/// changes: run with
+/// `RUSTFLAGS="--cfg donjon_loom" cargo test -p donjon --features circuit-breaker --release --lib loom`.
+///
+/// No model waits for time to pass: open periods last an hour, and callers
+/// that end one are admitted "two hours later", a time passed in.
+#[cfg(all(test, donjon_loom))]
+mod loom_models {
+    use std::future::poll_fn;
+    use std::task::{Context, Poll, Waker};
+    use std::time::Duration;
+
+    use loom::future::block_on;
+    use loom::thread;
+
+    use super::*;
+
+    /// Longer than any model runs.
+    const OPEN: Duration = Duration::from_secs(3_600);
+
+    /// A breaker that trips on the first failure and stays open for
+    /// [`OPEN`], over a count window of 10 calls whose rates never count
+    /// here (so a credit covers 9 successes).
+    fn one_strike() -> Config {
+        Config::new()
+            .with_count_window(10)
+            .with_minimum_calls(100)
+            .with_consecutive_failures(1)
+            .with_open_duration(OPEN)
+    }
+
+    /// A time after the end of any open period a model starts.
+    fn later() -> Instant {
+        Instant::now() + 2 * OPEN
+    }
+
+    /// Asks once, as if at `now`, with a waker nobody waits on.
+    fn admit(shared: &Arc<Shared>, now: Instant) -> Admission {
+        let mut cx = Context::from_waker(Waker::noop());
+        match shared.admit_at(&mut cx, &mut None, || now) {
+            Decision::Admit(admission) => admission,
+            Decision::Wait { .. } => panic!("a fail-fast breaker makes nobody wait"),
+        }
+    }
+
+    /// Finishes the call `admission` let through, if any, with `outcome`,
+    /// and returns the epoch it was admitted in (`None` if refused).
+    fn call(shared: &Arc<Shared>, admission: Admission, outcome: Outcome) -> Option<u64> {
+        let ticket = match admission {
+            Admission::Closed { epoch } => Ticket::start_closed(shared, epoch),
+            Admission::Probe(ticket) => ticket,
+            Admission::Refused(_) => return None,
+            Admission::Untracked => panic!("the breaker is never disabled here"),
+        };
+        let epoch = ticket.epoch;
+        ticket.finish(outcome);
+        Some(epoch)
+    }
+
+    /// Trips `shared`, closed, with a failure.
+    fn trip(shared: &Arc<Shared>) {
+        let admission = shared.admit_at_once().expect("closed");
+        call(shared, admission, Outcome::Failure);
+        assert_eq!(shared.peek_state(), State::Open);
+    }
+
+    /// What holds at every release of the lock: the state word says what
+    /// the machine is, and a credit is out exactly while closed.
+    fn assert_settled(shared: &Shared) {
+        let machine = shared.lock();
+        assert_eq!(
+            shared.fast.load(Ordering::Relaxed),
+            pack(machine.epoch, machine.phase.tag()),
+            "the state word is the machine's"
+        );
+        assert_eq!(
+            machine.granted.is_some(),
+            matches!(machine.phase, Phase::Closed),
+            "a credit is out exactly while closed"
+        );
+    }
+
+    /// Successes counted with the credit while a handle reads the figures
+    /// (reclaiming the credit and granting another): each is counted once.
+    #[test]
+    fn loom_breaker_successes_racing_a_read_are_each_counted_once() {
+        loom::model(|| {
+            let shared = Shared::new(one_strike());
+            let callers: Vec<_> = (0..2)
+                .map(|_| {
+                    let shared = Arc::clone(&shared);
+                    thread::spawn(move || {
+                        let admission = shared.admit_at_once().expect("closed");
+                        call(&shared, admission, Outcome::Success);
+                    })
+                })
+                .collect();
+            let seen = shared.figures().calls();
+            for caller in callers {
+                caller.join().expect("no panic");
+            }
+            assert!(seen <= 2);
+            assert_eq!(
+                shared.figures().calls(),
+                2,
+                "no success lost or counted twice"
+            );
+            assert_settled(&shared);
+        });
+    }
+
+    /// A caller admitted while closed, whose success races a failure that
+    /// trips the breaker and a handle that closes it by hand: its success
+    /// counts only in the epoch it was admitted in, so never in the window
+    /// the closing emptied, unless it was admitted after it; a caller that
+    /// comes while open is refused. A closing that comes first does
+    /// nothing, and the breaker stays open.
+    #[test]
+    fn loom_breaker_an_outcome_from_before_a_trip_does_not_count_after_it() {
+        loom::model(|| {
+            let shared = Shared::new(one_strike());
+            let failing = shared.admit_at_once().expect("closed");
+            let caller = {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    let admission = admit(&shared, Instant::now());
+                    call(&shared, admission, Outcome::Success)
+                })
+            };
+            let handle = {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || shared.force_closed())
+            };
+            call(&shared, failing, Outcome::Failure);
+            assert_settled(&shared);
+            handle.join().expect("no panic");
+            let admitted_in = caller.join().expect("no panic");
+            let epoch = shared.lock().epoch;
+            match epoch {
+                // Closed by hand before the failure: opened, and open still.
+                1 => {
+                    assert_eq!(shared.peek_state(), State::Open);
+                    assert!(matches!(admitted_in, None | Some(0)), "{admitted_in:?}");
+                }
+                // Opened, then closed by hand.
+                2 => {
+                    assert_eq!(shared.peek_state(), State::Closed);
+                    assert!(matches!(admitted_in, None | Some(0 | 2)), "{admitted_in:?}");
+                    assert_eq!(
+                        shared.figures().calls(),
+                        u64::from(admitted_in == Some(2)),
+                        "only a success admitted after the closing counts after it"
+                    );
+                }
+                other => panic!("one opening and at most one closing, got epoch {other}"),
+            }
+            assert_settled(&shared);
+        });
+    }
+
+    /// Three callers come once the open period is over, with two probe
+    /// slots: exactly two go through as probes, whose successes close the
+    /// breaker once; the third is refused, or admitted once closed.
+    #[test]
+    fn loom_breaker_half_open_lets_exactly_its_probes_through_and_closes_once() {
+        loom::model(|| {
+            let shared = Shared::new(one_strike().with_half_open_calls(2));
+            trip(&shared);
+            let at = later();
+            let probe = move |shared: &Arc<Shared>| {
+                let admission = admit(shared, at);
+                let probed = matches!(admission, Admission::Probe(_));
+                call(shared, admission, Outcome::Success);
+                probed
+            };
+            let callers: Vec<_> = (0..2)
+                .map(|_| {
+                    let shared = Arc::clone(&shared);
+                    thread::spawn(move || probe(&shared))
+                })
+                .collect();
+            let mut probes = usize::from(probe(&shared));
+            for caller in callers {
+                probes += usize::from(caller.join().expect("no panic"));
+            }
+            assert_eq!(probes, 2, "exactly the half-open slots");
+            assert_eq!(shared.peek_state(), State::Closed);
+            assert_eq!(shared.lock().epoch, 3, "open, half-open, closed: once each");
+            assert_settled(&shared);
+        });
+    }
+
+    /// A caller waiting (not-ready mode) while the one probe is in flight is
+    /// woken when the probe's success closes the breaker, and let through.
+    #[test]
+    fn loom_breaker_a_waiter_is_woken_when_the_probe_closes_the_breaker() {
+        loom::model(|| {
+            let config = one_strike().with_open_behavior(OpenBehavior::NotReady);
+            let shared = Shared::new(config);
+            trip(&shared);
+            let at = later();
+            let probe = match admit_waiting(&shared, at) {
+                Decision::Admit(probe @ Admission::Probe(_)) => probe,
+                other => panic!("the first caller probes, got {other:?}"),
+            };
+            let waiting = {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    let mut waiter = None;
+                    // Parks until woken: a lost wake-up is a deadlock.
+                    let admission = block_on(poll_fn(|cx| {
+                        match shared.admit_at(cx, &mut waiter, || at) {
+                            Decision::Admit(admission) => Poll::Ready(admission),
+                            Decision::Wait { until } => {
+                                assert_eq!(until, None, "half-open: no timer");
+                                Poll::Pending
+                            }
+                        }
+                    }));
+                    call(&shared, admission, Outcome::Success)
+                })
+            };
+            call(&shared, probe, Outcome::Success);
+            let admitted_in = waiting.join().expect("no panic");
+            assert_eq!(admitted_in, Some(3), "let through once closed");
+            assert_eq!(shared.figures().calls(), 1);
+            assert!(shared.lock().waiters.is_empty(), "the waiter left");
+            assert_settled(&shared);
+        });
+    }
+
+    /// Asks once, as if at `now`, registering a waker nobody waits on.
+    fn admit_waiting(shared: &Arc<Shared>, now: Instant) -> Decision {
+        let mut cx = Context::from_waker(Waker::noop());
+        shared.admit_at(&mut cx, &mut None, || now)
     }
 }

@@ -98,6 +98,34 @@ pub(super) struct SlowCalls {
     pub(super) rate_threshold: f64,
 }
 
+/// A rate threshold in parts per billion: a fraction converted once, so
+/// that the breaker compares the window's counts with it in integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Threshold {
+    parts_per_billion: u64,
+}
+
+impl Threshold {
+    const BILLION: u64 = 1_000_000_000;
+
+    /// `fraction`, a number in (0, 1], to the nearest billionth (at least
+    /// one: a threshold never reads as zero).
+    pub(super) fn new(fraction: f64) -> Self {
+        let parts = (fraction * Self::BILLION as f64).round() as u64;
+        Threshold {
+            parts_per_billion: parts.clamp(1, Self::BILLION),
+        }
+    }
+
+    /// Whether `part` out of `calls` reaches the threshold: `part / calls
+    /// >= threshold`, exactly. Never without calls.
+    pub(super) fn is_reached(self, part: u64, calls: u64) -> bool {
+        calls > 0
+            && u128::from(part) * u128::from(Self::BILLION)
+                >= u128::from(self.parts_per_billion) * u128::from(calls)
+    }
+}
+
 /// The growth of the open period.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Backoff {
@@ -199,6 +227,10 @@ impl Config {
     /// Trips the breaker when the share of failed calls in the window
     /// reaches `threshold` (0.5: half of them).
     ///
+    /// The threshold is read to the nearest billionth, and compared with the
+    /// window's counts exactly: 0.1 trips at 1 failure in 10 calls, and not
+    /// at 9 in 91.
+    ///
     /// # Panics
     ///
     /// Unless `threshold` is a fraction in (0, 1].
@@ -213,7 +245,9 @@ impl Config {
     /// calls in the window reaches `rate_threshold`.
     ///
     /// A slow call is slow whether it succeeded or failed. With this
-    /// trigger on, `call` and the end of each call read tokio's clock.
+    /// trigger on, `call` and the end of each call read tokio's clock. The
+    /// threshold is compared as the
+    /// [failure-rate threshold](Self::with_failure_rate_threshold) is.
     ///
     /// # Panics
     ///
@@ -358,7 +392,7 @@ impl Default for Config {
 mod tests {
     use std::time::Duration;
 
-    use super::Config;
+    use super::{Config, Threshold};
 
     #[test]
     fn the_open_duration_grows_exponentially_up_to_its_maximum() {
@@ -378,6 +412,42 @@ mod tests {
         let config = Config::new().with_open_duration(Duration::from_secs(7));
         assert_eq!(config.open_duration(0), Duration::from_secs(7));
         assert_eq!(config.open_duration(9), Duration::from_secs(7));
+    }
+
+    #[test]
+    fn a_threshold_compares_counts_exactly_to_the_nearest_billionth() {
+        let tenth = Threshold::new(0.1);
+        assert!(tenth.is_reached(1, 10));
+        assert!(!tenth.is_reached(9, 91));
+        assert!(!tenth.is_reached(0, 0), "never without calls");
+        let third = Threshold::new(1.0 / 3.0);
+        assert!(third.is_reached(1, 3));
+        assert!(!third.is_reached(333_333_332, 1_000_000_000));
+        assert!(Threshold::new(1.0).is_reached(u64::MAX, u64::MAX));
+        assert!(!Threshold::new(1.0).is_reached(u64::MAX - 1, u64::MAX));
+        let tiny = Threshold::new(1e-12);
+        assert!(!tiny.is_reached(0, 5), "a threshold is never zero");
+        assert!(tiny.is_reached(1, 5));
+    }
+
+    /// The integer comparison decides as dividing in floating point did,
+    /// for every window of up to 200 calls and thresholds of up to 3
+    /// decimals.
+    #[test]
+    fn a_threshold_decides_as_the_floating_point_rate_did() {
+        for thousandths in 1..=1_000 {
+            let fraction = f64::from(thousandths) / 1_000.0;
+            let threshold = Threshold::new(fraction);
+            for calls in 1..=200u64 {
+                for part in 0..=calls {
+                    assert_eq!(
+                        threshold.is_reached(part, calls),
+                        part as f64 / calls as f64 >= fraction,
+                        "{part} / {calls} against {fraction}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

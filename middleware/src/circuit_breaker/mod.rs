@@ -110,6 +110,7 @@
 
 mod breaker;
 mod config;
+mod credit;
 pub mod error;
 pub mod future;
 mod handle;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use donjon_service::Service;
-use tokio::time::{Sleep, sleep_until};
+use tokio::time::Sleep;
 
 use super::breaker::{Admission, Decision, Shared, Ticket, Waiter};
 use super::config::Config;
@@ -215,13 +215,8 @@ impl<S, C> CircuitBreaker<S, C> {
                 return Poll::Pending;
             }
             let timer = match &mut self.timer {
-                Some(timer) => {
-                    if timer.deadline() != until {
-                        timer.as_mut().reset(until);
-                    }
-                    timer
-                }
-                None => self.timer.insert(Box::pin(sleep_until(until))),
+                Some(timer) if timer.deadline() == until => timer,
+                slot => crate::time::reset_sleep(slot, until),
             };
             if timer.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
@@ -246,15 +241,21 @@ where
         let keep = matches!(&self.reserved, Some(Admission::Probe(ticket)) if ticket.is_current());
         if !keep {
             // Anything else holds nothing worth keeping (a stale probe slot
-            // is not counted any more): ask again.
-            self.reserved = None;
-            let admission = ready!(self.poll_admit(cx));
-            let refused = matches!(admission, Admission::Refused(_));
-            self.reserved = Some(admission);
-            if refused {
-                // Fail fast: the inner service is not needed.
-                self.ready = true;
-                return Poll::Ready(Ok(()));
+            // is not counted any more): ask again, at once from the state
+            // word while closed or disabled (written in place: this is the
+            // hot path).
+            if let Some(admission) = self.shared.admit_at_once() {
+                self.reserved = Some(admission);
+            } else {
+                self.reserved = None;
+                let admission = ready!(self.poll_admit(cx));
+                let refused = matches!(admission, Admission::Refused(_));
+                self.reserved = Some(admission);
+                if refused {
+                    // Fail fast: the inner service is not needed.
+                    self.ready = true;
+                    return Poll::Ready(Ok(()));
+                }
             }
         }
         match self.inner.poll_ready(cx) {
@@ -280,13 +281,15 @@ where
             .reserved
             .take()
             .expect("a ready circuit breaker holds an admission");
-        let mut ticket = match admission {
+        let ticket = match admission {
             Admission::Refused(error) => return ResponseFuture::refused(error),
             Admission::Untracked => return ResponseFuture::called(self.inner.call(request), None),
-            Admission::Closed { epoch } => Ticket::closed(&self.shared, epoch),
-            Admission::Probe(ticket) => ticket,
+            Admission::Closed { epoch } => Ticket::start_closed(&self.shared, epoch),
+            Admission::Probe(mut ticket) => {
+                ticket.start();
+                ticket
+            }
         };
-        ticket.start();
         let response = self.inner.call(request);
         ResponseFuture::called(response, Some((ticket, self.classify.clone())))
     }

@@ -4,7 +4,14 @@
 //! Both kinds keep running totals, updated as outcomes come in and go out,
 //! so that reading them is O(1). Neither reads the clock: every operation is
 //! given the current [`Instant`], which makes them deterministic to test.
-//! Their storage is allocated once, when the window is made.
+//! Their storage is allocated once, when the window is made. Recording an
+//! outcome divides nothing: the count window keeps the index of its next
+//! slot, and the time window the end of its latest bucket, dividing only to
+//! find how many buckets passed when it moves on.
+//!
+//! The breaker also adds successes in bulk: those it counted without its
+//! lock (see `credit.rs`), added the next time it takes the lock. They cost
+//! at most one step each, and no more steps than the window has slots.
 
 use std::time::Duration;
 
@@ -25,6 +32,10 @@ impl Totals {
         self.calls += 1;
         self.failures += u64::from(failed);
         self.slow += u64::from(slow);
+    }
+
+    fn add_successes(&mut self, successes: u64) {
+        self.calls += successes;
     }
 
     fn remove(&mut self, other: Totals) {
@@ -62,12 +73,41 @@ impl Window {
         }
     }
 
+    /// Adds `successes` successful calls that were not slow: to a time
+    /// window, in its latest bucket (they finished before it ended).
+    pub(super) fn record_successes(&mut self, successes: u64) {
+        match self {
+            Window::Count(window) => window.record_successes(successes),
+            Window::Time(window) => window.record_successes(successes),
+        }
+    }
+
     /// The totals of the window as it is at `now`.
     #[inline]
     pub(super) fn totals(&mut self, now: Instant) -> Totals {
         match self {
             Window::Count(window) => window.totals(),
             Window::Time(window) => window.totals(now),
+        }
+    }
+
+    /// The totals of the window as it was last moved (by
+    /// [`record`](Self::record) or [`totals`](Self::totals)): the same as
+    /// `totals` at any time before [`latest_end`](Self::latest_end).
+    pub(super) fn held(&self) -> Totals {
+        match self {
+            Window::Count(window) => window.totals(),
+            Window::Time(window) => window.totals,
+        }
+    }
+
+    /// When a time window's latest bucket ends, and with it what
+    /// [`held`](Self::held) tells; `None` for a count window, or a time
+    /// window whose next bucket would start past what an `Instant` holds.
+    pub(super) fn latest_end(&self) -> Option<Instant> {
+        match self {
+            Window::Count(_) => None,
+            Window::Time(window) => window.head_end,
         }
     }
 
@@ -122,7 +162,21 @@ impl CountWindow {
         }
         *slot = if failed { FAILED } else { 0 } | if slow { SLOW } else { 0 };
         self.totals.add(failed, slow);
-        self.next = (self.next + 1) % self.slots.len();
+        self.next += 1;
+        if self.next == self.slots.len() {
+            self.next = 0;
+        }
+    }
+
+    /// Records `successes` successes, as that many calls of `record` would,
+    /// in no more steps than the window has slots: past that many, the
+    /// window holds nothing but successes, whatever their order.
+    fn record_successes(&mut self, successes: u64) {
+        let steps =
+            usize::try_from(successes).map_or(self.slots.len(), |n| n.min(self.slots.len()));
+        for _ in 0..steps {
+            self.record(false, false);
+        }
     }
 
     fn totals(&self) -> Totals {
@@ -162,10 +216,15 @@ pub(super) struct TimeWindow {
     origin: Instant,
     /// The width of a bucket, in nanoseconds (at least 1).
     width: u128,
-    /// Bucket `k` is at index `k % buckets.len()`.
+    /// A ring of buckets: the latest at `head_slot`, the ones before it
+    /// before it, going round.
     buckets: Box<[Totals]>,
     /// The number of the latest bucket: the one that outcomes go into.
     head: u64,
+    /// Where bucket `head` is in `buckets`.
+    head_slot: usize,
+    /// When bucket `head` ends; `None` past what an `Instant` holds.
+    head_end: Option<Instant>,
     totals: Totals,
 }
 
@@ -178,13 +237,17 @@ impl TimeWindow {
             width > 0,
             "a time window's buckets last at least a nanosecond"
         );
-        TimeWindow {
+        let mut window = TimeWindow {
             origin,
             width,
             buckets: vec![Totals::default(); count].into_boxed_slice(),
             head: 0,
+            head_slot: 0,
+            head_end: None,
             totals: Totals::default(),
-        }
+        };
+        window.head_end = window.start_of(1);
+        window
     }
 
     /// The number of the bucket `now` is in.
@@ -193,33 +256,51 @@ impl TimeWindow {
         u64::try_from(elapsed / self.width).unwrap_or(u64::MAX)
     }
 
+    /// When bucket `bucket` starts; `None` past what an `Instant` holds.
+    fn start_of(&self, bucket: u64) -> Option<Instant> {
+        const NANOS_PER_SEC: u128 = 1_000_000_000;
+        let nanos = u128::from(bucket).checked_mul(self.width)?;
+        let secs = u64::try_from(nanos / NANOS_PER_SEC).ok()?;
+        let subsec = (nanos % NANOS_PER_SEC) as u32;
+        self.origin.checked_add(Duration::new(secs, subsec))
+    }
+
     /// Moves the window forward to `now`, emptying the buckets that left it.
     ///
-    /// Costs one step per bucket passed, at most the number of buckets. A
-    /// time before the latest bucket (callers racing to the lock after
-    /// reading the clock) counts as the latest bucket.
+    /// Costs one comparison while `now` is in the latest bucket; otherwise
+    /// one step per bucket passed, at most the number of buckets. A time
+    /// before the latest bucket (callers racing to the lock after reading
+    /// the clock) counts as the latest bucket.
     fn advance(&mut self, now: Instant) {
-        let to = self.bucket_of(now);
-        if to <= self.head {
+        if self.head_end.is_none_or(|end| now < end) {
             return;
         }
-        let size = self.buckets.len() as u64;
-        let steps = (to - self.head).min(size);
-        for step in 1..=steps {
-            // Bucket `head + step` reuses the slot of bucket
-            // `head + step - size`, which is now out of the window.
-            let slot = ((self.head + step) % size) as usize;
-            let gone = std::mem::take(&mut self.buckets[slot]);
+        let to = self.bucket_of(now);
+        let size = self.buckets.len();
+        let steps = usize::try_from(to - self.head).map_or(size, |steps| steps.min(size));
+        for _ in 0..steps {
+            // The next bucket reuses the slot of the oldest one, which is
+            // now out of the window.
+            self.head_slot += 1;
+            if self.head_slot == size {
+                self.head_slot = 0;
+            }
+            let gone = std::mem::take(&mut self.buckets[self.head_slot]);
             self.totals.remove(gone);
         }
         self.head = to;
+        self.head_end = to.checked_add(1).and_then(|next| self.start_of(next));
     }
 
     fn record(&mut self, now: Instant, failed: bool, slow: bool) {
         self.advance(now);
-        let slot = (self.head % self.buckets.len() as u64) as usize;
-        self.buckets[slot].add(failed, slow);
+        self.buckets[self.head_slot].add(failed, slow);
         self.totals.add(failed, slow);
+    }
+
+    fn record_successes(&mut self, successes: u64) {
+        self.buckets[self.head_slot].add_successes(successes);
+        self.totals.add_successes(successes);
     }
 
     fn totals(&mut self, now: Instant) -> Totals {
@@ -255,11 +336,12 @@ mod tests {
     use super::{CountWindow, TimeWindow, Totals, Window};
     use crate::circuit_breaker::config::WindowKind;
 
-    /// One step of a test: an outcome recorded, the clock moved, or the
-    /// window cleared.
+    /// One step of a test: an outcome recorded, successes recorded in bulk,
+    /// the clock moved, or the window cleared.
     #[derive(Debug, Clone)]
     enum Step {
         Record { failed: bool, slow: bool },
+        Successes(u64),
         Advance(Duration),
         Clear,
     }
@@ -268,6 +350,7 @@ mod tests {
         prop_oneof![
             6 => (any::<bool>(), any::<bool>())
                 .prop_map(|(failed, slow)| Step::Record { failed, slow }),
+            2 => (0u64..30).prop_map(Step::Successes),
             3 => (0u64..2_500).prop_map(|millis| Step::Advance(Duration::from_millis(millis))),
             1 => Just(Step::Clear),
         ]
@@ -297,6 +380,10 @@ mod tests {
                     Step::Record { failed, slow } => {
                         window.record(failed, slow);
                         recorded.push((now, failed, slow));
+                    }
+                    Step::Successes(successes) => {
+                        window.record_successes(successes);
+                        recorded.extend((0..successes).map(|_| (now, false, false)));
                     }
                     Step::Advance(_) => {}
                     Step::Clear => {
@@ -329,6 +416,12 @@ mod tests {
                         window.record(now, failed, slow);
                         recorded.push((now, failed, slow));
                     }
+                    Step::Successes(successes) => {
+                        // Into the latest bucket, which the window was moved
+                        // to at the end of the previous step.
+                        window.record_successes(successes);
+                        recorded.extend((0..successes).map(|_| (now, false, false)));
+                    }
                     Step::Advance(by) => now += by,
                     Step::Clear => {
                         window.clear();
@@ -342,6 +435,12 @@ mod tests {
                     .filter(|(at, _, _)| current - bucket(*at) < u128::from(buckets));
                 prop_assert_eq!(window.totals(now), expected(kept));
                 prop_assert_eq!(window.totals(now), window.recount());
+                // Until its latest bucket ends, the window holds what it
+                // held when it last moved.
+                let latest_end = window.head_end.expect("within an Instant's range");
+                prop_assert!(now < latest_end);
+                prop_assert!(latest_end <= now + length);
+                prop_assert_eq!(window.totals(latest_end - Duration::from_nanos(1)), window.totals);
             }
         }
     }
