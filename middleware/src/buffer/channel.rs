@@ -7,6 +7,28 @@
 //! soon as the worker takes the request off the queue, or as soon as the
 //! caller drops its response future, whichever comes first. So a cancelled
 //! request never holds a place in the queue, and never reaches the service.
+//!
+//! # Memory ordering
+//!
+//! The queue, the wakers, the handle count and the closing error are under
+//! the state lock. Two atomics let the request path skip that lock:
+//!
+//! - `queued` counts the requests sent to the worker and not yet finished
+//!   by it. It is raised under the state lock when a request is queued
+//!   and lowered by the worker when it is done with one, both `AcqRel`; a
+//!   handle loads it (`Acquire`) before calling the service directly,
+//!   which it only does with nothing queued, so that requests keep their
+//!   order. A handle that sees 0 after the worker's lowering also sees
+//!   everything the worker did before it (the queued call made); the
+//!   service's own lock, which a direct call takes, then orders the two
+//!   calls. Callers that race each other have no order to keep.
+//! - `open` is cleared (`Release`) under the state lock once the closing
+//!   error is stored, and loaded (`Acquire`) where a cleared flag saves the
+//!   lock: seeing it cleared means seeing the error; seeing it set is only
+//!   a hint, which the lock (or the service's failure) corrects.
+//!
+//! The loom models in `service.rs` race direct calls with the worker, and
+//! the worker's failure with callers.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
