@@ -34,14 +34,19 @@ impl PollSemaphore {
 
     /// Polls for a permit, registering the task's waker while none is free;
     /// `Err` once the semaphore is closed.
-    pub(crate) fn poll_acquire(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<OwnedSemaphorePermit, Closed>> {
+    ///
+    /// The permit is taken out of the semaphore and forgotten: the caller
+    /// owns it and gives it back with [`Semaphore::add_permits`]`(1)` on
+    /// [`semaphore`](Self::semaphore), which keeps its record of a permit
+    /// down to one pointer.
+    pub(crate) fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
         let waiting = match &mut self.waiting {
             Some(waiting) => waiting,
-            None => match Arc::clone(&self.semaphore).try_acquire_owned() {
-                Ok(permit) => return Poll::Ready(Ok(permit)),
+            None => match self.semaphore.try_acquire() {
+                Ok(permit) => {
+                    permit.forget();
+                    return Poll::Ready(Ok(()));
+                }
                 Err(TryAcquireError::NoPermits) => self
                     .waiting
                     .insert(Box::pin(Arc::clone(&self.semaphore).acquire_owned())),
@@ -56,7 +61,12 @@ impl PollSemaphore {
             return Poll::Pending;
         };
         self.waiting = None;
-        Poll::Ready(permit.map_err(|_| Closed))
+        Poll::Ready(permit.map(OwnedSemaphorePermit::forget).map_err(|_| Closed))
+    }
+
+    /// The semaphore the permits are taken from.
+    pub(crate) fn semaphore(&self) -> &Arc<Semaphore> {
+        &self.semaphore
     }
 }
 
