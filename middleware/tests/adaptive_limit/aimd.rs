@@ -145,3 +145,17 @@ async fn concurrent_calls_each_move_the_limit_in_the_order_they_finish() {
     .await;
     assert_eq!(limit, 9);
 }
+
+#[test]
+fn aimd_is_stateless_and_its_copy_computes_the_same_limits() {
+    let aimd = Aimd::new().with_backoff_ratio(0.5).with_timeout(ms(10));
+    let mut copy = aimd.stateless_copy().expect("Aimd keeps no state");
+    let mut original = aimd;
+    for sample in [
+        Sample::success(ms(1), 1, 10),
+        Sample::failure(ms(1), 1, 10),
+        Sample::success(ms(11), 1, 10),
+    ] {
+        assert_eq!(copy.update(sample), original.update(sample));
+    }
+}

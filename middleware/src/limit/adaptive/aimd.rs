@@ -93,4 +93,8 @@ impl Algorithm for Aimd {
             limit.saturating_add(1)
         }
     }
+
+    fn stateless_copy(&self) -> Option<Self> {
+        Some(*self)
+    }
 }

@@ -53,6 +53,33 @@ pub trait Algorithm {
     /// The limiter brings the value within its minimum and maximum (so any
     /// value is allowed, 0 included).
     fn update(&mut self, sample: Sample) -> usize;
+
+    /// A copy of the algorithm, if it keeps no state between samples (its
+    /// [`update`](Algorithm::update) depends on the sample alone and
+    /// changes nothing); `None`, the default, otherwise.
+    ///
+    /// With a copy, the limiter works out each sample's limit without its
+    /// lock, on a fresh copy, and takes the lock only when the limit
+    /// changes: a call that leaves the limit where it is (a success at the
+    /// maximum, say) then costs no lock. [`Aimd`](super::Aimd) returns one;
+    /// [`Vegas`](super::Vegas) and [`Gradient2`](super::Gradient2), which
+    /// keep estimates, do not. Returning a copy from an algorithm that keeps
+    /// state loses the state: each sample would see the algorithm as it was
+    /// copied.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use donjon::limit::adaptive::{Aimd, Algorithm};
+    ///
+    /// assert!(Aimd::new().stateless_copy().is_some());
+    /// ```
+    fn stateless_copy(&self) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 impl<A: Algorithm + ?Sized> Algorithm for Box<A> {

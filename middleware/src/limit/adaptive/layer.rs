@@ -3,6 +3,7 @@ use std::fmt;
 use donjon_layer::Layer;
 
 use super::AdaptiveConcurrencyLimit;
+use super::algorithm::Algorithm;
 use super::limiter::Limits;
 use crate::classify::ErrorsAreFailures;
 
@@ -110,7 +111,7 @@ impl<A, C> AdaptiveConcurrencyLimitLayer<A, C> {
     }
 }
 
-impl<S, A: Clone, C: Clone> Layer<S> for AdaptiveConcurrencyLimitLayer<A, C> {
+impl<S, A: Algorithm + Clone, C: Clone> Layer<S> for AdaptiveConcurrencyLimitLayer<A, C> {
     type Service = AdaptiveConcurrencyLimit<S, A, C>;
 
     fn layer(&self, service: S) -> Self::Service {

@@ -66,8 +66,12 @@ impl Limits {
 /// What the clones of one limit share.
 pub(super) struct Shared<A, C> {
     slots: Arc<Gate>,
-    /// Locked once per finished call.
+    /// Locked once per finished call, or, for a stateless algorithm, once
+    /// per change of the limit.
     algorithm: Mutex<A>,
+    /// The algorithm's [`stateless_copy`](Algorithm::stateless_copy), if it
+    /// has one: copied again for each sample, without the lock.
+    stateless: Option<A>,
     classify: C,
     min: usize,
     max: usize,
@@ -79,7 +83,10 @@ impl<A, C> Shared<A, C> {
     /// # Panics
     ///
     /// If `limits` are inconsistent (see [`Limits::initial`]).
-    pub(super) fn new(algorithm: A, classify: C, limits: Limits) -> Self {
+    pub(super) fn new(algorithm: A, classify: C, limits: Limits) -> Self
+    where
+        A: Algorithm,
+    {
         let initial = limits.initial();
         assert!(
             limits.max <= MAX_PERMITS,
@@ -88,6 +95,7 @@ impl<A, C> Shared<A, C> {
         );
         Shared {
             slots: Arc::new(Gate::new(initial)),
+            stateless: algorithm.stateless_copy(),
             algorithm: Mutex::new(algorithm),
             classify,
             min: limits.min,
@@ -101,17 +109,44 @@ impl<A, C> Shared<A, C> {
     }
 
     /// Feeds a finished call to the algorithm and applies the new limit.
+    ///
+    /// # Memory ordering
+    ///
+    /// With a stateless algorithm, the limit is first worked out from a
+    /// `Relaxed` read of the limit, without the lock. When it stays where
+    /// it is, nothing is written: the sample takes effect at that read, as
+    /// if it had been fed before any change of the limit that the read does
+    /// not see (concurrent completions have no order to keep). Otherwise
+    /// the sample is fed again under the lock, from the limit then in force.
+    #[inline]
     fn update(&self, latency: Duration, in_flight: usize, failure: bool)
+    where
+        A: Algorithm,
+    {
+        let sample = |limit| {
+            if failure {
+                Sample::failure(latency, in_flight, limit)
+            } else {
+                Sample::success(latency, in_flight, limit)
+            }
+        };
+        if let Some(mut algorithm) = self.stateless.as_ref().and_then(A::stateless_copy) {
+            let limit = self.slots.limit();
+            if algorithm.update(sample(limit)).clamp(self.min, self.max) == limit {
+                return;
+            }
+        }
+        self.update_locked(sample);
+    }
+
+    /// [`update`](Self::update) under the lock.
+    fn update_locked(&self, sample: impl FnOnce(usize) -> Sample)
     where
         A: Algorithm,
     {
         let mut algorithm = lock(&self.algorithm);
         let limit = self.slots.limit();
-        let sample = if failure {
-            Sample::failure(latency, in_flight, limit)
-        } else {
-            Sample::success(latency, in_flight, limit)
-        };
+        let sample = sample(limit);
         let next = algorithm.update(sample).clamp(self.min, self.max);
         if next != limit {
             // Under the lock, so that limits are applied in the order they
@@ -121,9 +156,9 @@ impl<A, C> Shared<A, C> {
             tracing::debug!(
                 limit = next,
                 previous = limit,
-                latency = ?latency,
-                in_flight,
-                failure,
+                latency = ?sample.latency(),
+                in_flight = sample.in_flight(),
+                failure = sample.is_failure(),
                 "adaptive concurrency limit changed"
             );
         }

@@ -100,7 +100,7 @@ pub struct AdaptiveConcurrencyLimit<S, A, C = ErrorsAreFailures> {
     reserved: Option<Permit<A, C>>,
 }
 
-impl<S, A> AdaptiveConcurrencyLimit<S, A> {
+impl<S, A: Algorithm> AdaptiveConcurrencyLimit<S, A> {
     /// Wraps `inner`, with a limit moved by `algorithm`: starting at 20,
     /// between 1 and 1000, errors counted as failures.
     ///
@@ -111,7 +111,7 @@ impl<S, A> AdaptiveConcurrencyLimit<S, A> {
     }
 }
 
-impl<S, A, C> AdaptiveConcurrencyLimit<S, A, C> {
+impl<S, A: Algorithm, C> AdaptiveConcurrencyLimit<S, A, C> {
     /// # Panics
     ///
     /// If `limits` are inconsistent.
@@ -122,7 +122,9 @@ impl<S, A, C> AdaptiveConcurrencyLimit<S, A, C> {
             reserved: None,
         }
     }
+}
 
+impl<S, A, C> AdaptiveConcurrencyLimit<S, A, C> {
     /// Returns a handle that reads the limit and the in-flight count of
     /// this service and its clones.
     pub fn handle(&self) -> Handle {
