@@ -4,7 +4,8 @@
 //!
 //! Taking and giving back a slot are the gate's: one compare-and-swap and
 //! one atomic add, a lock only while callers wait. The algorithm's lock is
-//! taken once per finished call. Waiters are served first come, first
+//! taken once per finished call, or, for a stateless algorithm, only when
+//! the limit changes. Waiters are served first come, first
 //! served: a slot freed (or added by a higher limit) while callers wait
 //! goes to the first of them, never to a newcomer.
 

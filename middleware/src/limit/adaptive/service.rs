@@ -32,7 +32,10 @@ use crate::classify::{Classify, ErrorsAreFailures};
 /// Taking a slot is one compare-and-swap; no allocation is made per
 /// request (a clone allocates its place in the queue the first time it
 /// waits, and keeps it). The algorithm runs under a lock shared by the
-/// clones, held for one [`Algorithm::update`] per finished call.
+/// clones, held for one [`Algorithm::update`] per finished call; an
+/// algorithm with a [stateless copy](Algorithm::stateless_copy), such as
+/// [`Aimd`](super::Aimd), runs without it, and the lock is taken only when
+/// the limit changes.
 ///
 /// # Backpressure
 ///
