@@ -1,14 +1,13 @@
 //! The permits a concurrency limit hands out: its own lightweight counter
 //! ([`Gate`]), or a tokio [`Semaphore`] given by the user.
 
-use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::sync::Semaphore;
 
 use crate::semaphore::PollSemaphore;
-use crate::sync::{Gate, Place};
+use crate::sync::{Gate, GatePermit, Place};
 
 /// Where a concurrency limit takes its permits from.
 #[derive(Debug)]
@@ -20,39 +19,29 @@ pub(super) enum Permits {
     Semaphore(PollSemaphore),
 }
 
-/// A permit, given back to where it came from when dropped.
+/// A permit, given back when dropped.
 ///
-/// One pointer whichever the source, so that `Option<Permit>` is one word
-/// and dropping it one indirect call: the response future carries and drops
-/// a permit on every request. An enum of the gate's permit and tokio's
-/// `OwnedSemaphorePermit` (a pointer and a count, dropped out of line) in its
-/// place made the whole limit about a fifth slower per request (37.5 against
-/// 31.4 ns in `benches/paired.sh 3 21 concurrency_limit`).
+/// Either kind is one pointer, and dropping either is inlined: the response
+/// future carries and drops a permit on every request. A tokio
+/// `OwnedSemaphorePermit` (a pointer and a count, dropped out of line) in
+/// place of the semaphore's kind made the gate's path a sixth slower (37.6
+/// against 31.4 ns in `benches/paired.sh 3 21 concurrency_limit`); a trait
+/// object in place of the enum cost a third more instructions.
 #[derive(Debug)]
-pub(super) struct Permit(Arc<dyn ReleaseOne>);
+pub(super) enum Permit {
+    Gate(#[allow(dead_code, reason = "held for its drop, which gives it back")] GatePermit),
+    Semaphore(
+        #[allow(dead_code, reason = "held for its drop, which gives it back")] SemaphorePermit,
+    ),
+}
 
-impl Drop for Permit {
-    #[inline]
+/// One permit taken from a user's semaphore, added back to it on drop.
+#[derive(Debug)]
+pub(super) struct SemaphorePermit(Arc<Semaphore>);
+
+impl Drop for SemaphorePermit {
     fn drop(&mut self) {
-        self.0.release_one();
-    }
-}
-
-/// A source of permits that takes one back.
-pub(super) trait ReleaseOne: fmt::Debug + Send + Sync {
-    /// Gives back one permit taken from `self` earlier.
-    fn release_one(&self);
-}
-
-impl ReleaseOne for Gate {
-    fn release_one(&self) {
-        self.release();
-    }
-}
-
-impl ReleaseOne for Semaphore {
-    fn release_one(&self) {
-        self.add_permits(1);
+        self.0.add_permits(1);
     }
 }
 
@@ -78,7 +67,7 @@ impl Permits {
         match self {
             Permits::Gate(place) => place.poll_acquire(cx).map(|taken| {
                 taken.expect("a concurrency limit's gate is never closed");
-                Permit(Arc::clone(place.gate()) as Arc<dyn ReleaseOne>)
+                Permit::Gate(place.gate().owned())
             }),
             Permits::Semaphore(semaphore) => semaphore.poll_acquire(cx).map(|taken| {
                 taken.unwrap_or_else(|_| {
@@ -87,7 +76,7 @@ impl Permits {
                          concurrency limit must stay open"
                     )
                 });
-                Permit(Arc::clone(semaphore.semaphore()) as Arc<dyn ReleaseOne>)
+                Permit::Semaphore(SemaphorePermit(Arc::clone(semaphore.semaphore())))
             }),
         }
     }
