@@ -13,6 +13,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# One codegen unit: with cargo's default of 16, how the runner's code is
+# split into units, and so what is inlined, moves with unrelated changes,
+# and an unchanged case's count moved by up to 10% (tower's own `call_all`
+# by 58 instructions) between two builds of the runner.
+export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=${CARGO_PROFILE_RELEASE_CODEGEN_UNITS:-1}
+
 N1=${N1:-2000}
 N2=${N2:-12000}
 libs=(donjon tower resilience raw)

@@ -10,6 +10,9 @@
 # luck, and the spread shows how much it is worth.
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/limits-bench}
+# One codegen unit (see callgrind.sh): what cargo's default of 16 splits
+# into units, and so inlines, moves with unrelated code.
+export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=${CARGO_PROFILE_RELEASE_CODEGEN_UNITS:-1}
 export RUSTFLAGS="-C linker=$PWD/benches/shuffle-link.sh"
 
 # needs TOOL...: fails unless each tool is installed.
