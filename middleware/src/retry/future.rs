@@ -22,8 +22,7 @@ where
     /// The copy of the request for the next attempt; `None` when the policy
     /// could not copy it.
     request: Option<Request>,
-    /// What a retry is made with; there whenever `request` first was.
-    retry: Option<Retry<P, S>>,
+    retry: Retry<P, S>,
     #[pin]
     state: State<S::Future, P::Future>,
 }
@@ -43,11 +42,7 @@ where
     P: Policy<Request, S::Response, S::Error>,
     S: Service<Request>,
 {
-    pub(super) fn new(
-        request: Option<Request>,
-        retry: Option<Retry<P, S>>,
-        future: S::Future,
-    ) -> Self {
+    pub(super) fn new(request: Option<Request>, retry: Retry<P, S>, future: S::Future) -> Self {
         ResponseFuture {
             request,
             retry,
@@ -69,11 +64,10 @@ where
             match this.state.as_mut().project() {
                 StateProj::Called(future) => {
                     let mut result = ready!(future.poll(cx));
-                    let (Some(request), Some(retry)) = (this.request.as_mut(), this.retry.as_mut())
-                    else {
+                    let Some(request) = this.request.as_mut() else {
                         return Poll::Ready(result);
                     };
-                    match retry.policy.retry(request, &mut result) {
+                    match this.retry.policy.retry(request, &mut result) {
                         Some(delay) => this.state.set(State::Waiting(delay)),
                         None => return Poll::Ready(result),
                     }
@@ -83,17 +77,13 @@ where
                     this.state.set(State::Retrying);
                 }
                 StateProj::Retrying => {
-                    let retry = this
-                        .retry
-                        .as_mut()
-                        .expect("a retry is only started with a clone of the service");
-                    ready!(retry.service.poll_ready(cx))?;
+                    ready!(this.retry.service.poll_ready(cx))?;
                     let request = this
                         .request
                         .take()
                         .expect("a retry is only started with a copy of the request");
-                    *this.request = retry.policy.clone_request(&request);
-                    let future = retry.service.call(request);
+                    *this.request = this.retry.policy.clone_request(&request);
+                    let future = this.retry.service.call(request);
                     this.state.set(State::Called(future));
                 }
             }

@@ -12,8 +12,7 @@ use super::future::ResponseFuture;
 /// and service). When an attempt finishes, the policy decides; for a retry
 /// the future waits for the policy's delay, then for its clone of the
 /// service to be ready, and sends the copy (making a fresh copy for the
-/// attempt after). A request the policy could not copy is never retried,
-/// and its future holds no clone of the policy or the service.
+/// attempt after). A request the policy could not copy is never retried.
 ///
 /// # Errors
 ///
@@ -69,9 +68,6 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         let copy = self.policy.clone_request(&request);
         let future = self.service.call(request);
-        // Without a copy of the request there is nothing to retry: no clone
-        // of the policy and the service to retry with.
-        let retry = copy.is_some().then(|| self.clone());
-        ResponseFuture::new(copy, retry, future)
+        ResponseFuture::new(copy, self.clone(), future)
     }
 }
