@@ -15,10 +15,15 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target/limits-bench}
 export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=${CARGO_PROFILE_RELEASE_CODEGEN_UNITS:-1}
 export RUSTFLAGS="-C linker=$PWD/benches/shuffle-link.sh"
 
-# needs TOOL...: fails unless each tool is installed.
+# needs TOOL...: fails unless each tool is installed. For ld.lld, the
+# copy that rustc ships (and links with by default on x86_64 Linux since
+# 1.90) will do.
 needs() {
     local tool
     for tool in "$@"; do
+        if [ "$tool" = ld.lld ] && compgen -G "$(rustc --print sysroot)/lib/rustlib/*/bin/gcc-ld/ld.lld" >/dev/null; then
+            continue
+        fi
         if ! command -v "$tool" >/dev/null; then
             echo "$(basename "$0") needs $tool (apt-get install ${tool/ld./})" >&2
             exit 1
@@ -31,7 +36,8 @@ needs() {
 build() {
     # Touching the source makes cargo relink: the seed is not in RUSTFLAGS.
     touch "benches/examples/$1.rs"
-    SHUFFLE_SEED=${2:-} cargo build --quiet --release -p donjon-benches --example "$1"
+    # A failed build must not hand back the previous binary.
+    SHUFFLE_SEED=${2:-} cargo build --quiet --release -p donjon-benches --example "$1" || return
     echo "$CARGO_TARGET_DIR/release/examples/$1"
 }
 
