@@ -115,10 +115,11 @@ impl Budget {
         lock(&self.slow)
     }
 
-    /// An identifier for a new handle, for its place among the waiters.
-    /// Lock-free: cloning a rate limit (as `Retry` does per request) takes
-    /// no lock.
-    pub(super) fn new_handle(&self) -> u64 {
+    /// An identifier for a handle about to wait, for its place among the
+    /// waiters; never 0, which stands for none. Given out the first time a
+    /// handle waits, so that cloning a rate limit (as `Retry` does per
+    /// request) costs nothing here.
+    fn new_handle(&self) -> u64 {
         self.next_handle.fetch_add(1, Ordering::Relaxed) + 1
     }
 
@@ -164,7 +165,11 @@ impl Budget {
     /// Takes one request, opening a new window if the last one ended, or
     /// registers `handle` to be woken when one may be available.
     #[inline]
-    pub(super) fn poll_take(self: &Arc<Self>, handle: u64, cx: &mut Context<'_>) -> Poll<Taken> {
+    pub(super) fn poll_take(
+        self: &Arc<Self>,
+        handle: &mut u64,
+        cx: &mut Context<'_>,
+    ) -> Poll<Taken> {
         match self.try_take() {
             Some(taken) => Poll::Ready(taken),
             None => self.poll_take_slow(handle, cx),
@@ -174,7 +179,7 @@ impl Budget {
     /// [`poll_take`](Self::poll_take) when the window has nothing left at
     /// first sight.
     #[cold]
-    fn poll_take_slow(self: &Arc<Self>, handle: u64, cx: &mut Context<'_>) -> Poll<Taken> {
+    fn poll_take_slow(self: &Arc<Self>, handle: &mut u64, cx: &mut Context<'_>) -> Poll<Taken> {
         loop {
             if let Some(taken) = self.try_take() {
                 return Poll::Ready(taken);
@@ -200,9 +205,12 @@ impl Budget {
                 self.arm(&mut slow, until);
                 continue;
             }
-            match slow.waiting.iter_mut().find(|(id, _)| *id == handle) {
+            if *handle == 0 {
+                *handle = self.new_handle();
+            }
+            match slow.waiting.iter_mut().find(|(id, _)| *id == *handle) {
                 Some((_, waker)) => waker.clone_from(cx.waker()),
-                None => slow.waiting.push((handle, cx.waker().clone())),
+                None => slow.waiting.push((*handle, cx.waker().clone())),
             }
             return Poll::Pending;
         }
@@ -398,7 +406,7 @@ mod loom_models {
             let waiter = Arc::clone(&budget);
             let waiting = thread::spawn(move || {
                 // Parks until woken: a lost wake-up is a deadlock.
-                block_on(poll_fn(|cx| waiter.poll_take(2, cx)))
+                block_on(poll_fn(|cx| waiter.poll_take(&mut 0, cx)))
             });
             budget.give_back(taken);
             let got = waiting.join().expect("no panic");

@@ -1,6 +1,6 @@
 use std::fmt;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use donjon_service::Service;
 
@@ -69,21 +69,18 @@ pub struct RateLimit<T> {
 /// it holds for its next call, given back if the handle is dropped unused.
 struct BudgetHandle {
     budget: Arc<Budget>,
-    /// Identifies this handle among those waiting for the budget.
+    /// Identifies this handle among those waiting for the budget; 0 until
+    /// it first waits, and while it is 0 it is not among them.
     id: u64,
     reserved: Option<Taken>,
-    /// Set once the handle waited: it may be among the budget's waiters.
-    waited: bool,
 }
 
 impl BudgetHandle {
     fn new(budget: Arc<Budget>) -> Self {
-        let id = budget.new_handle();
         BudgetHandle {
             budget,
-            id,
+            id: 0,
             reserved: None,
-            waited: false,
         }
     }
 }
@@ -93,7 +90,7 @@ impl Drop for BudgetHandle {
         if let Some(taken) = self.reserved.take() {
             self.budget.give_back(taken);
         }
-        if self.waited {
+        if self.id != 0 {
             self.budget.forget(self.id);
         }
     }
@@ -143,13 +140,7 @@ where
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         let budget = &mut self.budget;
         if budget.reserved.is_none() {
-            match budget.budget.poll_take(budget.id, cx) {
-                Poll::Ready(taken) => budget.reserved = Some(taken),
-                Poll::Pending => {
-                    budget.waited = true;
-                    return Poll::Pending;
-                }
-            }
+            budget.reserved = Some(ready!(budget.budget.poll_take(&mut budget.id, cx)));
         }
         self.inner.poll_ready(cx)
     }
