@@ -66,6 +66,73 @@ async fn a_new_window_starts_with_a_full_budget() {
     assert_ready_ok!(service.poll_ready());
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_window_ends_exactly_its_period_after_it_began_between_timer_ticks() {
+    for offset_us in [1, 250, 500, 999, 1_000, 1_700] {
+        // The window opens between two of the timer's millisecond ticks,
+        // which round a timer's deadline up to the next tick.
+        let (mut service, mut handle) = new_service(3);
+        advance(Duration::from_micros(offset_us)).await;
+        assert_ready_ok!(service.poll_ready());
+        round_trip(&mut service, &mut handle, "one").await;
+
+        advance(PERIOD - Duration::from_nanos(1)).await;
+        for request in ["two", "three"] {
+            assert_ready_ok!(service.poll_ready(), "offset {offset_us} µs");
+            round_trip(&mut service, &mut handle, request).await;
+        }
+        assert_pending!(
+            service.poll_ready(),
+            "offset {offset_us} µs: 1 ns before the end"
+        );
+
+        advance(Duration::from_nanos(1)).await;
+        for request in ["four", "five", "six"] {
+            assert_ready_ok!(
+                service.poll_ready(),
+                "offset {offset_us} µs: exactly one period after the window began, a new one"
+            );
+            round_trip(&mut service, &mut handle, request).await;
+        }
+        assert_pending!(service.poll_ready());
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_caller_waiting_between_timer_ticks_is_woken_once_the_window_has_ended() {
+    let (mut service, mut handle) = new_service(1);
+    advance(Duration::from_micros(400)).await;
+    assert_ready_ok!(service.poll_ready());
+    round_trip(&mut service, &mut handle, "one").await;
+    assert_pending!(service.poll_ready());
+
+    advance(PERIOD - Duration::from_nanos(1)).await;
+    assert!(
+        !service.is_woken(),
+        "not woken before the end, nor by the timer of the window's last millisecond"
+    );
+    assert_pending!(service.poll_ready());
+    // The timer for the end fires at the tick after it.
+    advance(MS).await;
+    assert!(service.is_woken(), "the end of the window wakes the caller");
+    assert_ready_ok!(service.poll_ready());
+}
+
+#[tokio::test(start_paused = true)]
+async fn as_with_tower_three_calls_are_ready_exactly_one_period_after_one() {
+    // The case tower users write: one request, then exactly `per` later,
+    // the whole budget again.
+    let (mut service, mut handle) = new_service(3);
+    advance(Duration::from_micros(300)).await;
+    assert_ready_ok!(service.poll_ready());
+    round_trip(&mut service, &mut handle, "one").await;
+    advance(PERIOD).await;
+    for request in ["two", "three", "four"] {
+        assert_ready_ok!(service.poll_ready(), "{request}");
+        round_trip(&mut service, &mut handle, request).await;
+    }
+}
+
 // Waiting for the window.
 
 #[tokio::test(start_paused = true)]

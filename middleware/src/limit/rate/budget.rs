@@ -1,17 +1,25 @@
 //! The budget that every clone of a [`RateLimit`](super::RateLimit) shares.
 //!
-//! Taking a request of the budget is lock-free and reads no clock: an atomic
-//! counter holds what is left of the current window, and an atomic flag says
-//! whether the window has ended. A tokio timer set when the window opens
-//! raises the flag; the clock is only read, and the lock only taken, to open
-//! a window or to wait for one to end.
+//! Taking a request of the budget is lock-free and, but in the last
+//! millisecond of a window, reads no clock: an atomic counter holds what is
+//! left of the current window, and an atomic flag says whether the window
+//! has ended. The lock is only taken to open a window or to wait for one to
+//! end.
 //!
-//! A timer fires at or after its deadline, never before, so a window lasts
-//! at least its period: the limit is never exceeded because of timer lag.
+//! A window ends exactly its period after it began, on tokio's clock, as
+//! tower's does. tokio rounds a timer's deadline up to its next millisecond
+//! tick, so a timer set for the end would let a window run up to a
+//! millisecond late. The timer set when the window opens is for a
+//! millisecond before its end instead (rounded up, it fires before the end);
+//! from then on the window is "clocked": whether it has ended is found by
+//! reading the clock, and if callers wait, the timer is set again for the
+//! end itself, which wakes them once it has passed. Should the timer driver fall behind by more than that
+//! millisecond, the window runs late by as much, never early: the limit is
+//! never exceeded because of timer lag.
 //!
 //! Outside a tokio runtime no timer can be set: a window opened there is
-//! "unarmed", and whether it has ended is found by reading the clock, until
-//! a handle polled inside a runtime sets its timer.
+//! clocked from the start, until a handle polled inside a runtime waits and
+//! sets the timer for its end.
 //!
 //! # Memory ordering
 //!
@@ -28,9 +36,14 @@
 //!   its request with the window it was taken from. A stale tag (a window
 //!   ended between the loads) is caught by `charge`, which charges the
 //!   call to the window it starts in.
-//! - `unarmed` and `unarmed_until`: stored (`Release`) before `unarmed` is
-//!   raised, loaded (`Acquire`) after it is seen, so the deadline read is
-//!   the one of the window that raised it.
+//! - `until` is stored (`Release`) when a window opens, before `ended` is
+//!   cleared and before `clocked` can be raised for that window; `clocked`
+//!   and `until` are loaded (`Acquire`) in that order, so a reader that sees
+//!   the window clocked reads its end. A reader late enough to see a
+//!   window's `clocked` and then the next window's `until` (or the reverse)
+//!   can only find the new window ended early, never late: at worst a
+//!   window opens sooner, with what was left of the last one lost, and the
+//!   limit still holds.
 //! - `next_handle` is `Relaxed`: identifiers are unique by the atomicity of
 //!   the add alone.
 //! - The waiters, the timer and the overdraft are under the lock; a
@@ -60,10 +73,13 @@ pub(super) struct Budget {
     ended: AtomicBool,
     /// Counts the windows opened, to tell a reservation's window apart.
     window: AtomicU64,
-    /// Set while the current window has no timer to end it.
-    unarmed: AtomicBool,
-    /// When an unarmed window ends, in nanoseconds since `origin`.
-    unarmed_until: AtomicU64,
+    /// Set while whether the current window has ended is found by reading
+    /// the clock: in its last millisecond, and throughout a window opened
+    /// outside a runtime.
+    clocked: AtomicBool,
+    /// When the current window ends, in nanoseconds since `origin`;
+    /// `u64::MAX` for never.
+    until: AtomicU64,
     origin: Instant,
     /// The last handle identifier given out. `Relaxed`: each identifier is
     /// unique by the atomicity of the add alone, and orders nothing else.
@@ -73,8 +89,11 @@ pub(super) struct Budget {
 
 /// What only the slow paths touch.
 struct Slow {
-    /// Raises `ended` at the end of the current window.
+    /// Raises `clocked` a millisecond before the end of the current window,
+    /// then, set again if callers wait, `ended` at its end.
     timer: Option<Pin<Box<Sleep>>>,
+    /// The window whose timer is set for its end (0 for none).
+    end_timer_for: u64,
     /// Handles waiting for the window to end or a request to be given back.
     waiting: Vec<(u64, Waker)>,
     /// Calls charged beyond the budget of their window (see
@@ -95,11 +114,12 @@ impl Budget {
             remaining: AtomicU64::new(0),
             ended: AtomicBool::new(true),
             window: AtomicU64::new(0),
-            unarmed: AtomicBool::new(false),
-            unarmed_until: AtomicU64::new(0),
+            clocked: AtomicBool::new(false),
+            until: AtomicU64::new(u64::MAX),
             origin: Instant::now(),
             slow: Mutex::new(Slow {
                 timer: None,
+                end_timer_for: 0,
                 waiting: Vec::new(),
                 overdraft: 0,
             }),
@@ -129,12 +149,19 @@ impl Budget {
         if self.ended.load(Ordering::Acquire) {
             return true;
         }
-        if self.unarmed.load(Ordering::Acquire) {
-            let until = Duration::from_nanos(self.unarmed_until.load(Ordering::Acquire));
-            if Instant::now() >= self.origin + until {
-                self.ended.store(true, Ordering::Release);
-                return true;
-            }
+        if self.clocked.load(Ordering::Acquire) {
+            return self.has_ended_by_the_clock();
+        }
+        false
+    }
+
+    /// [`has_ended`](Self::has_ended) for a clocked window.
+    #[cold]
+    fn has_ended_by_the_clock(&self) -> bool {
+        let until = self.until.load(Ordering::Acquire);
+        if until != u64::MAX && Instant::now() >= self.origin + Duration::from_nanos(until) {
+            self.ended.store(true, Ordering::Release);
+            return true;
         }
         false
     }
@@ -193,16 +220,15 @@ impl Budget {
                 // A request was given back meanwhile.
                 continue;
             }
-            // Waiting for the window to end needs its timer.
-            if self.unarmed.load(Ordering::Acquire) {
+            // Waiting in a clocked window needs the timer for its end.
+            let window = self.window.load(Ordering::Acquire);
+            if self.clocked.load(Ordering::Acquire) && slow.end_timer_for != window {
                 assert!(
                     tokio::runtime::Handle::try_current().is_ok(),
                     "RateLimit needs a tokio runtime, with its time driver enabled, to wait for \
                      the end of a window"
                 );
-                let until =
-                    self.origin + Duration::from_nanos(self.unarmed_until.load(Ordering::Acquire));
-                self.arm(&mut slow, until);
+                self.set_end_timer(&mut slow);
                 continue;
             }
             if *handle == 0 {
@@ -216,49 +242,91 @@ impl Budget {
         }
     }
 
-    /// Opens a window starting now, and sets the timer that ends it.
+    /// Opens a window starting now, and sets the timer for a millisecond
+    /// before its end.
     fn open_window(self: &Arc<Self>, slow: &mut Slow) {
         let budget = self.rate.num().saturating_sub(slow.overdraft);
         slow.overdraft = slow.overdraft.saturating_sub(self.rate.num());
         let window = self.window.load(Ordering::Relaxed) + 1;
+        let now = Instant::now();
+        // A period too long to represent never ends.
+        let until = now.checked_add(self.rate.per());
+        let until_nanos = until.map_or(u64::MAX, |until| {
+            u64::try_from(until.duration_since(self.origin).as_nanos()).unwrap_or(u64::MAX)
+        });
         self.remaining.store(budget, Ordering::Release);
         self.window.store(window, Ordering::Release);
+        self.until.store(until_nanos, Ordering::Release);
+        self.clocked.store(false, Ordering::Release);
         self.ended.store(false, Ordering::Release);
 
-        self.unarmed.store(false, Ordering::Release);
-
-        // A period too long to represent never ends.
-        let Some(until) = Instant::now().checked_add(self.rate.per()) else {
+        let Some(until) = until else {
             return;
         };
         if tokio::runtime::Handle::try_current().is_err() {
-            let nanos = until.duration_since(self.origin).as_nanos();
-            self.unarmed_until
-                .store(u64::try_from(nanos).unwrap_or(u64::MAX), Ordering::Release);
-            self.unarmed.store(true, Ordering::Release);
+            self.clocked.store(true, Ordering::Release);
             return;
         }
-        self.arm(slow, until);
+        match until.checked_sub(CLOCKED_TAIL).filter(|&tail| tail > now) {
+            Some(tail) => self.set_timer(slow, tail, Phase::Tail),
+            // The whole window is its last millisecond.
+            None => self.clocked.store(true, Ordering::Release),
+        }
     }
 
-    /// Sets the timer that ends the current window at `until`.
-    fn arm(self: &Arc<Self>, slow: &mut Slow, until: Instant) {
-        self.unarmed.store(false, Ordering::Release);
+    /// Sets the timer for `phase` of the current window, at `deadline`.
+    fn set_timer(self: &Arc<Self>, slow: &mut Slow, deadline: Instant, phase: Phase) {
         let window = self.window.load(Ordering::Acquire);
-        let timer = crate::time::reset_sleep(&mut slow.timer, until);
-        let end = Waker::from(Arc::new(WindowEnd {
+        let timer = crate::time::reset_sleep(&mut slow.timer, deadline);
+        let waker = Waker::from(Arc::new(WindowTimer {
             budget: Arc::downgrade(self),
             window,
+            phase,
         }));
         // Polled outside tokio's cooperative budget: that budget running out
-        // would wake `end` at once, ending the window early.
+        // would wake `waker` at once, as if the deadline had passed.
         let mut poll = std::pin::pin!(unconstrained(timer.as_mut()));
         if poll
             .as_mut()
-            .poll(&mut Context::from_waker(&end))
+            .poll(&mut Context::from_waker(&waker))
             .is_ready()
         {
-            self.ended.store(true, Ordering::Release);
+            match phase {
+                Phase::Tail => self.clocked.store(true, Ordering::Release),
+                Phase::End => self.ended.store(true, Ordering::Release),
+            }
+        }
+    }
+
+    /// The window `window` is in its last millisecond: it is clocked from
+    /// now on, and if callers wait, the timer is set again, for its end.
+    fn enter_tail(self: &Arc<Self>, window: u64) {
+        let mut slow = self.lock();
+        if self.window.load(Ordering::Acquire) != window {
+            return;
+        }
+        self.clocked.store(true, Ordering::Release);
+        if slow.waiting.is_empty() || slow.end_timer_for == window {
+            return;
+        }
+        self.set_end_timer(&mut slow);
+        if self.ended.load(Ordering::Acquire) {
+            // The end had passed already (the timer driver fell behind).
+            let waiting = std::mem::take(&mut slow.waiting);
+            drop(slow);
+            for (_, waker) in waiting {
+                waker.wake();
+            }
+        }
+    }
+
+    /// Sets the timer for the end of the current window, if it ends.
+    fn set_end_timer(self: &Arc<Self>, slow: &mut Slow) {
+        slow.end_timer_for = self.window.load(Ordering::Acquire);
+        let until = self.until.load(Ordering::Acquire);
+        if until != u64::MAX {
+            let until = self.origin + Duration::from_nanos(until);
+            self.set_timer(slow, until, Phase::End);
         }
     }
 
@@ -339,20 +407,37 @@ impl Budget {
     }
 }
 
-/// Woken by the timer at the end of a window.
-struct WindowEnd {
-    budget: Weak<Budget>,
-    window: u64,
+/// How long before its end a window becomes clocked: one tick of tokio's
+/// timer, which rounds deadlines up to the next tick.
+const CLOCKED_TAIL: Duration = Duration::from_millis(1);
+
+/// What the budget's timer is set for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// A millisecond before the end of the window.
+    Tail,
+    /// The end of the window.
+    End,
 }
 
-impl Wake for WindowEnd {
+/// Woken by the budget's timer.
+struct WindowTimer {
+    budget: Weak<Budget>,
+    window: u64,
+    phase: Phase,
+}
+
+impl Wake for WindowTimer {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
         if let Some(budget) = self.budget.upgrade() {
-            budget.end_window(self.window);
+            match self.phase {
+                Phase::Tail => budget.enter_tail(self.window),
+                Phase::End => budget.end_window(self.window),
+            }
         }
     }
 }
@@ -377,10 +462,28 @@ mod loom_models {
         let mut slow = budget.lock();
         budget.open_window(&mut slow);
         drop(slow);
-        // Opened outside a runtime, the window is unarmed; as if its timer
+        // Opened outside a runtime, the window is clocked; as if its timer
         // were set (and not due within the model):
-        budget.unarmed.store(false, Ordering::Release);
+        budget.clocked.store(false, Ordering::Release);
         budget
+    }
+
+    #[test]
+    fn loom_budget_the_last_millisecond_starting_while_requests_are_taken() {
+        loom::model(|| {
+            let budget = budget(2);
+            let window = budget.window.load(Ordering::Acquire);
+            let other = Arc::clone(&budget);
+            let thread = thread::spawn(move || other.try_take().is_some());
+            // The window becomes clocked (its end, an hour away, is read
+            // from the clock from now on) while the other thread takes.
+            budget.enter_tail(window);
+            let mine = budget.try_take().is_some();
+            let theirs = thread.join().expect("no panic");
+            assert!(mine && theirs, "the window has not ended: both take one");
+            assert!(budget.clocked.load(Ordering::Acquire));
+            assert!(budget.try_take().is_none(), "and no third request");
+        });
     }
 
     #[test]
