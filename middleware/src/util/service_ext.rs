@@ -165,6 +165,84 @@ pub trait ServiceExt<Request>: Service<Request> {
         MapFuture::new(self, f)
     }
 
+    /// Moves the service into a [`Buffer`](crate::buffer::Buffer) of `bound`
+    /// requests, whose worker is spawned on the current tokio runtime; see
+    /// [`Buffer::new`](crate::buffer::Buffer::new).
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, or if `bound` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use donjon::{BoxError, ServiceExt, service_fn};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), BoxError> {
+    /// let service = service_fn(|n: u32| async move { Ok::<_, BoxError>(n * 2) }).buffered(16);
+    /// // A buffer is `Clone` whatever the service under it.
+    /// assert_eq!(service.clone().oneshot(21).await?, 42);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "buffer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "buffer")))]
+    fn buffered(self, bound: usize) -> crate::buffer::Buffer<Request, Self::Future>
+    where
+        Self: Sized + Send + 'static,
+        Self::Future: Send + 'static,
+        Self::Error: Into<crate::BoxError> + Send + Sync,
+        Request: Send + 'static,
+    {
+        crate::buffer::Buffer::new(self, bound)
+    }
+
+    /// Retries the service's requests as `policy` decides; see
+    /// [`Retry`](crate::retry::Retry).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::{Ready, ready};
+    /// use donjon::{BoxError, ServiceExt, service_fn};
+    /// use donjon::retry::Policy;
+    ///
+    /// /// Retries a failed request once.
+    /// #[derive(Clone)]
+    /// struct Once(bool);
+    ///
+    /// impl<Res, E> Policy<u32, Res, E> for Once {
+    ///     type Future = Ready<()>;
+    ///     fn retry(&mut self, _: &mut u32, result: &mut Result<Res, E>) -> Option<Ready<()>> {
+    ///         (result.is_err() && !std::mem::replace(&mut self.0, true)).then(|| ready(()))
+    ///     }
+    ///     fn clone_request(&mut self, request: &u32) -> Option<u32> {
+    ///         Some(*request)
+    ///     }
+    /// }
+    ///
+    /// # futures::executor::block_on(async {
+    /// let calls = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    /// let counted = calls.clone();
+    /// let service = service_fn(move |n: u32| {
+    ///     let first = counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+    ///     async move { if first { Err::<u32, BoxError>("flaky".into()) } else { Ok(n) } }
+    /// })
+    /// .retry(Once(false));
+    /// assert_eq!(service.oneshot(7).await?, 7, "the second attempt succeeds");
+    /// # Ok::<(), BoxError>(())
+    /// # }).unwrap();
+    /// ```
+    #[cfg(feature = "retry")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "retry")))]
+    fn retry<P>(self, policy: P) -> crate::retry::Retry<P, Self>
+    where
+        Self: Sized,
+    {
+        crate::retry::Retry::new(policy, self)
+    }
+
     /// Erases the service's type into a [`BoxService`]; each response
     /// future is boxed (one allocation per request).
     fn boxed(self) -> BoxService<Request, Self::Response, Self::Error>

@@ -20,5 +20,6 @@ mod oneshot;
 mod optional;
 mod ready;
 mod rng;
+mod service_ext;
 mod service_fn;
 mod then;
