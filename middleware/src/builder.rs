@@ -159,6 +159,18 @@ impl<L> ServiceBuilder<L> {
         self.layer(crate::limit::ConcurrencyLimitLayer::new(max))
     }
 
+    /// Adds a layer that lets at most `max` requests in flight at once and
+    /// refuses the others at once with an `Overloaded` error; see
+    /// [`TryConcurrencyLimit`](crate::limit::TryConcurrencyLimit).
+    #[cfg(feature = "limit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "limit")))]
+    pub fn try_concurrency_limit(
+        self,
+        max: usize,
+    ) -> ServiceBuilder<Stack<crate::limit::TryConcurrencyLimitLayer, L>> {
+        self.layer(crate::limit::TryConcurrencyLimitLayer::new(max))
+    }
+
     /// Adds a circuit breaker configured by `config`; see
     /// [`CircuitBreaker`](crate::circuit_breaker::CircuitBreaker).
     ///

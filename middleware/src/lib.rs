@@ -78,6 +78,8 @@
 
 #[macro_use]
 mod macros;
+#[cfg(any(feature = "limit", feature = "load-shed"))]
+mod overloaded;
 #[cfg(feature = "limit")]
 mod semaphore;
 #[cfg_attr(

@@ -6,10 +6,11 @@
 //! service shows ([`adaptive`]: AIMD, Vegas, Gradient2, or your own
 //! algorithm).
 //!
-//! All apply backpressure through `poll_ready`: a caller waits (`Pending`)
-//! until the limit lets one more request through. Put a
+//! All but one apply backpressure through `poll_ready`: a caller waits
+//! (`Pending`) until the limit lets one more request through. Put a
 //! [`LoadShed`](crate::load_shed::LoadShed) in front of them to fail
-//! requests at once instead.
+//! requests at once instead, or use [`try_concurrency`], a concurrency
+//! limit that refuses the requests over it at once.
 //!
 //! Feature: `limit`.
 //!
@@ -36,9 +37,11 @@ pub mod concurrency;
 pub mod gcra;
 pub mod keyed;
 pub mod rate;
+pub mod try_concurrency;
 
 pub use self::adaptive::{AdaptiveConcurrencyLimit, AdaptiveConcurrencyLimitLayer};
 pub use self::concurrency::{ConcurrencyLimit, ConcurrencyLimitLayer, GlobalConcurrencyLimitLayer};
 pub use self::gcra::{Gcra, GcraLayer};
 pub use self::keyed::{KeyedRateLimit, KeyedRateLimitLayer, SharedRateLimit, SharedRateLimitLayer};
 pub use self::rate::{RateLimit, RateLimitLayer};
+pub use self::try_concurrency::{TryConcurrencyLimit, TryConcurrencyLimitLayer};

@@ -234,6 +234,17 @@ impl Gate {
         }
     }
 
+    /// Takes a free permit without queueing, unless callers are queued, a
+    /// debt is being paid or the gate is closed.
+    #[cfg_attr(
+        not(feature = "limit"),
+        allow(dead_code, reason = "only the refusing concurrency limit uses it")
+    )]
+    #[inline]
+    pub(crate) fn try_acquire(self: &Arc<Self>) -> Option<GatePermit> {
+        self.try_take().then(|| self.owned())
+    }
+
     /// Makes a permit taken by the caller into one given back on drop.
     pub(crate) fn owned(self: &Arc<Self>) -> GatePermit {
         GatePermit {

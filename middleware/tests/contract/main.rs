@@ -216,6 +216,29 @@ mod limit {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn try_concurrency_limit_keeps_the_contract() {
+        use donjon::limit::TryConcurrencyLimitLayer;
+
+        // A limit the checks never fill: every call gets a permit.
+        Contract::new(TryConcurrencyLimitLayer::new(100), hello)
+            .check_cloneable::<Req, Res>()
+            .await;
+
+        // A limit of one, filled by the check that keeps a request in
+        // flight: the next poll_ready is ready, to refuse the call at once
+        // (documented), where a queueing limit would be `Pending`. That is
+        // the only rule it breaks.
+        let report = Contract::new(TryConcurrencyLimitLayer::new(1), hello)
+            .report_cloneable::<Req, Res>()
+            .await;
+        assert_eq!(
+            report.broken(),
+            [donjon_test::contract::Rule::PendingPropagates],
+            "{report}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn global_concurrency_limit_keeps_the_contract() {
         Contract::new(GlobalConcurrencyLimitLayer::new(1), hello)
             .check_cloneable::<Req, Res>()

@@ -10,6 +10,7 @@ mod concurrency;
 mod given_up;
 mod props;
 mod rate;
+mod try_concurrency;
 
 use std::error::Error;
 use std::fmt;

@@ -1,0 +1,3 @@
+//! The error of [`TryConcurrencyLimit`](super::TryConcurrencyLimit).
+
+pub use crate::overloaded::Overloaded;
