@@ -289,6 +289,52 @@ impl<S: Service<R>, R> Service<R> for CopiesReadiness<S> {
     }
 }
 
+/// Broken: its clones share one "the inner service is ready" flag, so a
+/// clone of a ready service goes on to call its own inner service, which is
+/// not ready; and a call by any of them clears the flag, taking the
+/// original's readiness. Each insists on a `poll_ready` before a call, but
+/// the derived `Clone` copies that too.
+#[derive(Clone)]
+struct SharesReadiness<S> {
+    inner: S,
+    inner_ready: Arc<Mutex<bool>>,
+    polled: bool,
+}
+
+impl<S> SharesReadiness<S> {
+    fn new(inner: S) -> Self {
+        SharesReadiness {
+            inner,
+            inner_ready: Arc::new(Mutex::new(false)),
+            polled: false,
+        }
+    }
+}
+
+impl<S: Service<R>, R> Service<R> for SharesReadiness<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        if !*self.inner_ready.lock().unwrap() {
+            ready!(self.inner.poll_ready(cx))?;
+            *self.inner_ready.lock().unwrap() = true;
+        }
+        self.polled = true;
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: R) -> S::Future {
+        assert!(
+            std::mem::take(&mut self.polled),
+            "SharesReadiness: poll_ready must be called first"
+        );
+        *self.inner_ready.lock().unwrap() = false;
+        self.inner.call(request)
+    }
+}
+
 /// Broken: turns an inner `poll_ready` error into readiness.
 #[derive(Clone)]
 struct HidesError<S> {
@@ -493,6 +539,27 @@ async fn copied_readiness_breaks_clone_starts_unready() {
         inner,
         ready: false,
     });
+    let report = Contract::new(layer, || "hello")
+        .report_cloneable::<&str, &str>()
+        .await;
+    assert_eq!(report.broken(), [Rule::CloneStartsUnready], "{report}");
+    assert!(
+        report.violations()[0]
+            .observed()
+            .ends_with("it inherited the original's readiness"),
+        "{report}"
+    );
+
+    // Without the clone rule, nothing else is wrong with it.
+    let report = Contract::new(layer, || "hello")
+        .report::<&str, &str>()
+        .await;
+    assert!(report.is_ok(), "{report}");
+}
+
+#[tokio::test]
+async fn shared_readiness_breaks_clone_starts_unready() {
+    let layer = layer_fn(SharesReadiness::new);
     let report = Contract::new(layer, || "hello")
         .report_cloneable::<&str, &str>()
         .await;

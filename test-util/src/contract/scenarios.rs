@@ -435,26 +435,12 @@ pub(super) async fn clone_starts_unready<L, T, U, R>(
     // anyone else.
     harness.handle.allow(0);
 
-    // A clone called without `poll_ready` must not reach the inner service.
-    let mut clone = harness.service.clone();
-    if let Ok(future) = catch(|| clone.call(request())) {
-        let mut response = Response::new(future);
-        let _ = response.poll_settled().await;
-    }
-    drop(clone);
-    if harness.take_requests() > 0 {
-        out.push(Violation::new(
-            RULE,
-            "a clone of a ready service, called without poll_ready, passed its request on to \
-             the inner service: it inherited the original's readiness",
-        ));
-        return;
-    }
-
     // A clone that says it is ready must not call the inner service without
-    // its readiness. That tells inheritance apart only if a fresh service
-    // is not ready without its inner service (or a `PendingPropagates`
-    // breach would be reported twice).
+    // its readiness. That tells inheritance apart only if a fresh service is
+    // not ready without its inner service (or a `PendingPropagates` breach
+    // would be reported twice). Asked first, before a clone called without
+    // `poll_ready` (below) can change what the clones share: a "ready" flag
+    // that a call clears would hide itself.
     let mut clone = harness.service.clone();
     let mut fresh = Harness::new(layer);
     fresh.handle.allow(0);
@@ -499,6 +485,22 @@ pub(super) async fn clone_starts_unready<L, T, U, R>(
         }
     }
     drop(clone);
+
+    // A clone called without `poll_ready` must not reach the inner service.
+    let mut clone = harness.service.clone();
+    if let Ok(future) = catch(|| clone.call(request())) {
+        let mut response = Response::new(future);
+        let _ = response.poll_settled().await;
+    }
+    drop(clone);
+    if harness.take_requests() > 0 {
+        out.push(Violation::new(
+            RULE,
+            "a clone of a ready service, called without poll_ready, passed its request on to \
+             the inner service: it inherited the original's readiness",
+        ));
+        return;
+    }
 
     // The original keeps the readiness it was given.
     let lost = "the original, ready before it was cloned, lost its readiness";
