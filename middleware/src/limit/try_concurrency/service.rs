@@ -107,9 +107,9 @@ impl<S> TryConcurrencyLimit<S> {
     }
 }
 
-impl<S, Request> Service<Request> for TryConcurrencyLimit<S>
+impl<S, Req> Service<Req> for TryConcurrencyLimit<S>
 where
-    S: Service<Request>,
+    S: Service<Req>,
     S::Error: Into<BoxError>,
 {
     type Response = S::Response;
@@ -144,7 +144,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         match std::mem::replace(&mut self.next, Next::Undecided) {
             Next::Permit(permit) => ResponseFuture::called(self.inner.call(request), permit),
             Next::Refuse => ResponseFuture::refused(),
