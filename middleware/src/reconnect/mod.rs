@@ -6,7 +6,8 @@
 //! requests to the connection, and when the connection's `poll_ready` fails
 //! it drops it and connects again. A failed connection attempt is reported
 //! through the next request rather than through `poll_ready`, so the service
-//! itself stays usable and the attempt after that reconnects.
+//! itself stays usable and the attempt after that reconnects. Attempts can
+//! be spaced by a backoff and bounded in number (see [`Reconnect`]).
 //!
 //! Feature: `reconnect`.
 //!
@@ -31,6 +32,7 @@
 //! # }).unwrap();
 //! ```
 
+pub mod error;
 mod future;
 mod service;
 

@@ -4,10 +4,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use donjon_service::Service;
+use tokio::time::Sleep;
 use tracing::{debug, trace};
 
 use super::ResponseFuture;
+use super::error::Exhausted;
 use crate::BoxError;
+use crate::retry::backoff::{Backoff, ExponentialBackoff, ExponentialBackoffMaker, MakeBackoff};
 
 /// Connects with a make-service, forwards requests to the connection, and
 /// reconnects when the connection fails.
@@ -22,11 +25,28 @@ use crate::BoxError;
 ///   connection's readiness fails, it is dropped and a new connection is
 ///   started at once; that error is only logged (at `debug` level).
 ///
+/// By default a failed attempt is followed by the next one as soon as
+/// `poll_ready` is called again, with no limit. Two settings change that
+/// (tower #60, #244):
+///
+/// - [`with_backoff`](Reconnect::with_backoff) spaces the attempts that
+///   follow a failed one by the delays of an
+///   [`ExponentialBackoff`](crate::retry::backoff::ExponentialBackoff):
+///   `poll_ready` is `Pending` for the delay, then connects. A connection
+///   that succeeds starts the delays over; the first attempt after a lost
+///   connection is made at once.
+/// - [`with_max_attempts`](Reconnect::with_max_attempts) gives up after that
+///   many failed attempts in a row: the call after the last one fails with
+///   its error, as always, and from then on `poll_ready` fails with
+///   [`Exhausted`](super::error::Exhausted).
+///
 /// # Errors
 ///
 /// Errors are boxed into a [`BoxError`]: a failed connection attempt
 /// (through the next response future), the make-service's readiness error
-/// (from `poll_ready`), and the connection's response errors.
+/// (from `poll_ready`), [`Exhausted`](super::error::Exhausted) once the
+/// attempts allowed are spent (from `poll_ready`), and the connection's
+/// response errors.
 ///
 /// # Panics
 ///
@@ -41,12 +61,23 @@ where
     target: Target,
     /// A failed connection attempt, reported by the next call.
     error: Option<M::Error>,
+    /// Failed connection attempts since the last connection.
+    failures: u32,
+    /// The attempts allowed in a row, if bounded.
+    max_attempts: Option<u32>,
+    /// The delays between attempts, if set, and the current sequence.
+    backoff: Option<(ExponentialBackoffMaker, ExponentialBackoff)>,
 }
 
 enum State<F, S> {
+    /// Connects at the next `poll_ready`.
     Idle,
+    /// Waits before the next attempt.
+    Waiting(Pin<Box<Sleep>>),
     Connecting(F),
     Connected(S),
+    /// No attempt is left.
+    Exhausted,
 }
 
 impl<M, Target> Reconnect<M, Target>
@@ -61,6 +92,9 @@ where
             state: State::Idle,
             target,
             error: None,
+            failures: 0,
+            max_attempts: None,
+            backoff: None,
         }
     }
 
@@ -72,6 +106,83 @@ where
             state: State::Connected(init_conn),
             target,
             error: None,
+            failures: 0,
+            max_attempts: None,
+            backoff: None,
+        }
+    }
+
+    /// Waits before each attempt that follows a failed one, for the delays
+    /// of the backoffs `backoff` makes (a fresh one after each
+    /// connection).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use donjon::{BoxError, service_fn};
+    /// use donjon::reconnect::Reconnect;
+    /// use donjon::retry::backoff::ExponentialBackoffMaker;
+    /// use donjon::util::rng::HasherRng;
+    ///
+    /// let connect = service_fn(|target: &'static str| Box::pin(async move {
+    ///     Ok::<_, BoxError>(service_fn(move |text: String| async move {
+    ///         Ok::<_, BoxError>(format!("{target} got {text}"))
+    ///     }))
+    /// }));
+    /// // 100 ms after a failed attempt, then 200 ms, 400 ms... up to 10 s,
+    /// // each with up to half as much again at random; at most 8 in a row.
+    /// let backoff = ExponentialBackoffMaker::new(
+    ///     Duration::from_millis(100),
+    ///     Duration::from_secs(10),
+    ///     0.5,
+    ///     HasherRng::default(),
+    /// )?;
+    /// let service = Reconnect::new(connect, "db:5432")
+    ///     .with_backoff(backoff)
+    ///     .with_max_attempts(8);
+    /// # let _ = service;
+    /// # Ok::<(), BoxError>(())
+    /// ```
+    pub fn with_backoff(mut self, mut backoff: ExponentialBackoffMaker) -> Self {
+        let current = backoff.make_backoff();
+        self.backoff = Some((backoff, current));
+        self
+    }
+
+    /// Gives up after `attempts` failed connection attempts in a row:
+    /// `poll_ready` then fails with [`Exhausted`] for good.
+    ///
+    /// # Panics
+    ///
+    /// If `attempts` is 0.
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        assert!(
+            attempts > 0,
+            "Reconnect::with_max_attempts needs at least one attempt"
+        );
+        self.max_attempts = Some(attempts);
+        self
+    }
+
+    /// Where to go after a failed attempt: on to the next, at once or after
+    /// the backoff's delay, or nowhere once the attempts are spent.
+    fn after_failure(&mut self) -> State<M::Future, M::Response> {
+        self.failures = self.failures.saturating_add(1);
+        if self.max_attempts.is_some_and(|max| self.failures >= max) {
+            return State::Exhausted;
+        }
+        match &mut self.backoff {
+            Some((_, current)) => State::Waiting(Box::pin(current.next_backoff())),
+            None => State::Idle,
+        }
+    }
+
+    /// A connection was made: the failures and the delays start over.
+    fn connected(&mut self) {
+        self.failures = 0;
+        if let Some((maker, current)) = &mut self.backoff {
+            *current = maker.make_backoff();
         }
     }
 }
@@ -91,6 +202,13 @@ where
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         loop {
             match &mut self.state {
+                State::Waiting(delay) => {
+                    ready!(delay.as_mut().poll(cx));
+                    self.state = State::Idle;
+                }
+                State::Exhausted => {
+                    return Poll::Ready(Err(Exhausted::new(self.failures).into()));
+                }
                 State::Idle => {
                     ready!(self.mk_service.poll_ready(cx))?;
                     trace!("reconnect: connecting");
@@ -100,11 +218,15 @@ where
                 State::Connecting(connecting) => match ready!(Pin::new(connecting).poll(cx)) {
                     Ok(connection) => {
                         trace!("reconnect: connected");
+                        self.connected();
                         self.state = State::Connected(connection);
                     }
                     Err(error) => {
-                        debug!("reconnect: connection attempt failed");
-                        self.state = State::Idle;
+                        debug!(
+                            failures = self.failures + 1,
+                            "reconnect: connection attempt failed"
+                        );
+                        self.state = self.after_failure();
                         self.error = Some(error);
                         // The next call reports the failure.
                         return Poll::Ready(Ok(()));
@@ -154,6 +276,8 @@ impl<F: fmt::Debug, S: fmt::Debug> fmt::Debug for State<F, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             State::Idle => f.write_str("Idle"),
+            State::Waiting(_) => f.write_str("Waiting"),
+            State::Exhausted => f.write_str("Exhausted"),
             State::Connecting(future) => f.debug_tuple("Connecting").field(future).finish(),
             State::Connected(connection) => f.debug_tuple("Connected").field(connection).finish(),
         }

@@ -457,3 +457,127 @@ async fn the_response_future_is_debug() {
     let response = service.call("hello");
     assert!(format!("{response:?}").starts_with("ResponseFuture"));
 }
+
+// Backoff and a bound on attempts (tower #60, #244).
+
+/// Delays of 100 ms, 200 ms, 400 ms... up to 1 s, without jitter.
+fn doubling_from_100ms() -> donjon::retry::backoff::ExponentialBackoffMaker {
+    donjon::retry::backoff::ExponentialBackoffMaker::new(
+        std::time::Duration::from_millis(100),
+        std::time::Duration::from_secs(1),
+        0.0,
+        donjon::util::rng::HasherRng::default(),
+    )
+    .expect("a valid backoff")
+}
+
+/// Fails the next attempt, lets the caller's call report it, and checks
+/// the error reached the caller.
+async fn fail_attempt(
+    service: &mut Spawn<Reconnect<Maker, &'static str>>,
+    maker: &mut MakerHandle,
+) {
+    assert_request_eq!(maker, "db").send_error(Refused("down"));
+    assert_ready_ok!(service.poll_ready(), "ready to report the failure");
+    let mut response = task::spawn(service.call("hello"));
+    let error = assert_ready_err!(response.poll());
+    assert_eq!(error.downcast_ref::<Refused>(), Some(&Refused("down")));
+}
+
+/// Checks that the next attempt starts exactly `after` from now on the
+/// paused clock, not a millisecond sooner.
+async fn next_attempt_after(
+    service: &mut Spawn<Reconnect<Maker, &'static str>>,
+    maker: &mut MakerHandle,
+    after: std::time::Duration,
+) {
+    let ms = std::time::Duration::from_millis(1);
+    assert_pending!(service.poll_ready(), "waiting before the next attempt");
+    tokio::time::advance(after - ms).await;
+    assert!(!service.is_woken());
+    assert_pending!(service.poll_ready());
+    assert!(
+        maker.poll_request().is_pending(),
+        "no attempt before the delay is over"
+    );
+    tokio::time::advance(ms).await;
+    assert!(service.is_woken(), "the end of the delay wakes the caller");
+    assert_pending!(service.poll_ready(), "connecting");
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_a_backoff_attempts_after_a_failure_wait_its_delays() {
+    let (maker, mut maker_handle) = mock::pair();
+    let mut service = Spawn::new(Reconnect::new(maker, "db").with_backoff(doubling_from_100ms()));
+
+    assert_pending!(service.poll_ready(), "the first attempt is made at once");
+    fail_attempt(&mut service, &mut maker_handle).await;
+    next_attempt_after(&mut service, &mut maker_handle, ms(100)).await;
+    fail_attempt(&mut service, &mut maker_handle).await;
+    next_attempt_after(&mut service, &mut maker_handle, ms(200)).await;
+    fail_attempt(&mut service, &mut maker_handle).await;
+    next_attempt_after(&mut service, &mut maker_handle, ms(400)).await;
+
+    // This one connects; the delays start over.
+    let mut connection = accept(&mut maker_handle).await;
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("hello"));
+    assert_request_eq!(connection, "hello").send_response("hi");
+    assert_eq!(assert_ready_ok!(response.poll()), "hi");
+
+    // A lost connection is replaced at once; a failure after it waits the
+    // first delay again.
+    connection.send_error(Refused("reset"));
+    assert_pending!(service.poll_ready(), "reconnecting at once");
+    fail_attempt(&mut service, &mut maker_handle).await;
+    next_attempt_after(&mut service, &mut maker_handle, ms(100)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_max_attempts_poll_ready_fails_with_exhausted_after_the_last() {
+    use donjon::reconnect::error::Exhausted;
+
+    let (maker, mut maker_handle) = mock::pair();
+    let mut service = Spawn::new(Reconnect::new(maker, "db").with_max_attempts(3));
+    for _ in 0..3 {
+        assert_pending!(service.poll_ready());
+        fail_attempt(&mut service, &mut maker_handle).await;
+    }
+    for _ in 0..2 {
+        let error = assert_ready_err!(service.poll_ready(), "no fourth attempt");
+        let exhausted = error.downcast_ref::<Exhausted>().expect("Exhausted");
+        assert_eq!(exhausted.attempts(), 3);
+        assert_eq!(
+            error.to_string(),
+            "gave up reconnecting after 3 failed attempts in a row"
+        );
+    }
+    assert!(maker_handle.poll_request().is_pending());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_connection_resets_the_count_of_failed_attempts() {
+    let (maker, mut maker_handle) = mock::pair();
+    let mut service = Spawn::new(Reconnect::new(maker, "db").with_max_attempts(2));
+    assert_pending!(service.poll_ready());
+    fail_attempt(&mut service, &mut maker_handle).await;
+    let mut connection = connect(&mut service, &mut maker_handle).await;
+    connection.send_error(Refused("reset"));
+    // Two more failures in a row are allowed before giving up.
+    assert_pending!(service.poll_ready());
+    fail_attempt(&mut service, &mut maker_handle).await;
+    assert_pending!(service.poll_ready(), "a second attempt in this row");
+    fail_attempt(&mut service, &mut maker_handle).await;
+    assert_ready_err!(service.poll_ready());
+}
+
+#[test]
+#[should_panic(expected = "Reconnect::with_max_attempts needs at least one attempt")]
+fn zero_max_attempts_panics() {
+    let (maker, _handle) = mock::pair::<&'static str, Conn>();
+    let _ = Reconnect::new(maker, "db").with_max_attempts(0);
+}
+
+const fn ms(n: u64) -> std::time::Duration {
+    std::time::Duration::from_millis(n)
+}
