@@ -22,7 +22,7 @@ use tokio::time::Instant;
 /// # Examples
 ///
 /// ```
-/// use donjon::{BoxError, Service};
+/// use donjon::{BoxError, Service, ServiceExt};
 /// use donjon::circuit_breaker::{CircuitBreaker, Config};
 /// use donjon::circuit_breaker::error::CircuitOpen;
 ///
@@ -32,8 +32,7 @@ use tokio::time::Instant;
 /// let mut breaker = CircuitBreaker::new(inner, Config::new());
 /// breaker.handle().force_open();
 ///
-/// std::future::poll_fn(|cx| breaker.poll_ready(cx)).await.unwrap();
-/// let error: BoxError = breaker.call(()).await.unwrap_err();
+/// let error: BoxError = breaker.ready().await.unwrap().call(()).await.unwrap_err();
 /// let open = error.downcast_ref::<CircuitOpen>().unwrap();
 /// assert!(open.is_forced_open());
 /// assert_eq!(open.retry_after(), None);

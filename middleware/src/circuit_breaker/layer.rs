@@ -18,7 +18,7 @@ use crate::classify::ErrorsAreFailures;
 /// Counting responses with a 5xx status as failures:
 ///
 /// ```
-/// use donjon::{BoxError, Layer, Service};
+/// use donjon::{BoxError, Layer, Service, ServiceExt};
 /// use donjon::circuit_breaker::{CircuitBreakerLayer, Config, State};
 /// use donjon::classify::Outcome;
 /// # mod backend {
@@ -53,8 +53,7 @@ use crate::classify::ErrorsAreFailures;
 /// );
 /// let mut breaker = layer.layer(Backend);
 ///
-/// std::future::poll_fn(|cx| breaker.poll_ready(cx)).await?;
-/// assert_eq!(breaker.call(503).await?, 503);
+/// assert_eq!(breaker.ready().await?.call(503).await?, 503);
 /// assert_eq!(breaker.handle().state(), State::Open);
 /// # Ok(())
 /// # }

@@ -52,7 +52,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use donjon::{BoxError, Layer, Service};
+//! use donjon::{BoxError, Layer, Service, ServiceExt};
 //! use donjon::circuit_breaker::{CircuitBreakerLayer, Config, State};
 //! use donjon::circuit_breaker::error::CircuitOpen;
 //! # mod backend {
@@ -87,22 +87,19 @@
 //! let handle = service.handle();
 //!
 //! for request in ["up", "down", "up", "down"] {
-//!     std::future::poll_fn(|cx| service.poll_ready(cx)).await?;
-//!     let _ = service.call(request).await;
+//!     let _ = service.ready().await?.call(request).await;
 //! }
 //! assert_eq!(handle.state(), State::Open);
 //! assert_eq!(handle.figures().failure_rate(), 0.5);
 //!
 //! // Requests now fail at once, without reaching the backend.
-//! std::future::poll_fn(|cx| service.poll_ready(cx)).await?;
-//! let error = service.call("up").await.unwrap_err();
+//! let error = service.ready().await?.call("up").await.unwrap_err();
 //! assert!(error.is::<CircuitOpen>());
 //! assert_eq!(error.to_string(), "circuit breaker is open; next probe in 30s");
 //!
 //! // After 30 seconds, a probe goes through; its success closes the circuit.
 //! tokio::time::advance(Duration::from_secs(30)).await;
-//! std::future::poll_fn(|cx| service.poll_ready(cx)).await?;
-//! assert_eq!(service.call("up").await?, "up");
+//! assert_eq!(service.ready().await?.call("up").await?, "up");
 //! assert_eq!(handle.state(), State::Closed);
 //! # Ok(())
 //! # }

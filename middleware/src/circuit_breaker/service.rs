@@ -79,7 +79,7 @@ use crate::classify::{Classify, ErrorsAreFailures};
 ///
 /// ```
 /// use std::time::Duration;
-/// use donjon::{BoxError, Service};
+/// use donjon::{BoxError, Service, ServiceExt};
 /// use donjon::circuit_breaker::{CircuitBreaker, Config, State};
 /// use donjon::circuit_breaker::error::CircuitOpen;
 /// # mod backend {
@@ -109,22 +109,20 @@ use crate::classify::{Classify, ErrorsAreFailures};
 /// let handle = breaker.handle();
 ///
 /// for _ in 0..2 {
-///     std::future::poll_fn(|cx| breaker.poll_ready(cx)).await?;
-///     assert!(breaker.call("fail").await.is_err());
+///     assert!(breaker.ready().await?.call("fail").await.is_err());
 /// }
 /// assert_eq!(handle.state(), State::Open);
 ///
 /// // While open, requests fail at once, without reaching the backend.
-/// std::future::poll_fn(|cx| breaker.poll_ready(cx)).await?;
-/// let error = breaker.call("hello").await.unwrap_err();
+/// let error = breaker.ready().await?.call("hello").await.unwrap_err();
 /// let open = error.downcast_ref::<CircuitOpen>().unwrap();
 /// assert_eq!(open.retry_after(), Some(Duration::from_secs(10)));
 ///
 /// // Ten seconds later, a probe goes through and closes the circuit.
 /// tokio::time::advance(Duration::from_secs(10)).await;
-/// std::future::poll_fn(|cx| breaker.poll_ready(cx)).await?;
+/// let ready = breaker.ready().await?;
 /// assert_eq!(handle.state(), State::HalfOpen);
-/// assert_eq!(breaker.call("hello").await?, "hello");
+/// assert_eq!(ready.call("hello").await?, "hello");
 /// assert_eq!(handle.state(), State::Closed);
 /// # Ok(())
 /// # }

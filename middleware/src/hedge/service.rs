@@ -49,6 +49,15 @@ const BURST: u64 = 10 * HEDGE;
 /// available from the start, unless the share is zero: then no request is
 /// ever hedged). See [`max_extra_load`](Hedge::max_extra_load).
 ///
+/// # Cancellation
+///
+/// Dropping a response future drops everything it holds: the original
+/// request's future, the hedge's timer, and the hedge (its copy of the
+/// request and the clone of the service it goes through, or its future
+/// once sent), which cancels the attempt still running. A response future
+/// dropped before its hedge's delay ran out spends nothing from the budget
+/// of extra load.
+///
 /// # Errors
 ///
 /// Errors are boxed into a [`BoxError`]: the inner service's errors as they

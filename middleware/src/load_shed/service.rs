@@ -42,6 +42,17 @@ use crate::BoxError;
 /// registered, but a caller is never left `Pending` by this layer for longer
 /// than the maximum wait (never at all without one).
 ///
+/// # Cancellation
+///
+/// The response future is the inner service's (or `Overloaded` at once):
+/// dropping it drops the inner one, and whatever that held. A shed request
+/// holds nothing. When the caller is shed (at once, or when a bounded wait
+/// runs out), the inner service is polled one last time with a withdrawal
+/// waker, so that a limit under it does not keep a queue place or a
+/// permit for a caller that is gone (see `ConcurrencyLimit` and the
+/// adaptive limit). Dropping the service during a bounded wait drops its
+/// timer.
+///
 /// # Examples
 ///
 /// ```

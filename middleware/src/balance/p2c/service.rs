@@ -43,6 +43,15 @@ use crate::util::rng::{FastRng, Rng, sample_floyd2};
 /// balancer is polled. To have them driven in the background, even while no
 /// request comes, see [`with_background_readiness`](Balance::with_background_readiness).
 ///
+/// # Cancellation
+///
+/// The balancer holds nothing for a request once `call` has returned: the
+/// response future is the chosen endpoint's, and dropping it drops that
+/// endpoint's future with whatever it held (a load measure's count of
+/// requests in flight, for one, falls back at once). Dropping the balancer
+/// drops its endpoints and its discovery, and aborts the background
+/// readiness tasks; requests already sent are not cancelled by it.
+///
 /// # Errors
 ///
 /// Errors are boxed into a [`BoxError`]: the endpoints' response errors as
