@@ -13,9 +13,9 @@
 //! millisecond before its end instead (rounded up, it fires before the end);
 //! from then on the window is "clocked": whether it has ended is found by
 //! reading the clock, and if callers wait, the timer is set again for the
-//! end itself, which wakes them once it has passed. Should the timer driver fall behind by more than that
-//! millisecond, the window runs late by as much, never early: the limit is
-//! never exceeded because of timer lag.
+//! end itself, which wakes them once it has passed. Should the timer driver
+//! fall behind by more than that millisecond, the window runs late by as
+//! much, never early: the limit is never exceeded because of timer lag.
 //!
 //! Outside a tokio runtime no timer can be set: a window opened there is
 //! clocked from the start, until a handle polled inside a runtime waits and
@@ -159,7 +159,8 @@ impl Budget {
     #[cold]
     fn has_ended_by_the_clock(&self) -> bool {
         let until = self.until.load(Ordering::Acquire);
-        if until != u64::MAX && Instant::now() >= self.origin + Duration::from_nanos(until) {
+        let elapsed = Instant::now().saturating_duration_since(self.origin);
+        if until != u64::MAX && elapsed.as_nanos() >= u128::from(until) {
             self.ended.store(true, Ordering::Release);
             return true;
         }
