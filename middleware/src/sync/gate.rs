@@ -238,7 +238,7 @@ impl Gate {
     /// debt is being paid or the gate is closed.
     #[cfg_attr(
         not(feature = "limit"),
-        allow(dead_code, reason = "only the refusing concurrency limit uses it")
+        allow(dead_code, reason = "only the concurrency limits use it")
     )]
     #[inline]
     pub(crate) fn try_acquire(self: &Arc<Self>) -> Option<GatePermit> {

@@ -21,7 +21,7 @@ pub struct ResponseFuture<T> {
 }
 
 impl<T> ResponseFuture<T> {
-    pub(super) fn new(inner: T, permit: Permit) -> Self {
+    pub(in crate::limit) fn new(inner: T, permit: Permit) -> Self {
         ResponseFuture {
             inner,
             permit: Some(permit),

@@ -32,7 +32,7 @@
 
 pub mod future;
 mod layer;
-mod permits;
+pub(super) mod permits;
 mod service;
 
 pub use self::layer::{ConcurrencyLimitLayer, GlobalConcurrencyLimitLayer};

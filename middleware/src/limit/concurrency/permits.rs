@@ -11,7 +11,7 @@ use crate::sync::{Gate, GatePermit, Place};
 
 /// Where a concurrency limit takes its permits from.
 #[derive(Debug)]
-pub(super) enum Permits {
+pub(in crate::limit) enum Permits {
     /// Its own counter, shared by its clones, with this clone's place in
     /// its queue.
     Gate(Place),
@@ -28,7 +28,7 @@ pub(super) enum Permits {
 /// against 31.4 ns in `benches/paired.sh 3 21 concurrency_limit`); a trait
 /// object in place of the enum cost a third more instructions.
 #[derive(Debug)]
-pub(super) enum Permit {
+pub(in crate::limit) enum Permit {
     Gate(#[allow(dead_code, reason = "held for its drop, which gives it back")] GatePermit),
     Semaphore(
         #[allow(dead_code, reason = "held for its drop, which gives it back")] SemaphorePermit,
@@ -37,7 +37,7 @@ pub(super) enum Permit {
 
 /// One permit taken from a user's semaphore, added back to it on drop.
 #[derive(Debug)]
-pub(super) struct SemaphorePermit(Arc<Semaphore>);
+pub(in crate::limit) struct SemaphorePermit(Arc<Semaphore>);
 
 impl Drop for SemaphorePermit {
     fn drop(&mut self) {
@@ -47,7 +47,7 @@ impl Drop for SemaphorePermit {
 
 impl Permits {
     /// Permits from a new counter of `max`.
-    pub(super) fn new(max: usize) -> Self {
+    pub(in crate::limit) fn new(max: usize) -> Self {
         assert!(
             max <= Semaphore::MAX_PERMITS,
             "a concurrency limit allows at most Semaphore::MAX_PERMITS ({}) requests at once, got {max}",
@@ -59,6 +59,19 @@ impl Permits {
     /// Permits from `semaphore`.
     pub(super) fn with_semaphore(semaphore: Arc<Semaphore>) -> Self {
         Permits::Semaphore(PollSemaphore::new(semaphore))
+    }
+
+    /// Takes a free permit without queueing for one, if there is one.
+    pub(in crate::limit) fn try_acquire(&mut self) -> Option<Permit> {
+        match self {
+            Permits::Gate(place) => place.gate().try_acquire().map(Permit::Gate),
+            Permits::Semaphore(semaphore) => {
+                let semaphore = semaphore.semaphore();
+                let permit = semaphore.try_acquire().ok()?;
+                permit.forget();
+                Some(Permit::Semaphore(SemaphorePermit(Arc::clone(semaphore))))
+            }
+        }
     }
 
     /// Takes a permit, or registers `cx` to be woken when one is free.

@@ -1,11 +1,12 @@
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use donjon_service::Service;
 
 use super::future::ResponseFuture;
 use crate::BoxError;
-use crate::sync::{Gate, GatePermit, MAX_PERMITS, is_withdrawal};
+use crate::limit::concurrency::future::ResponseFuture as Called;
+use crate::limit::concurrency::permits::{Permit, Permits};
+use crate::sync::is_withdrawal;
 
 /// Limits how many requests the inner service handles at once, refusing
 /// the requests over the limit at once with
@@ -55,7 +56,8 @@ use crate::sync::{Gate, GatePermit, MAX_PERMITS, is_withdrawal};
 #[derive(Debug)]
 pub struct TryConcurrencyLimit<S> {
     inner: S,
-    gate: Arc<Gate>,
+    /// A concurrency limit's permits, only ever taken without queueing.
+    permits: Permits,
     /// What `poll_ready` decided for the next call.
     next: Next,
 }
@@ -65,7 +67,7 @@ enum Next {
     /// `poll_ready` has not decided yet.
     Undecided,
     /// A permit, for a call once the inner service is ready.
-    Permit(GatePermit),
+    Permit(Permit),
     /// No permit was free: the call is refused.
     Refuse,
 }
@@ -79,14 +81,9 @@ impl<S> TryConcurrencyLimit<S> {
     /// If `max` is more than
     /// [`Semaphore::MAX_PERMITS`](tokio::sync::Semaphore::MAX_PERMITS).
     pub fn new(inner: S, max: usize) -> Self {
-        assert!(
-            max <= MAX_PERMITS,
-            "a concurrency limit allows at most Semaphore::MAX_PERMITS ({MAX_PERMITS}) \
-             requests at once, got {max}"
-        );
         TryConcurrencyLimit {
             inner,
-            gate: Arc::new(Gate::new(max)),
+            permits: Permits::new(max),
             next: Next::Undecided,
         }
     }
@@ -119,7 +116,7 @@ where
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         if !matches!(self.next, Next::Permit(_)) {
-            match self.gate.try_acquire() {
+            match self.permits.try_acquire() {
                 Some(permit) => self.next = Next::Permit(permit),
                 None => {
                     self.next = Next::Refuse;
@@ -146,7 +143,9 @@ where
     #[inline]
     fn call(&mut self, request: Req) -> Self::Future {
         match std::mem::replace(&mut self.next, Next::Undecided) {
-            Next::Permit(permit) => ResponseFuture::called(self.inner.call(request), permit),
+            Next::Permit(permit) => {
+                ResponseFuture::called(Called::new(self.inner.call(request), permit))
+            }
             Next::Refuse => ResponseFuture::refused(),
             Next::Undecided => panic!(
                 "TryConcurrencyLimit called before it was ready; poll_ready must return \
@@ -161,7 +160,7 @@ impl<S: Clone> Clone for TryConcurrencyLimit<S> {
     fn clone(&self) -> Self {
         TryConcurrencyLimit {
             inner: self.inner.clone(),
-            gate: Arc::clone(&self.gate),
+            permits: self.permits.clone(),
             next: Next::Undecided,
         }
     }
