@@ -222,11 +222,11 @@ where
                         self.state = State::Connected(connection);
                     }
                     Err(error) => {
+                        self.state = self.after_failure();
                         debug!(
-                            failures = self.failures + 1,
+                            failures = self.failures,
                             "reconnect: connection attempt failed"
                         );
-                        self.state = self.after_failure();
                         self.error = Some(error);
                         // The next call reports the failure.
                         return Poll::Ready(Ok(()));
