@@ -1,10 +1,10 @@
 //! The shared compatibility program.
 //!
-//! Every file under `compat/` is written against the upstream crate names
+//! Every file under `suite/` is written against the upstream crate names
 //! only: `tower`, `tower_service`, `tower_layer` and `tower_test`. It is
-//! compiled twice: by `compat_tower.rs` against the real upstream crates,
+//! compiled twice: by `on_tower.rs` against the real upstream crates,
 //! which shows that each test captures upstream behaviour, and by
-//! `compat_donjon.rs` with the crates renamed to donjon's, which shows that
+//! `on_donjon.rs` with the crates renamed to donjon's, which shows that
 //! the program compiles and behaves the same against donjon.
 #![allow(
     clippy::type_complexity,

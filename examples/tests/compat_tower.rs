@@ -1,6 +1,0 @@
-//! The compatibility program (see `compat/mod.rs`) against the upstream
-//! crates: tower 0.5.3, tower-service 0.3.3, tower-layer 0.3.3 and
-//! tower-test 0.4.
-
-#[path = "compat/mod.rs"]
-mod compat;
