@@ -22,7 +22,7 @@ use crate::Layer;
 /// let layer = layer_fn(|inner| Named { name: "api", inner });
 /// assert_eq!(layer.layer(1), Named { name: "api", inner: 1 });
 /// ```
-pub fn layer_fn<T>(f: T) -> LayerFn<T> {
+pub fn layer_fn<F>(f: F) -> LayerFn<F> {
     LayerFn { f }
 }
 

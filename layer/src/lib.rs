@@ -108,11 +108,11 @@ pub trait Layer<S> {
     fn layer(&self, inner: S) -> Self::Service;
 }
 
-impl<T, S> Layer<S> for &T
+impl<L, S> Layer<S> for &L
 where
-    T: ?Sized + Layer<S>,
+    L: ?Sized + Layer<S>,
 {
-    type Service = T::Service;
+    type Service = L::Service;
 
     #[inline]
     fn layer(&self, inner: S) -> Self::Service {

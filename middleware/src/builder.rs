@@ -91,7 +91,7 @@ impl ServiceBuilder<Identity> {
 
 impl<L> ServiceBuilder<L> {
     /// Adds `layer` inside the layers added so far.
-    pub fn layer<T>(self, layer: T) -> ServiceBuilder<Stack<T, L>> {
+    pub fn layer<Inner>(self, layer: Inner) -> ServiceBuilder<Stack<Inner, L>> {
         ServiceBuilder {
             layer: Stack::new(layer, self.layer),
         }
@@ -121,10 +121,10 @@ impl<L> ServiceBuilder<L> {
     /// ```
     #[cfg(feature = "util")]
     #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
-    pub fn option_layer<T>(
+    pub fn option_layer<Inner>(
         self,
-        layer: Option<T>,
-    ) -> ServiceBuilder<Stack<Either<T, Identity>, L>> {
+        layer: Option<Inner>,
+    ) -> ServiceBuilder<Stack<Either<Inner, Identity>, L>> {
         self.layer(crate::util::option_layer(layer))
     }
 
@@ -141,10 +141,10 @@ impl<L> ServiceBuilder<L> {
     /// must happen inside a tokio runtime.
     #[cfg(feature = "buffer")]
     #[cfg_attr(docsrs, doc(cfg(feature = "buffer")))]
-    pub fn buffer<Request>(
+    pub fn buffer<Req>(
         self,
         bound: usize,
-    ) -> ServiceBuilder<Stack<crate::buffer::BufferLayer<Request>, L>> {
+    ) -> ServiceBuilder<Stack<crate::buffer::BufferLayer<Req>, L>> {
         self.layer(crate::buffer::BufferLayer::new(bound))
     }
 
@@ -246,10 +246,10 @@ impl<L> ServiceBuilder<L> {
     /// ```
     #[cfg(feature = "fallback")]
     #[cfg_attr(docsrs, doc(cfg(feature = "fallback")))]
-    pub fn fallback<F>(
+    pub fn fallback<Fb>(
         self,
-        fallback: F,
-    ) -> ServiceBuilder<Stack<crate::fallback::FallbackLayer<F>, L>> {
+        fallback: Fb,
+    ) -> ServiceBuilder<Stack<crate::fallback::FallbackLayer<Fb>, L>> {
         self.layer(crate::fallback::FallbackLayer::new(fallback))
     }
 
@@ -352,9 +352,9 @@ impl<L> ServiceBuilder<L> {
     /// on; see [`MapRequest`](crate::util::MapRequest).
     #[cfg(feature = "util")]
     #[cfg_attr(docsrs, doc(cfg(feature = "util")))]
-    pub fn map_request<F, R1, R2>(self, f: F) -> ServiceBuilder<Stack<MapRequestLayer<F>, L>>
+    pub fn map_request<F, Req, InnerReq>(self, f: F) -> ServiceBuilder<Stack<MapRequestLayer<F>, L>>
     where
-        F: FnMut(R1) -> R2 + Clone,
+        F: FnMut(Req) -> InnerReq + Clone,
     {
         self.layer(MapRequestLayer::new(f))
     }
@@ -411,10 +411,10 @@ impl<L> ServiceBuilder<L> {
     /// far; see [`DonjonLayer`](crate::tower_compat::DonjonLayer).
     #[cfg(feature = "tower-compat")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tower-compat")))]
-    pub fn tower_layer<T>(
+    pub fn tower_layer<Inner>(
         self,
-        layer: T,
-    ) -> ServiceBuilder<Stack<crate::tower_compat::DonjonLayer<T>, L>> {
+        layer: Inner,
+    ) -> ServiceBuilder<Stack<crate::tower_compat::DonjonLayer<Inner>, L>> {
         self.layer(crate::tower_compat::DonjonLayer::new(layer))
     }
 
@@ -479,7 +479,7 @@ impl<L> ServiceBuilder<L> {
     }
 
     /// Checks at compile time that the service this builder makes around an
-    /// `S` is a `Service<T, Response = U, Error = E>`; returns the builder
+    /// `S` is a `Service<Req, Response = Res, Error = E>`; returns the builder
     /// unchanged.
     ///
     /// # Examples
@@ -493,10 +493,10 @@ impl<L> ServiceBuilder<L> {
     /// # let _ = builder;
     /// ```
     #[inline]
-    pub fn check_service<S, T, U, E>(self) -> Self
+    pub fn check_service<S, Req, Res, E>(self) -> Self
     where
         L: Layer<S>,
-        L::Service: Service<T, Response = U, Error = E>,
+        L::Service: Service<Req, Response = Res, Error = E>,
     {
         self
     }
@@ -529,7 +529,7 @@ impl<L> ServiceBuilder<L> {
         clippy::type_complexity,
         reason = "the signature is tower's, kept for source compatibility"
     )]
-    pub fn boxed<S, R>(
+    pub fn boxed<S, Req>(
         self,
     ) -> ServiceBuilder<
         Stack<
@@ -537,9 +537,9 @@ impl<L> ServiceBuilder<L> {
                 fn(
                     L::Service,
                 ) -> BoxService<
-                    R,
-                    <L::Service as Service<R>>::Response,
-                    <L::Service as Service<R>>::Error,
+                    Req,
+                    <L::Service as Service<Req>>::Response,
+                    <L::Service as Service<Req>>::Error,
                 >,
             >,
             L,
@@ -547,8 +547,8 @@ impl<L> ServiceBuilder<L> {
     >
     where
         L: Layer<S>,
-        L::Service: Service<R> + Send + 'static,
-        <L::Service as Service<R>>::Future: Send + 'static,
+        L::Service: Service<Req> + Send + 'static,
+        <L::Service as Service<Req>>::Future: Send + 'static,
     {
         self.layer(BoxService::layer())
     }
@@ -582,7 +582,7 @@ impl<L> ServiceBuilder<L> {
         clippy::type_complexity,
         reason = "the signature is tower's, kept for source compatibility"
     )]
-    pub fn boxed_clone<S, R>(
+    pub fn boxed_clone<S, Req>(
         self,
     ) -> ServiceBuilder<
         Stack<
@@ -590,9 +590,9 @@ impl<L> ServiceBuilder<L> {
                 fn(
                     L::Service,
                 ) -> BoxCloneService<
-                    R,
-                    <L::Service as Service<R>>::Response,
-                    <L::Service as Service<R>>::Error,
+                    Req,
+                    <L::Service as Service<Req>>::Response,
+                    <L::Service as Service<Req>>::Error,
                 >,
             >,
             L,
@@ -600,8 +600,8 @@ impl<L> ServiceBuilder<L> {
     >
     where
         L: Layer<S>,
-        L::Service: Service<R> + Clone + Send + 'static,
-        <L::Service as Service<R>>::Future: Send + 'static,
+        L::Service: Service<Req> + Clone + Send + 'static,
+        <L::Service as Service<Req>>::Future: Send + 'static,
     {
         self.layer(BoxCloneService::layer())
     }
@@ -637,23 +637,23 @@ impl<L> ServiceBuilder<L> {
         clippy::type_complexity,
         reason = "the signature is tower's, kept for source compatibility"
     )]
-    pub fn boxed_clone_sync<S, R>(
+    pub fn boxed_clone_sync<S, Req>(
         self,
     ) -> ServiceBuilder<
         Stack<
             BoxCloneSyncServiceLayer<
                 S,
-                R,
-                <L::Service as Service<R>>::Response,
-                <L::Service as Service<R>>::Error,
+                Req,
+                <L::Service as Service<Req>>::Response,
+                <L::Service as Service<Req>>::Error,
             >,
             Identity,
         >,
     >
     where
         L: Layer<S> + Send + Sync + 'static,
-        L::Service: Service<R> + Clone + Send + Sync + 'static,
-        <L::Service as Service<R>>::Future: Send + 'static,
+        L::Service: Service<Req> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Req>>::Future: Send + 'static,
     {
         let layer = BoxCloneSyncServiceLayer::new(self.layer);
         ServiceBuilder::new().layer(layer)

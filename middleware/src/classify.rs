@@ -2,7 +2,7 @@
 //!
 //! The circuit breaker, the adaptive concurrency limit and fallback all
 //! need to tell good calls from bad ones. They take a [`Classify`], which
-//! looks at `&Result<Response, Error>` and returns an [`Outcome`]. The
+//! looks at `&Result<Res, E>` and returns an [`Outcome`]. The
 //! default, [`ErrorsAreFailures`], counts every `Err` as a failure and every
 //! `Ok` as a success; a closure does for anything else. A response future
 //! dropped before it finished (the caller gave up) is never classified: it

@@ -197,8 +197,9 @@ use alloc::boxed::Box;
 use core::future::Future;
 use core::task::{Context, Poll};
 
-/// An asynchronous function from a `Request` to a `Response`, that can say
-/// when it is ready to take a request.
+/// An asynchronous function from a request, of type `Req`, to a
+/// [`Response`](Service::Response), that can say when it is ready to take a
+/// request.
 ///
 /// See the [crate documentation](crate) for the readiness contract that
 /// callers and implementations follow.
@@ -211,7 +212,7 @@ use core::task::{Context, Poll};
 /// use core::future::poll_fn;
 /// use donjon_service::Service;
 ///
-/// async fn send<S: Service<R>, R>(service: &mut S, request: R) -> Result<S::Response, S::Error> {
+/// async fn send<S: Service<Req>, Req>(service: &mut S, request: Req) -> Result<S::Response, S::Error> {
 ///     poll_fn(|cx| service.poll_ready(cx)).await?;
 ///     service.call(request).await
 /// }
@@ -233,7 +234,7 @@ use core::task::{Context, Poll};
 /// let mut boxed: Box<dyn Service<u8, Response = u8, Error = (), Future = Future> + Send> = Box::new(Echo);
 /// assert_eq!(futures::executor::block_on(send(&mut boxed, 7)), Ok(7));
 /// ```
-pub trait Service<Request> {
+pub trait Service<Req> {
     /// The value a successful call produces.
     type Response;
 
@@ -266,12 +267,12 @@ pub trait Service<Request> {
     /// Implementations may panic when called without a preceding
     /// `Ready(Ok(()))`; those that do say so in their documentation.
     #[must_use = "futures do nothing unless you `.await` or poll them"]
-    fn call(&mut self, req: Request) -> Self::Future;
+    fn call(&mut self, req: Req) -> Self::Future;
 }
 
-impl<S, Request> Service<Request> for &mut S
+impl<S, Req> Service<Req> for &mut S
 where
-    S: Service<Request> + ?Sized,
+    S: Service<Req> + ?Sized,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -283,14 +284,14 @@ where
     }
 
     #[inline]
-    fn call(&mut self, req: Request) -> S::Future {
+    fn call(&mut self, req: Req) -> S::Future {
         (**self).call(req)
     }
 }
 
-impl<S, Request> Service<Request> for Box<S>
+impl<S, Req> Service<Req> for Box<S>
 where
-    S: Service<Request> + ?Sized,
+    S: Service<Req> + ?Sized,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -302,7 +303,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, req: Request) -> S::Future {
+    fn call(&mut self, req: Req) -> S::Future {
         (**self).call(req)
     }
 }

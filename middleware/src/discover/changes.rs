@@ -56,20 +56,20 @@ where
 
 /// A change to a set of services.
 #[derive(Debug, Clone)]
-pub enum Change<K, V> {
+pub enum Change<K, S> {
     /// Adds a service, or replaces the one with the same key.
-    Insert(K, V),
+    Insert(K, S),
     /// Takes away the service with this key.
     Remove(K),
 }
 
-impl<K, V> Change<K, V> {
+impl<K, S> Change<K, S> {
     /// Applies `f` to the inserted service, if any.
     #[cfg_attr(
         not(feature = "load"),
         allow(dead_code, reason = "used by the load module's discovery wrappers")
     )]
-    pub(crate) fn map_service<W>(self, f: impl FnOnce(V) -> W) -> Change<K, W> {
+    pub(crate) fn map_service<S2>(self, f: impl FnOnce(S) -> S2) -> Change<K, S2> {
         match self {
             Change::Insert(key, service) => Change::Insert(key, f(service)),
             Change::Remove(key) => Change::Remove(key),

@@ -30,29 +30,29 @@ use super::Change;
 /// assert_eq!(keys, [0, 1]);
 /// # });
 /// ```
-pub struct ServiceList<T>
+pub struct ServiceList<I>
 where
-    T: IntoIterator,
+    I: IntoIterator,
 {
-    services: T::IntoIter,
+    services: I::IntoIter,
     next_key: usize,
 }
 
-impl<T, U> ServiceList<T>
+impl<I, S> ServiceList<I>
 where
-    T: IntoIterator<Item = U>,
+    I: IntoIterator<Item = S>,
 {
     /// Creates a discovery of `services`.
     ///
-    /// The `Request` type is only there to check that the items are
+    /// The `Req` type is only there to check that the items are
     /// services; it is inferred when they serve one request type.
     #[allow(
         clippy::new_ret_no_self,
         reason = "tower's signature, kept for source compatibility"
     )]
-    pub fn new<Request>(services: T) -> ServiceList<T>
+    pub fn new<Req>(services: I) -> ServiceList<I>
     where
-        U: Service<Request>,
+        S: Service<Req>,
     {
         ServiceList {
             services: services.into_iter(),
@@ -61,11 +61,11 @@ where
     }
 }
 
-impl<T, U> Stream for ServiceList<T>
+impl<I, S> Stream for ServiceList<I>
 where
-    T: IntoIterator<Item = U>,
+    I: IntoIterator<Item = S>,
 {
-    type Item = Result<Change<usize, U>, std::convert::Infallible>;
+    type Item = Result<Change<usize, S>, std::convert::Infallible>;
 
     fn poll_next(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         // Nothing here is pinned: the iterator is polled through `&mut`.
@@ -85,12 +85,12 @@ where
     }
 }
 
-impl<T> Unpin for ServiceList<T> where T: IntoIterator {}
+impl<I> Unpin for ServiceList<I> where I: IntoIterator {}
 
-impl<T> fmt::Debug for ServiceList<T>
+impl<I> fmt::Debug for ServiceList<I>
 where
-    T: IntoIterator,
-    T::IntoIter: fmt::Debug,
+    I: IntoIterator,
+    I::IntoIter: fmt::Debug,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServiceList")

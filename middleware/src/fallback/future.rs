@@ -17,47 +17,47 @@ use crate::classify::{Classify, Outcome};
 /// then, if it failed, the fallback's.
 #[pin_project]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct ResponseFuture<P, F, Req, Res, C>
+pub struct ResponseFuture<F, Fb, Req, Res, C>
 where
-    F: Service<Failure<Req, Res>>,
+    Fb: Service<Failure<Req, Res>>,
 {
     #[pin]
-    state: State<P, F, Req, Res, C>,
+    state: State<F, Fb, Req, Res, C>,
 }
 
 #[pin_project(project = StateProj)]
-enum State<P, F, Req, Res, C>
+enum State<F, Fb, Req, Res, C>
 where
-    F: Service<Failure<Req, Res>>,
+    Fb: Service<Failure<Req, Res>>,
 {
     /// The inner call.
     Primary {
         #[pin]
-        response: P,
+        response: F,
         request: Option<Req>,
-        fallback: Option<F>,
+        fallback: Option<Fb>,
         classify: C,
     },
     /// The call failed: waiting for the fallback to be ready.
     FallbackReady {
-        fallback: F,
+        fallback: Fb,
         failure: Option<Failure<Req, Res>>,
         primary: Option<SharedError>,
     },
     /// The fallback's call.
     FallbackCalled {
         #[pin]
-        response: F::Future,
+        response: Fb::Future,
         primary: Option<SharedError>,
     },
     Done,
 }
 
-impl<P, F, Req, Res, C> ResponseFuture<P, F, Req, Res, C>
+impl<F, Fb, Req, Res, C> ResponseFuture<F, Fb, Req, Res, C>
 where
-    F: Service<Failure<Req, Res>>,
+    Fb: Service<Failure<Req, Res>>,
 {
-    pub(super) fn new(response: P, request: Option<Req>, fallback: F, classify: C) -> Self {
+    pub(super) fn new(response: F, request: Option<Req>, fallback: Fb, classify: C) -> Self {
         ResponseFuture {
             state: State::Primary {
                 response,
@@ -70,17 +70,17 @@ where
 }
 
 /// What the state machine does next.
-enum Next<Req, Res, F, Fut> {
-    Fall(F, Failure<Req, Res>, Option<SharedError>),
-    Called(Fut, Option<SharedError>),
+enum Next<Req, Res, Fb, F> {
+    Fall(Fb, Failure<Req, Res>, Option<SharedError>),
+    Called(F, Option<SharedError>),
 }
 
-impl<P, F, Req, Res, E, C> Future for ResponseFuture<P, F, Req, Res, C>
+impl<F, Fb, Req, Res, E, C> Future for ResponseFuture<F, Fb, Req, Res, C>
 where
-    P: Future<Output = Result<Res, E>>,
+    F: Future<Output = Result<Res, E>>,
     E: Into<BoxError>,
-    F: Service<Failure<Req, Res>, Response = Res>,
-    F::Error: Into<BoxError>,
+    Fb: Service<Failure<Req, Res>, Response = Res>,
+    Fb::Error: Into<BoxError>,
     C: Classify<Res, E>,
 {
     type Output = Result<Res, BoxError>;
@@ -167,9 +167,9 @@ fn tracing_fell_back(primary: &Option<SharedError>) {
     let _ = primary;
 }
 
-impl<P, F, Req, Res, C> fmt::Debug for ResponseFuture<P, F, Req, Res, C>
+impl<F, Fb, Req, Res, C> fmt::Debug for ResponseFuture<F, Fb, Req, Res, C>
 where
-    F: Service<Failure<Req, Res>>,
+    Fb: Service<Failure<Req, Res>>,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let stage = match &self.state {

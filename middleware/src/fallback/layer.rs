@@ -8,15 +8,15 @@ use crate::classify::ErrorsAreFailures;
 /// Wraps services in a [`Fallback`] to the same fallback service.
 #[derive(Debug, Clone)]
 #[must_use = "a layer does nothing until it wraps a service"]
-pub struct FallbackLayer<F, K = CloneRequest, C = ErrorsAreFailures> {
-    fallback: F,
+pub struct FallbackLayer<Fb, K = CloneRequest, C = ErrorsAreFailures> {
+    fallback: Fb,
     keep: K,
     classify: C,
 }
 
-impl<F> FallbackLayer<F> {
+impl<Fb> FallbackLayer<Fb> {
     /// A layer answering failed calls (every error) from `fallback`.
-    pub const fn new(fallback: F) -> Self {
+    pub const fn new(fallback: Fb) -> Self {
         FallbackLayer {
             fallback,
             keep: CloneRequest,
@@ -25,9 +25,9 @@ impl<F> FallbackLayer<F> {
     }
 }
 
-impl<F, K, C> FallbackLayer<F, K, C> {
+impl<Fb, K, C> FallbackLayer<Fb, K, C> {
     /// Keeps requests for the fallback with `keep` instead.
-    pub fn keeping<K2>(self, keep: K2) -> FallbackLayer<F, K2, C> {
+    pub fn keeping<K2>(self, keep: K2) -> FallbackLayer<Fb, K2, C> {
         FallbackLayer {
             fallback: self.fallback,
             keep,
@@ -36,7 +36,7 @@ impl<F, K, C> FallbackLayer<F, K, C> {
     }
 
     /// Decides what counts as a failed call with `classify` instead.
-    pub fn classifying<C2>(self, classify: C2) -> FallbackLayer<F, K, C2> {
+    pub fn classifying<C2>(self, classify: C2) -> FallbackLayer<Fb, K, C2> {
         FallbackLayer {
             fallback: self.fallback,
             keep: self.keep,
@@ -45,8 +45,8 @@ impl<F, K, C> FallbackLayer<F, K, C> {
     }
 }
 
-impl<S, F: Clone, K: Clone, C: Clone> Layer<S> for FallbackLayer<F, K, C> {
-    type Service = Fallback<S, F, K, C>;
+impl<S, Fb: Clone, K: Clone, C: Clone> Layer<S> for FallbackLayer<Fb, K, C> {
+    type Service = Fallback<S, Fb, K, C>;
 
     fn layer(&self, inner: S) -> Self::Service {
         Fallback::new(inner, self.fallback.clone())

@@ -38,17 +38,17 @@ use crate::classify::{Classify, ErrorsAreFailures};
 /// Dropping the response future drops whichever call is in flight, the
 /// inner one or the fallback's, and the kept request.
 #[derive(Debug, Clone)]
-pub struct Fallback<S, F, K = CloneRequest, C = ErrorsAreFailures> {
+pub struct Fallback<S, Fb, K = CloneRequest, C = ErrorsAreFailures> {
     inner: S,
-    fallback: F,
+    fallback: Fb,
     keep: K,
     classify: C,
 }
 
-impl<S, F> Fallback<S, F> {
+impl<S, Fb> Fallback<S, Fb> {
     /// Wraps `inner`, answering failed calls (every error) from `fallback`,
     /// which sees a clone of the request.
-    pub const fn new(inner: S, fallback: F) -> Self {
+    pub const fn new(inner: S, fallback: Fb) -> Self {
         Fallback {
             inner,
             fallback,
@@ -58,11 +58,11 @@ impl<S, F> Fallback<S, F> {
     }
 }
 
-impl<S, F, K, C> Fallback<S, F, K, C> {
+impl<S, Fb, K, C> Fallback<S, Fb, K, C> {
     /// Keeps requests for the fallback with `keep` instead (for instance
     /// [`DropRequest`](super::DropRequest), for requests that cannot be
     /// cloned).
-    pub fn keeping<K2>(self, keep: K2) -> Fallback<S, F, K2, C> {
+    pub fn keeping<K2>(self, keep: K2) -> Fallback<S, Fb, K2, C> {
         Fallback {
             inner: self.inner,
             fallback: self.fallback,
@@ -72,7 +72,7 @@ impl<S, F, K, C> Fallback<S, F, K, C> {
     }
 
     /// Decides what counts as a failed call with `classify` instead.
-    pub fn classifying<C2>(self, classify: C2) -> Fallback<S, F, K, C2> {
+    pub fn classifying<C2>(self, classify: C2) -> Fallback<S, Fb, K, C2> {
         Fallback {
             inner: self.inner,
             fallback: self.fallback,
@@ -92,7 +92,7 @@ impl<S, F, K, C> Fallback<S, F, K, C> {
     }
 
     /// Returns a reference to the fallback service.
-    pub fn fallback_ref(&self) -> &F {
+    pub fn fallback_ref(&self) -> &Fb {
         &self.fallback
     }
 
@@ -102,18 +102,18 @@ impl<S, F, K, C> Fallback<S, F, K, C> {
     }
 }
 
-impl<S, F, K, C, Req> Service<Req> for Fallback<S, F, K, C>
+impl<S, Fb, K, C, Req> Service<Req> for Fallback<S, Fb, K, C>
 where
     S: Service<Req>,
     S::Error: Into<BoxError>,
-    F: Service<Failure<Req, S::Response>, Response = S::Response> + Clone,
-    F::Error: Into<BoxError>,
+    Fb: Service<Failure<Req, S::Response>, Response = S::Response> + Clone,
+    Fb::Error: Into<BoxError>,
     K: KeepRequest<Req>,
     C: Classify<S::Response, S::Error> + Clone,
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = ResponseFuture<S::Future, F, Req, S::Response, C>;
+    type Future = ResponseFuture<S::Future, Fb, Req, S::Response, C>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {

@@ -17,18 +17,18 @@ use crate::BoxError;
 /// response, or the predicate's rejection.
 #[pin_project]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct ResponseFuture<R, F> {
+pub struct ResponseFuture<Res, F> {
     #[pin]
-    state: State<R, F>,
+    state: State<Res, F>,
 }
 
 #[pin_project(project = StateProj)]
-enum State<R, F> {
-    Rejected(Option<BoxError>, PhantomData<fn() -> R>),
+enum State<Res, F> {
+    Rejected(Option<BoxError>, PhantomData<fn() -> Res>),
     Called(#[pin] F),
 }
 
-impl<R, F> ResponseFuture<R, F> {
+impl<Res, F> ResponseFuture<Res, F> {
     pub(super) fn called(future: F) -> Self {
         ResponseFuture {
             state: State::Called(future),
@@ -42,12 +42,12 @@ impl<R, F> ResponseFuture<R, F> {
     }
 }
 
-impl<R, F, E> Future for ResponseFuture<R, F>
+impl<Res, F, E> Future for ResponseFuture<Res, F>
 where
-    F: Future<Output = Result<R, E>>,
+    F: Future<Output = Result<Res, E>>,
     E: Into<BoxError>,
 {
-    type Output = Result<R, BoxError>;
+    type Output = Result<Res, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
@@ -59,7 +59,7 @@ where
     }
 }
 
-impl<R, F> fmt::Debug for ResponseFuture<R, F> {
+impl<Res, F> fmt::Debug for ResponseFuture<Res, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("ResponseFuture")
             .field(&format_args!("..."))
@@ -71,9 +71,9 @@ impl<R, F> fmt::Debug for ResponseFuture<R, F> {
 /// predicate's check, then the inner service's response.
 #[pin_project]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct AsyncResponseFuture<P, S, Request>
+pub struct AsyncResponseFuture<P, S, Req>
 where
-    P: AsyncPredicate<Request>,
+    P: AsyncPredicate<Req>,
     S: Service<P::Request>,
 {
     #[pin]
@@ -88,9 +88,9 @@ enum AsyncState<C, F> {
     Called(#[pin] F),
 }
 
-impl<P, S, Request> AsyncResponseFuture<P, S, Request>
+impl<P, S, Req> AsyncResponseFuture<P, S, Req>
 where
-    P: AsyncPredicate<Request>,
+    P: AsyncPredicate<Req>,
     S: Service<P::Request>,
 {
     pub(super) fn new(check: P::Future, service: S) -> Self {
@@ -101,9 +101,9 @@ where
     }
 }
 
-impl<P, S, Request> Future for AsyncResponseFuture<P, S, Request>
+impl<P, S, Req> Future for AsyncResponseFuture<P, S, Req>
 where
-    P: AsyncPredicate<Request>,
+    P: AsyncPredicate<Req>,
     S: Service<P::Request>,
     S::Error: Into<BoxError>,
 {
@@ -126,9 +126,9 @@ where
     }
 }
 
-impl<P, S, Request> fmt::Debug for AsyncResponseFuture<P, S, Request>
+impl<P, S, Req> fmt::Debug for AsyncResponseFuture<P, S, Req>
 where
-    P: AsyncPredicate<Request>,
+    P: AsyncPredicate<Req>,
     S: Service<P::Request>,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

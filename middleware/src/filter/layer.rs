@@ -6,19 +6,19 @@ use super::{AsyncFilter, Filter};
 /// predicate.
 #[derive(Debug, Clone)]
 #[must_use = "a layer does nothing until it wraps a service"]
-pub struct FilterLayer<U> {
-    predicate: U,
+pub struct FilterLayer<P> {
+    predicate: P,
 }
 
-impl<U> FilterLayer<U> {
+impl<P> FilterLayer<P> {
     /// Creates a layer checking requests with `predicate`.
-    pub const fn new(predicate: U) -> Self {
+    pub const fn new(predicate: P) -> Self {
         FilterLayer { predicate }
     }
 }
 
-impl<U: Clone, S> Layer<S> for FilterLayer<U> {
-    type Service = Filter<S, U>;
+impl<P: Clone, S> Layer<S> for FilterLayer<P> {
+    type Service = Filter<S, P>;
 
     fn layer(&self, service: S) -> Self::Service {
         Filter::new(service, self.predicate.clone())
@@ -33,19 +33,19 @@ impl<U: Clone, S> Layer<S> for FilterLayer<U> {
 /// [`AsyncFilter::layer`] returns a [`FilterLayer`], as tower's does.
 #[derive(Debug, Clone)]
 #[must_use = "a layer does nothing until it wraps a service"]
-pub struct AsyncFilterLayer<U> {
-    predicate: U,
+pub struct AsyncFilterLayer<P> {
+    predicate: P,
 }
 
-impl<U> AsyncFilterLayer<U> {
+impl<P> AsyncFilterLayer<P> {
     /// Creates a layer checking requests with the asynchronous `predicate`.
-    pub const fn new(predicate: U) -> Self {
+    pub const fn new(predicate: P) -> Self {
         AsyncFilterLayer { predicate }
     }
 }
 
-impl<U: Clone, S> Layer<S> for AsyncFilterLayer<U> {
-    type Service = AsyncFilter<S, U>;
+impl<P: Clone, S> Layer<S> for AsyncFilterLayer<P> {
+    type Service = AsyncFilter<S, P>;
 
     fn layer(&self, service: S) -> Self::Service {
         AsyncFilter::new(service, self.predicate.clone())

@@ -8,7 +8,7 @@ use crate::BoxError;
 /// Checks a request synchronously: lets it through, possibly rewritten, or
 /// rejects it with an error.
 ///
-/// Any `FnMut(Request) -> Result<R, E>` with `E: Into<BoxError>` is a
+/// Any `FnMut(Req) -> Result<InnerReq, E>` with `E: Into<BoxError>` is a
 /// predicate.
 ///
 /// # Examples
@@ -37,22 +37,22 @@ use crate::BoxError;
 /// assert!(check.check("ok".to_string()).is_ok());
 /// assert!(check.check("too long".to_string()).is_err());
 /// ```
-pub trait Predicate<Request> {
+pub trait Predicate<Req> {
     /// The request passed on to the inner service.
     type Request;
 
     /// Lets `request` through (possibly rewritten), or rejects it.
-    fn check(&mut self, request: Request) -> Result<Self::Request, BoxError>;
+    fn check(&mut self, request: Req) -> Result<Self::Request, BoxError>;
 }
 
-impl<F, T, R, E> Predicate<T> for F
+impl<F, Req, InnerReq, E> Predicate<Req> for F
 where
-    F: FnMut(T) -> Result<R, E>,
+    F: FnMut(Req) -> Result<InnerReq, E>,
     E: Into<BoxError>,
 {
-    type Request = R;
+    type Request = InnerReq;
 
-    fn check(&mut self, request: T) -> Result<R, BoxError> {
+    fn check(&mut self, request: Req) -> Result<InnerReq, BoxError> {
         self(request).map_err(Into::into)
     }
 }
@@ -60,9 +60,9 @@ where
 /// Checks a request asynchronously: lets it through, possibly rewritten, or
 /// rejects it with an error.
 ///
-/// Any `FnMut(Request) -> impl Future<Output = Result<R, E>>` with
+/// Any `FnMut(Req) -> impl Future<Output = Result<InnerReq, E>>` with
 /// `E: Into<BoxError>` is an asynchronous predicate.
-pub trait AsyncPredicate<Request> {
+pub trait AsyncPredicate<Req> {
     /// The future that decides.
     type Future: Future<Output = Result<Self::Request, BoxError>>;
 
@@ -70,19 +70,19 @@ pub trait AsyncPredicate<Request> {
     type Request;
 
     /// Starts checking `request`.
-    fn check(&mut self, request: Request) -> Self::Future;
+    fn check(&mut self, request: Req) -> Self::Future;
 }
 
-impl<F, T, U, R, E> AsyncPredicate<T> for F
+impl<F, Req, Fut, InnerReq, E> AsyncPredicate<Req> for F
 where
-    F: FnMut(T) -> U,
-    U: Future<Output = Result<R, E>>,
+    F: FnMut(Req) -> Fut,
+    Fut: Future<Output = Result<InnerReq, E>>,
     E: Into<BoxError>,
 {
-    type Future = ErrInto<U, BoxError>;
-    type Request = R;
+    type Future = ErrInto<Fut, BoxError>;
+    type Request = InnerReq;
 
-    fn check(&mut self, request: T) -> Self::Future {
+    fn check(&mut self, request: Req) -> Self::Future {
         self(request).err_into()
     }
 }

@@ -36,62 +36,62 @@ use crate::BoxError;
 /// # }).unwrap();
 /// ```
 #[derive(Clone, Debug)]
-pub struct Filter<T, U> {
-    inner: T,
-    predicate: U,
+pub struct Filter<S, P> {
+    inner: S,
+    predicate: P,
 }
 
-impl<T, U> Filter<T, U> {
+impl<S, P> Filter<S, P> {
     /// Wraps `inner`, checking requests with `predicate`.
-    pub const fn new(inner: T, predicate: U) -> Self {
+    pub const fn new(inner: S, predicate: P) -> Self {
         Filter { inner, predicate }
     }
 
     /// Returns a layer that wraps services in a `Filter` with `predicate`.
-    pub fn layer(predicate: U) -> FilterLayer<U> {
+    pub fn layer(predicate: P) -> FilterLayer<P> {
         FilterLayer::new(predicate)
     }
 
     /// Checks `request` with the predicate, without calling the service.
-    pub fn check<R>(&mut self, request: R) -> Result<U::Request, BoxError>
+    pub fn check<Req>(&mut self, request: Req) -> Result<P::Request, BoxError>
     where
-        U: Predicate<R>,
+        P: Predicate<Req>,
     {
         self.predicate.check(request)
     }
 
     /// Returns a reference to the inner service.
-    pub fn get_ref(&self) -> &T {
+    pub fn get_ref(&self) -> &S {
         &self.inner
     }
 
     /// Returns a mutable reference to the inner service.
-    pub fn get_mut(&mut self) -> &mut T {
+    pub fn get_mut(&mut self) -> &mut S {
         &mut self.inner
     }
 
     /// Returns the inner service, dropping the predicate.
-    pub fn into_inner(self) -> T {
+    pub fn into_inner(self) -> S {
         self.inner
     }
 }
 
-impl<T, U, Request> Service<Request> for Filter<T, U>
+impl<S, P, Req> Service<Req> for Filter<S, P>
 where
-    U: Predicate<Request>,
-    T: Service<U::Request>,
-    T::Error: Into<BoxError>,
+    P: Predicate<Req>,
+    S: Service<P::Request>,
+    S::Error: Into<BoxError>,
 {
-    type Response = T::Response;
+    type Response = S::Response;
     type Error = BoxError;
-    type Future = ResponseFuture<T::Response, T::Future>;
+    type Future = ResponseFuture<S::Response, S::Future>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         match self.predicate.check(request) {
             Ok(request) => ResponseFuture::called(self.inner.call(request)),
             Err(error) => ResponseFuture::rejected(error),
@@ -143,14 +143,14 @@ where
 /// # }).unwrap();
 /// ```
 #[derive(Clone, Debug)]
-pub struct AsyncFilter<T, U> {
-    inner: T,
-    predicate: U,
+pub struct AsyncFilter<S, P> {
+    inner: S,
+    predicate: P,
 }
 
-impl<T, U> AsyncFilter<T, U> {
+impl<S, P> AsyncFilter<S, P> {
     /// Wraps `inner`, checking requests with the asynchronous `predicate`.
-    pub const fn new(inner: T, predicate: U) -> Self {
+    pub const fn new(inner: S, predicate: P) -> Self {
         AsyncFilter { inner, predicate }
     }
 
@@ -160,50 +160,50 @@ impl<T, U> AsyncFilter<T, U> {
     /// This signature is tower's, kept so that code written for tower
     /// compiles. For an asynchronous predicate use
     /// [`AsyncFilterLayer::new`](super::AsyncFilterLayer::new) instead.
-    pub fn layer(predicate: U) -> FilterLayer<U> {
+    pub fn layer(predicate: P) -> FilterLayer<P> {
         FilterLayer::new(predicate)
     }
 
     /// Checks `request` with the predicate, without calling the service.
-    pub async fn check<R>(&mut self, request: R) -> Result<U::Request, BoxError>
+    pub async fn check<Req>(&mut self, request: Req) -> Result<P::Request, BoxError>
     where
-        U: AsyncPredicate<R>,
+        P: AsyncPredicate<Req>,
     {
         self.predicate.check(request).await
     }
 
     /// Returns a reference to the inner service.
-    pub fn get_ref(&self) -> &T {
+    pub fn get_ref(&self) -> &S {
         &self.inner
     }
 
     /// Returns a mutable reference to the inner service.
-    pub fn get_mut(&mut self) -> &mut T {
+    pub fn get_mut(&mut self) -> &mut S {
         &mut self.inner
     }
 
     /// Returns the inner service, dropping the predicate.
-    pub fn into_inner(self) -> T {
+    pub fn into_inner(self) -> S {
         self.inner
     }
 }
 
-impl<T, U, Request> Service<Request> for AsyncFilter<T, U>
+impl<S, P, Req> Service<Req> for AsyncFilter<S, P>
 where
-    U: AsyncPredicate<Request>,
-    T: Service<U::Request> + Clone,
-    T::Error: Into<BoxError>,
+    P: AsyncPredicate<Req>,
+    S: Service<P::Request> + Clone,
+    S::Error: Into<BoxError>,
 {
-    type Response = T::Response;
+    type Response = S::Response;
     type Error = BoxError;
-    type Future = AsyncResponseFuture<U, T, Request>;
+    type Future = AsyncResponseFuture<P, S, Req>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         // The instance that was made ready goes with the request; a fresh
         // clone stays for the next one.
         let fresh = self.inner.clone();

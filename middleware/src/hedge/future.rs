@@ -16,26 +16,26 @@ use crate::BoxError;
 /// original request and its hedge to finish.
 #[pin_project]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Future<S, Request>
+pub struct Future<S, Req>
 where
-    S: Service<Request>,
+    S: Service<Req>,
 {
     #[pin]
     inner: S::Future,
 }
 
-impl<S, Request> Future<S, Request>
+impl<S, Req> Future<S, Req>
 where
-    S: Service<Request>,
+    S: Service<Req>,
 {
     pub(super) fn new(inner: S::Future) -> Self {
         Future { inner }
     }
 }
 
-impl<S, Request> std::future::Future for Future<S, Request>
+impl<S, Req> std::future::Future for Future<S, Req>
 where
-    S: Service<Request>,
+    S: Service<Req>,
     S::Error: Into<BoxError>,
 {
     type Output = Result<S::Response, BoxError>;
@@ -45,9 +45,9 @@ where
     }
 }
 
-impl<S, Request> fmt::Debug for Future<S, Request>
+impl<S, Req> fmt::Debug for Future<S, Req>
 where
-    S: Service<Request>,
+    S: Service<Req>,
     S::Future: fmt::Debug,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -58,9 +58,9 @@ where
 }
 
 /// A hedge waiting to be sent: after `delay`, `copy` goes to `service`.
-pub(super) struct Armed<S, P, Request> {
+pub(super) struct Armed<S, P, Req> {
     pub(super) delay: Duration,
-    pub(super) copy: Request,
+    pub(super) copy: Req,
     pub(super) service: S,
     pub(super) policy: P,
 }
@@ -69,22 +69,22 @@ pub(super) struct Armed<S, P, Request> {
 #[doc(hidden)]
 #[pin_project]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct HedgedFuture<S, P, Request>
+pub struct HedgedFuture<S, P, Req>
 where
-    S: Service<Request>,
+    S: Service<Req>,
 {
     #[pin]
     primary: S::Future,
     sent_at: Instant,
     #[pin]
-    hedge: Hedge<S, P, Request>,
+    hedge: Hedge<S, P, Req>,
     shared: Arc<Shared>,
 }
 
 #[pin_project(project = HedgeProj)]
-enum Hedge<S, P, Request>
+enum Hedge<S, P, Req>
 where
-    S: Service<Request>,
+    S: Service<Req>,
 {
     /// No hedge for this request.
     Off,
@@ -92,10 +92,10 @@ where
     Waiting {
         #[pin]
         sleep: Sleep,
-        parts: Option<(S, P, Request)>,
+        parts: Option<(S, P, Req)>,
     },
     /// Driving the hedge's service to readiness.
-    Readying { parts: Option<(S, Request)> },
+    Readying { parts: Option<(S, Req)> },
     /// The hedge was sent.
     Sent {
         #[pin]
@@ -104,14 +104,14 @@ where
     },
 }
 
-impl<S, P, Request> HedgedFuture<S, P, Request>
+impl<S, P, Req> HedgedFuture<S, P, Req>
 where
-    S: Service<Request>,
+    S: Service<Req>,
 {
     pub(super) fn new(
         primary: S::Future,
         sent_at: Instant,
-        armed: Option<Armed<S, P, Request>>,
+        armed: Option<Armed<S, P, Req>>,
         shared: Arc<Shared>,
     ) -> Self {
         let hedge = match armed {
@@ -130,11 +130,11 @@ where
     }
 }
 
-impl<S, P, Request> std::future::Future for HedgedFuture<S, P, Request>
+impl<S, P, Req> std::future::Future for HedgedFuture<S, P, Req>
 where
-    S: Service<Request>,
+    S: Service<Req>,
     S::Error: Into<BoxError>,
-    P: Policy<Request>,
+    P: Policy<Req>,
 {
     type Output = Result<S::Response, BoxError>;
 
@@ -182,9 +182,9 @@ where
     }
 }
 
-impl<S, P, Request> fmt::Debug for HedgedFuture<S, P, Request>
+impl<S, P, Req> fmt::Debug for HedgedFuture<S, P, Req>
 where
-    S: Service<Request>,
+    S: Service<Req>,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let hedge = match &self.hedge {

@@ -6,11 +6,11 @@
 /// # Examples
 ///
 /// See the [module documentation](super).
-pub trait Policy<Request> {
+pub trait Policy<Req> {
     /// Copies `req` for a possible hedge, when it arrives; `None` if it
     /// cannot be copied, and so is never hedged.
-    fn clone_request(&self, req: &Request) -> Option<Request>;
+    fn clone_request(&self, req: &Req) -> Option<Req>;
 
     /// Decides, when the hedge delay has passed, whether to send the copy.
-    fn can_retry(&self, req: &Request) -> bool;
+    fn can_retry(&self, req: &Req) -> bool;
 }

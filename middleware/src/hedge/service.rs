@@ -152,13 +152,13 @@ impl<S, P> Hedge<S, P> {
     /// `latency_percentile` quantile (a fraction: 0.9) of the response times
     /// of the last `period`.
     ///
-    /// The `Request` type is only there to check the bounds; it is inferred
+    /// The `Req` type is only there to check the bounds; it is inferred
     /// when the service serves one request type.
     ///
     /// # Panics
     ///
     /// If `latency_percentile` is not between 0 and 1.
-    pub fn new<Request>(
+    pub fn new<Req>(
         service: S,
         policy: P,
         min_data_points: u64,
@@ -166,9 +166,9 @@ impl<S, P> Hedge<S, P> {
         period: Duration,
     ) -> Hedge<S, P>
     where
-        S: Service<Request> + Clone,
+        S: Service<Req> + Clone,
         S::Error: Into<BoxError>,
-        P: Policy<Request> + Clone,
+        P: Policy<Req> + Clone,
     {
         Self::new_with_mock_latencies(
             service,
@@ -186,7 +186,7 @@ impl<S, P> Hedge<S, P> {
     /// # Panics
     ///
     /// If `latency_percentile` is not between 0 and 1.
-    pub fn new_with_mock_latencies<Request>(
+    pub fn new_with_mock_latencies<Req>(
         service: S,
         policy: P,
         min_data_points: u64,
@@ -195,9 +195,9 @@ impl<S, P> Hedge<S, P> {
         latencies_ms: &[u64],
     ) -> Hedge<S, P>
     where
-        S: Service<Request> + Clone,
+        S: Service<Req> + Clone,
         S::Error: Into<BoxError>,
-        P: Policy<Request> + Clone,
+        P: Policy<Req> + Clone,
     {
         assert!(
             (0.0..=1.0).contains(&latency_percentile),
@@ -239,21 +239,21 @@ impl<S, P> Hedge<S, P> {
     }
 }
 
-impl<S, P, Request> Service<Request> for Hedged<S, P>
+impl<S, P, Req> Service<Req> for Hedged<S, P>
 where
-    S: Service<Request> + Clone,
+    S: Service<Req> + Clone,
     S::Error: Into<BoxError>,
-    P: Policy<Request> + Clone,
+    P: Policy<Req> + Clone,
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = HedgedFuture<S, P, Request>;
+    type Future = HedgedFuture<S, P, Req>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.service.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         let sent_at = Instant::now();
         self.shared.earn();
         let armed = self.policy.clone_request(&request).and_then(|copy| {
@@ -270,21 +270,21 @@ where
     }
 }
 
-impl<S, P, Request> Service<Request> for Hedge<S, P>
+impl<S, P, Req> Service<Req> for Hedge<S, P>
 where
-    S: Service<Request> + Clone,
+    S: Service<Req> + Clone,
     S::Error: Into<BoxError>,
-    P: Policy<Request> + Clone,
+    P: Policy<Req> + Clone,
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = Future<Hedged<S, P>, Request>;
+    type Future = Future<Hedged<S, P>, Req>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.0.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         Future::new(self.0.call(request))
     }
 }

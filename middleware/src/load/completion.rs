@@ -16,14 +16,14 @@
 //! #[derive(Clone)]
 //! struct UntilDropped;
 //!
-//! struct Tracked<H, V> {
-//!     value: V,
+//! struct Tracked<H, Res> {
+//!     value: Res,
 //!     _handle: H,
 //! }
 //!
-//! impl<H, V> TrackCompletion<H, V> for UntilDropped {
-//!     type Output = Tracked<H, V>;
-//!     fn track_completion(&self, handle: H, value: V) -> Tracked<H, V> {
+//! impl<H, Res> TrackCompletion<H, Res> for UntilDropped {
+//!     type Output = Tracked<H, Res>;
+//!     fn track_completion(&self, handle: H, value: Res) -> Tracked<H, Res> {
 //!         Tracked { value, _handle: handle }
 //!     }
 //! }
@@ -40,13 +40,13 @@ use pin_project::pin_project;
 
 /// Decides what happens to a request's load handle when its response
 /// arrives.
-pub trait TrackCompletion<H, V>: Clone {
+pub trait TrackCompletion<H, Res>: Clone {
     /// What the response becomes.
     type Output;
 
     /// Takes the response `value` and the request's `handle`; the request
     /// stops counting when `handle` is dropped.
-    fn track_completion(&self, handle: H, value: V) -> Self::Output;
+    fn track_completion(&self, handle: H, value: Res) -> Self::Output;
 }
 
 /// Stops counting a request as soon as its response arrives.
@@ -56,10 +56,10 @@ pub trait TrackCompletion<H, V>: Clone {
 #[non_exhaustive]
 pub struct CompleteOnResponse;
 
-impl<H, V> TrackCompletion<H, V> for CompleteOnResponse {
-    type Output = V;
+impl<H, Res> TrackCompletion<H, Res> for CompleteOnResponse {
+    type Output = Res;
 
-    fn track_completion(&self, handle: H, value: V) -> V {
+    fn track_completion(&self, handle: H, value: Res) -> Res {
         drop(handle);
         value
     }
@@ -90,10 +90,10 @@ impl<F, C, H> TrackCompletionFuture<F, C, H> {
     }
 }
 
-impl<F, C, H, T, E> Future for TrackCompletionFuture<F, C, H>
+impl<F, C, H, Res, E> Future for TrackCompletionFuture<F, C, H>
 where
-    F: Future<Output = Result<T, E>>,
-    C: TrackCompletion<H, T>,
+    F: Future<Output = Result<Res, E>>,
+    C: TrackCompletion<H, Res>,
 {
     type Output = Result<C::Output, E>;
 

@@ -26,20 +26,20 @@ use crate::discover::{Change, Discover};
 /// ```
 #[pin_project]
 #[derive(Debug)]
-pub struct Constant<T, M> {
+pub struct Constant<S, M> {
     #[pin]
-    inner: T,
+    inner: S,
     load: M,
 }
 
-impl<T, M: Copy> Constant<T, M> {
+impl<S, M: Copy> Constant<S, M> {
     /// Wraps `inner`, reporting `load` as its load.
-    pub const fn new(inner: T, load: M) -> Self {
+    pub const fn new(inner: S, load: M) -> Self {
         Constant { inner, load }
     }
 }
 
-impl<T, M: Copy + PartialOrd> Load for Constant<T, M> {
+impl<S, M: Copy + PartialOrd> Load for Constant<S, M> {
     type Metric = M;
 
     fn load(&self) -> M {
@@ -47,9 +47,9 @@ impl<T, M: Copy + PartialOrd> Load for Constant<T, M> {
     }
 }
 
-impl<S, M, Request> Service<Request> for Constant<S, M>
+impl<S, M, Req> Service<Req> for Constant<S, M>
 where
-    S: Service<Request>,
+    S: Service<Req>,
     M: Copy,
 {
     type Response = S::Response;
@@ -62,7 +62,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> S::Future {
+    fn call(&mut self, request: Req) -> S::Future {
         self.inner.call(request)
     }
 }

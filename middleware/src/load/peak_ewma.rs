@@ -197,9 +197,9 @@ impl<S, C> Load for PeakEwma<S, C> {
     }
 }
 
-impl<S, C, Request> Service<Request> for PeakEwma<S, C>
+impl<S, C, Req> Service<Req> for PeakEwma<S, C>
 where
-    S: Service<Request>,
+    S: Service<Req>,
     C: TrackCompletion<Handle, S::Response>,
 {
     type Response = C::Output;
@@ -212,7 +212,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         TrackCompletionFuture::new(
             self.completion.clone(),
             self.handle(),
@@ -281,13 +281,13 @@ impl<D, C> PeakEwmaDiscover<D, C> {
     /// constant of `decay`; `completion` decides when a request stops
     /// counting.
     ///
-    /// The `Request` type is only there to check the services' bounds; it is
+    /// The `Req` type is only there to check the services' bounds; it is
     /// inferred when they serve one request type.
-    pub fn new<Request>(discover: D, default_rtt: Duration, decay: Duration, completion: C) -> Self
+    pub fn new<Req>(discover: D, default_rtt: Duration, decay: Duration, completion: C) -> Self
     where
         D: Discover,
-        D::Service: Service<Request>,
-        C: TrackCompletion<Handle, <D::Service as Service<Request>>::Response>,
+        D::Service: Service<Req>,
+        C: TrackCompletion<Handle, <D::Service as Service<Req>>::Response>,
     {
         PeakEwmaDiscover {
             discover,

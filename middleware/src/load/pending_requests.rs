@@ -72,9 +72,9 @@ impl<S, C> Load for PendingRequests<S, C> {
     }
 }
 
-impl<S, C, Request> Service<Request> for PendingRequests<S, C>
+impl<S, C, Req> Service<Req> for PendingRequests<S, C>
 where
-    S: Service<Request>,
+    S: Service<Req>,
     C: TrackCompletion<Handle, S::Response>,
 {
     type Response = C::Output;
@@ -87,7 +87,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         TrackCompletionFuture::new(
             self.completion.clone(),
             self.handle(),
@@ -112,13 +112,13 @@ impl<D, C> PendingRequestsDiscover<D, C> {
     /// Wraps `discover`; `completion` decides when a request stops
     /// counting.
     ///
-    /// The `Request` type is only there to check the services' bounds; it is
+    /// The `Req` type is only there to check the services' bounds; it is
     /// inferred when they serve one request type.
-    pub const fn new<Request>(discover: D, completion: C) -> Self
+    pub const fn new<Req>(discover: D, completion: C) -> Self
     where
         D: Discover,
-        D::Service: Service<Request>,
-        C: TrackCompletion<Handle, <D::Service as Service<Request>>::Response>,
+        D::Service: Service<Req>,
+        C: TrackCompletion<Handle, <D::Service as Service<Req>>::Response>,
     {
         PendingRequestsDiscover {
             discover,

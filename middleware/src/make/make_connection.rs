@@ -8,7 +8,7 @@ use crate::sealed::Sealed;
 
 /// Makes connections (anything readable and writable) to targets.
 ///
-/// Implemented for every `Service<Target>` whose response implements
+/// Implemented for every `Service<T>` whose response implements
 /// [`AsyncRead`] and [`AsyncWrite`]; it cannot be implemented otherwise.
 ///
 /// # Examples
@@ -28,7 +28,7 @@ use crate::sealed::Sealed;
 /// # Ok::<(), std::io::Error>(())
 /// # }).unwrap();
 /// ```
-pub trait MakeConnection<Target>: Sealed<(Target,)> {
+pub trait MakeConnection<T>: Sealed<(T,)> {
     /// The connection made.
     type Connection: AsyncRead + AsyncWrite;
 
@@ -43,19 +43,19 @@ pub trait MakeConnection<Target>: Sealed<(Target,)> {
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>>;
 
     /// Connects to `target`.
-    fn make_connection(&mut self, target: Target) -> Self::Future;
+    fn make_connection(&mut self, target: T) -> Self::Future;
 }
 
-impl<C, Target> Sealed<(Target,)> for C
+impl<C, T> Sealed<(T,)> for C
 where
-    C: Service<Target>,
+    C: Service<T>,
     C::Response: AsyncRead + AsyncWrite,
 {
 }
 
-impl<C, Target> MakeConnection<Target> for C
+impl<C, T> MakeConnection<T> for C
 where
-    C: Service<Target>,
+    C: Service<T>,
     C::Response: AsyncRead + AsyncWrite,
 {
     type Connection = C::Response;
@@ -66,7 +66,7 @@ where
         Service::poll_ready(self, cx)
     }
 
-    fn make_connection(&mut self, target: Target) -> Self::Future {
+    fn make_connection(&mut self, target: T) -> Self::Future {
         Service::call(self, target)
     }
 }

@@ -9,14 +9,14 @@ use donjon_service::Service;
 use super::future::SharedFuture;
 use crate::sealed::Sealed;
 
-/// Makes services for targets: a `Service<Target>` whose responses are
-/// `Service<Request>`s.
+/// Makes services for targets: a `Service<T>` whose responses are
+/// `Service<Req>`s.
 ///
 /// Implemented for every such service; it cannot be implemented otherwise.
 /// Its methods name the two roles apart, and
 /// [`into_service`](MakeService::into_service) /
 /// [`as_service`](MakeService::as_service) turn it back into a plain
-/// `Service<Target>` for the `ServiceExt` methods.
+/// `Service<T>` for the `ServiceExt` methods.
 ///
 /// # Examples
 ///
@@ -37,7 +37,7 @@ use crate::sealed::Sealed;
 /// # Ok::<(), BoxError>(())
 /// # }).unwrap();
 /// ```
-pub trait MakeService<Target, Request>: Sealed<(Target, Request)> {
+pub trait MakeService<T, Req>: Sealed<(T, Req)> {
     /// The response of the services made.
     type Response;
 
@@ -45,7 +45,7 @@ pub trait MakeService<Target, Request>: Sealed<(Target, Request)> {
     type Error;
 
     /// The services made.
-    type Service: Service<Request, Response = Self::Response, Error = Self::Error>;
+    type Service: Service<Req, Response = Self::Response, Error = Self::Error>;
 
     /// The error of a failure to make a service.
     type MakeError;
@@ -58,10 +58,10 @@ pub trait MakeService<Target, Request>: Sealed<(Target, Request)> {
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::MakeError>>;
 
     /// Makes the service for `target`.
-    fn make_service(&mut self, target: Target) -> Self::Future;
+    fn make_service(&mut self, target: T) -> Self::Future;
 
-    /// Turns this into a `Service<Target>`, consuming it.
-    fn into_service(self) -> IntoService<Self, Request>
+    /// Turns this into a `Service<T>`, consuming it.
+    fn into_service(self) -> IntoService<Self, Req>
     where
         Self: Sized,
     {
@@ -71,8 +71,8 @@ pub trait MakeService<Target, Request>: Sealed<(Target, Request)> {
         }
     }
 
-    /// Borrows this as a `Service<Target>`.
-    fn as_service(&mut self) -> AsService<'_, Self, Request>
+    /// Borrows this as a `Service<T>`.
+    fn as_service(&mut self) -> AsService<'_, Self, Req>
     where
         Self: Sized,
     {
@@ -83,17 +83,17 @@ pub trait MakeService<Target, Request>: Sealed<(Target, Request)> {
     }
 }
 
-impl<M, S, Target, Request> Sealed<(Target, Request)> for M
+impl<M, S, T, Req> Sealed<(T, Req)> for M
 where
-    M: Service<Target, Response = S>,
-    S: Service<Request>,
+    M: Service<T, Response = S>,
+    S: Service<Req>,
 {
 }
 
-impl<M, S, Target, Request> MakeService<Target, Request> for M
+impl<M, S, T, Req> MakeService<T, Req> for M
 where
-    M: Service<Target, Response = S>,
-    S: Service<Request>,
+    M: Service<T, Response = S>,
+    S: Service<Req>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -105,19 +105,19 @@ where
         Service::poll_ready(self, cx)
     }
 
-    fn make_service(&mut self, target: Target) -> Self::Future {
+    fn make_service(&mut self, target: T) -> Self::Future {
         Service::call(self, target)
     }
 }
 
-/// A [`MakeService`] turned back into a `Service<Target>`; see
+/// A [`MakeService`] turned back into a `Service<T>`; see
 /// [`MakeService::into_service`].
-pub struct IntoService<M, Request> {
+pub struct IntoService<M, Req> {
     make: M,
-    _request: PhantomData<fn(Request)>,
+    _request: PhantomData<fn(Req)>,
 }
 
-impl<M: Clone, Request> Clone for IntoService<M, Request> {
+impl<M: Clone, Req> Clone for IntoService<M, Req> {
     fn clone(&self) -> Self {
         IntoService {
             make: self.make.clone(),
@@ -126,7 +126,7 @@ impl<M: Clone, Request> Clone for IntoService<M, Request> {
     }
 }
 
-impl<M: fmt::Debug, Request> fmt::Debug for IntoService<M, Request> {
+impl<M: fmt::Debug, Req> fmt::Debug for IntoService<M, Req> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IntoService")
             .field("make", &self.make)
@@ -134,10 +134,10 @@ impl<M: fmt::Debug, Request> fmt::Debug for IntoService<M, Request> {
     }
 }
 
-impl<M, S, Target, Request> Service<Target> for IntoService<M, Request>
+impl<M, S, T, Req> Service<T> for IntoService<M, Req>
 where
-    M: Service<Target, Response = S>,
-    S: Service<Request>,
+    M: Service<T, Response = S>,
+    S: Service<Req>,
 {
     type Response = M::Response;
     type Error = M::Error;
@@ -149,19 +149,19 @@ where
     }
 
     #[inline]
-    fn call(&mut self, target: Target) -> Self::Future {
+    fn call(&mut self, target: T) -> Self::Future {
         self.make.call(target)
     }
 }
 
-/// A borrowed [`MakeService`] seen as a `Service<Target>`; see
+/// A borrowed [`MakeService`] seen as a `Service<T>`; see
 /// [`MakeService::as_service`].
-pub struct AsService<'a, M, Request> {
+pub struct AsService<'a, M, Req> {
     make: &'a mut M,
-    _request: PhantomData<fn(Request)>,
+    _request: PhantomData<fn(Req)>,
 }
 
-impl<M: fmt::Debug, Request> fmt::Debug for AsService<'_, M, Request> {
+impl<M: fmt::Debug, Req> fmt::Debug for AsService<'_, M, Req> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsService")
             .field("make", &self.make)
@@ -169,10 +169,10 @@ impl<M: fmt::Debug, Request> fmt::Debug for AsService<'_, M, Request> {
     }
 }
 
-impl<M, S, Target, Request> Service<Target> for AsService<'_, M, Request>
+impl<M, S, T, Req> Service<T> for AsService<'_, M, Req>
 where
-    M: Service<Target, Response = S>,
-    S: Service<Request>,
+    M: Service<T, Response = S>,
+    S: Service<Req>,
 {
     type Response = M::Response;
     type Error = M::Error;
@@ -184,7 +184,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, target: Target) -> Self::Future {
+    fn call(&mut self, target: T) -> Self::Future {
         self.make.call(target)
     }
 }

@@ -37,13 +37,13 @@ impl<F, E> ResponseFuture<F, E> {
     }
 }
 
-impl<F, T, E, ME> Future for ResponseFuture<F, ME>
+impl<F, Res, E, ME> Future for ResponseFuture<F, ME>
 where
-    F: Future<Output = Result<T, E>>,
+    F: Future<Output = Result<Res, E>>,
     E: Into<BoxError>,
     ME: Into<BoxError>,
 {
-    type Output = Result<T, BoxError>;
+    type Output = Result<Res, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {

@@ -52,13 +52,13 @@ use crate::retry::backoff::{Backoff, ExponentialBackoff, ExponentialBackoffMaker
 ///
 /// `call` panics without a preceding `poll_ready` returning
 /// `Ready(Ok(()))`.
-pub struct Reconnect<M, Target>
+pub struct Reconnect<M, T>
 where
-    M: Service<Target>,
+    M: Service<T>,
 {
     mk_service: M,
     state: State<M::Future, M::Response>,
-    target: Target,
+    target: T,
     /// A failed connection attempt, reported by the next call.
     error: Option<M::Error>,
     /// Failed connection attempts since the last connection.
@@ -80,13 +80,13 @@ enum State<F, S> {
     Exhausted,
 }
 
-impl<M, Target> Reconnect<M, Target>
+impl<M, T> Reconnect<M, T>
 where
-    M: Service<Target>,
+    M: Service<T>,
 {
     /// Creates a service that connects to `target` with `mk_service` on its
     /// first `poll_ready`.
-    pub const fn new(mk_service: M, target: Target) -> Self {
+    pub const fn new(mk_service: M, target: T) -> Self {
         Reconnect {
             mk_service,
             state: State::Idle,
@@ -100,7 +100,7 @@ where
 
     /// Creates a service that starts with the connection `init_conn`, and
     /// reconnects to `target` with `mk_service` when it fails.
-    pub const fn with_connection(init_conn: M::Response, mk_service: M, target: Target) -> Self {
+    pub const fn with_connection(init_conn: M::Response, mk_service: M, target: T) -> Self {
         Reconnect {
             mk_service,
             state: State::Connected(init_conn),
@@ -187,13 +187,13 @@ where
     }
 }
 
-impl<M, Target, S, Request> Service<Request> for Reconnect<M, Target>
+impl<M, T, S, Req> Service<Req> for Reconnect<M, T>
 where
-    M: Service<Target, Response = S>,
-    S: Service<Request>,
+    M: Service<T, Response = S>,
+    S: Service<Req>,
     M::Future: Unpin,
     BoxError: From<M::Error> + From<S::Error>,
-    Target: Clone,
+    T: Clone,
 {
     type Response = S::Response;
     type Error = BoxError;
@@ -245,7 +245,7 @@ where
         }
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         if let Some(error) = self.error.take() {
             return ResponseFuture::failed(error);
         }
@@ -256,12 +256,12 @@ where
     }
 }
 
-impl<M, Target> fmt::Debug for Reconnect<M, Target>
+impl<M, T> fmt::Debug for Reconnect<M, T>
 where
-    M: Service<Target> + fmt::Debug,
+    M: Service<T> + fmt::Debug,
     M::Future: fmt::Debug,
     M::Response: fmt::Debug,
-    Target: fmt::Debug,
+    T: fmt::Debug,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Reconnect")

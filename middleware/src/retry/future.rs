@@ -14,14 +14,14 @@ use super::{Policy, Retry};
 /// between them, until the policy accepts an outcome.
 #[pin_project]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct ResponseFuture<P, S, Request>
+pub struct ResponseFuture<P, S, Req>
 where
-    P: Policy<Request, S::Response, S::Error>,
-    S: Service<Request>,
+    P: Policy<Req, S::Response, S::Error>,
+    S: Service<Req>,
 {
     /// The copy of the request for the next attempt; `None` when the policy
     /// could not copy it.
-    request: Option<Request>,
+    request: Option<Req>,
     retry: Retry<P, S>,
     #[pin]
     state: State<S::Future, P::Future>,
@@ -37,12 +37,12 @@ enum State<F, D> {
     Retrying,
 }
 
-impl<P, S, Request> ResponseFuture<P, S, Request>
+impl<P, S, Req> ResponseFuture<P, S, Req>
 where
-    P: Policy<Request, S::Response, S::Error>,
-    S: Service<Request>,
+    P: Policy<Req, S::Response, S::Error>,
+    S: Service<Req>,
 {
-    pub(super) fn new(request: Option<Request>, retry: Retry<P, S>, future: S::Future) -> Self {
+    pub(super) fn new(request: Option<Req>, retry: Retry<P, S>, future: S::Future) -> Self {
         ResponseFuture {
             request,
             retry,
@@ -51,10 +51,10 @@ where
     }
 }
 
-impl<P, S, Request> Future for ResponseFuture<P, S, Request>
+impl<P, S, Req> Future for ResponseFuture<P, S, Req>
 where
-    P: Policy<Request, S::Response, S::Error>,
-    S: Service<Request>,
+    P: Policy<Req, S::Response, S::Error>,
+    S: Service<Req>,
 {
     type Output = Result<S::Response, S::Error>;
 
@@ -91,11 +91,11 @@ where
     }
 }
 
-impl<P, S, Request> fmt::Debug for ResponseFuture<P, S, Request>
+impl<P, S, Req> fmt::Debug for ResponseFuture<P, S, Req>
 where
-    P: Policy<Request, S::Response, S::Error> + fmt::Debug,
-    S: Service<Request> + fmt::Debug,
-    Request: fmt::Debug,
+    P: Policy<Req, S::Response, S::Error> + fmt::Debug,
+    S: Service<Req> + fmt::Debug,
+    Req: fmt::Debug,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match self.state {

@@ -51,21 +51,21 @@ impl<P, S> Retry<P, S> {
     }
 }
 
-impl<P, S, Request> Service<Request> for Retry<P, S>
+impl<P, S, Req> Service<Req> for Retry<P, S>
 where
-    P: Policy<Request, S::Response, S::Error> + Clone,
-    S: Service<Request> + Clone,
+    P: Policy<Req, S::Response, S::Error> + Clone,
+    S: Service<Req> + Clone,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = ResponseFuture<P, S, Request>;
+    type Future = ResponseFuture<P, S, Req>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.service.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         let copy = self.policy.clone_request(&request);
         let future = self.service.call(request);
         ResponseFuture::new(copy, self.clone(), future)

@@ -17,9 +17,9 @@ use crate::BoxError;
 /// or [`Elapsed`] once the deadline has passed.
 #[pin_project]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct ResponseFuture<T> {
+pub struct ResponseFuture<F> {
     #[pin]
-    response: T,
+    response: F,
     /// The timer, set up the first time the response is not ready.
     #[pin]
     sleep: Option<Sleep>,
@@ -28,8 +28,8 @@ pub struct ResponseFuture<T> {
     deadline: Option<Instant>,
 }
 
-impl<T> ResponseFuture<T> {
-    pub(super) fn new(response: T, deadline: Option<Instant>) -> Self {
+impl<F> ResponseFuture<F> {
+    pub(super) fn new(response: F, deadline: Option<Instant>) -> Self {
         ResponseFuture {
             response,
             sleep: None,
@@ -38,12 +38,12 @@ impl<T> ResponseFuture<T> {
     }
 }
 
-impl<F, T, E> Future for ResponseFuture<F>
+impl<F, Res, E> Future for ResponseFuture<F>
 where
-    F: Future<Output = Result<T, E>>,
+    F: Future<Output = Result<Res, E>>,
     E: Into<BoxError>,
 {
-    type Output = Result<T, BoxError>;
+    type Output = Result<Res, BoxError>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -65,7 +65,7 @@ where
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for ResponseFuture<T> {
+impl<F: fmt::Debug> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture")
             .field("response", &self.response)
@@ -79,19 +79,19 @@ impl<T: fmt::Debug> fmt::Debug for ResponseFuture<T> {
 /// passed while waiting for readiness.
 #[pin_project]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct TotalResponseFuture<T> {
+pub struct TotalResponseFuture<F> {
     #[pin]
-    state: TotalState<T>,
+    state: TotalState<F>,
 }
 
 #[pin_project(project = TotalStateProj)]
-enum TotalState<T> {
-    Called(#[pin] ResponseFuture<T>),
+enum TotalState<F> {
+    Called(#[pin] ResponseFuture<F>),
     Elapsed,
 }
 
-impl<T> TotalResponseFuture<T> {
-    pub(super) fn called(response: T, deadline: Option<Instant>) -> Self {
+impl<F> TotalResponseFuture<F> {
+    pub(super) fn called(response: F, deadline: Option<Instant>) -> Self {
         TotalResponseFuture {
             state: TotalState::Called(ResponseFuture::new(response, deadline)),
         }
@@ -104,12 +104,12 @@ impl<T> TotalResponseFuture<T> {
     }
 }
 
-impl<F, T, E> Future for TotalResponseFuture<F>
+impl<F, Res, E> Future for TotalResponseFuture<F>
 where
-    F: Future<Output = Result<T, E>>,
+    F: Future<Output = Result<Res, E>>,
     E: Into<BoxError>,
 {
-    type Output = Result<T, BoxError>;
+    type Output = Result<Res, BoxError>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -120,7 +120,7 @@ where
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for TotalResponseFuture<T> {
+impl<F: fmt::Debug> fmt::Debug for TotalResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.state {
             TotalState::Called(response) => f

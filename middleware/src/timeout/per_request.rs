@@ -107,15 +107,15 @@ impl<F> fmt::Debug for OrDefault<F> {
 /// # }
 /// ```
 #[derive(Debug, Clone)]
-pub struct RequestTimeout<S, T> {
+pub struct RequestTimeout<S, P> {
     inner: S,
-    timeout_for: T,
+    timeout_for: P,
 }
 
-impl<S, T> RequestTimeout<S, T> {
+impl<S, P> RequestTimeout<S, P> {
     /// Wraps `inner`, timing each request out after what `timeout_for`
     /// says (`None`: no timeout).
-    pub const fn new(inner: S, timeout_for: T) -> Self {
+    pub const fn new(inner: S, timeout_for: P) -> Self {
         RequestTimeout { inner, timeout_for }
     }
 
@@ -143,11 +143,11 @@ impl<S, F> RequestTimeout<S, OrDefault<F>> {
     }
 }
 
-impl<S, T, Req> Service<Req> for RequestTimeout<S, T>
+impl<S, P, Req> Service<Req> for RequestTimeout<S, P>
 where
     S: Service<Req>,
     S::Error: Into<BoxError>,
-    T: TimeoutFor<Req>,
+    P: TimeoutFor<Req>,
 {
     type Response = S::Response;
     type Error = BoxError;
@@ -171,13 +171,13 @@ where
 /// Wraps services in a [`RequestTimeout`].
 #[derive(Debug, Clone)]
 #[must_use = "a layer does nothing until it wraps a service"]
-pub struct RequestTimeoutLayer<T> {
-    timeout_for: T,
+pub struct RequestTimeoutLayer<P> {
+    timeout_for: P,
 }
 
-impl<T> RequestTimeoutLayer<T> {
+impl<P> RequestTimeoutLayer<P> {
     /// A layer timing each request out after what `timeout_for` says.
-    pub const fn new(timeout_for: T) -> Self {
+    pub const fn new(timeout_for: P) -> Self {
         RequestTimeoutLayer { timeout_for }
     }
 }
@@ -190,8 +190,8 @@ impl<F> RequestTimeoutLayer<OrDefault<F>> {
     }
 }
 
-impl<S, T: Clone> Layer<S> for RequestTimeoutLayer<T> {
-    type Service = RequestTimeout<S, T>;
+impl<S, P: Clone> Layer<S> for RequestTimeoutLayer<P> {
+    type Service = RequestTimeout<S, P>;
 
     fn layer(&self, inner: S) -> Self::Service {
         RequestTimeout::new(inner, self.timeout_for.clone())

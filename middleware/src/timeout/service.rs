@@ -49,36 +49,36 @@ use crate::BoxError;
 /// # }
 /// ```
 #[derive(Debug, Clone)]
-pub struct Timeout<T> {
-    inner: T,
+pub struct Timeout<S> {
+    inner: S,
     timeout: Duration,
 }
 
-impl<T> Timeout<T> {
+impl<S> Timeout<S> {
     /// Wraps `inner`, failing requests that take longer than `timeout`.
-    pub const fn new(inner: T, timeout: Duration) -> Self {
+    pub const fn new(inner: S, timeout: Duration) -> Self {
         Timeout { inner, timeout }
     }
 
     /// Returns a reference to the inner service.
-    pub fn get_ref(&self) -> &T {
+    pub fn get_ref(&self) -> &S {
         &self.inner
     }
 
     /// Returns a mutable reference to the inner service.
-    pub fn get_mut(&mut self) -> &mut T {
+    pub fn get_mut(&mut self) -> &mut S {
         &mut self.inner
     }
 
     /// Returns the inner service.
-    pub fn into_inner(self) -> T {
+    pub fn into_inner(self) -> S {
         self.inner
     }
 }
 
-impl<S, Request> Service<Request> for Timeout<S>
+impl<S, Req> Service<Req> for Timeout<S>
 where
-    S: Service<Request>,
+    S: Service<Req>,
     S::Error: Into<BoxError>,
 {
     type Response = S::Response;
@@ -91,7 +91,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         // A deadline past what `Instant` can hold is no deadline.
         let deadline = Instant::now().checked_add(self.timeout);
         ResponseFuture::new(self.inner.call(request), deadline)

@@ -4,7 +4,7 @@ use super::{DonjonService, TowerService};
 /// service as a tower one.
 ///
 /// It carries no request type, so that it also works on services that take
-/// several: what it makes is a `tower_service::Service<R>` for every `R`
+/// several: what it makes is a `tower_service::Service<Req>` for every `Req`
 /// the donjon service takes.
 pub trait IntoTower: Sized {
     /// Shows this donjon service as a `tower_service::Service`.
@@ -19,7 +19,7 @@ impl<S> IntoTower for S {}
 /// tower service as a donjon one.
 ///
 /// It carries no request type, so that it also works on services that take
-/// several: what it makes is a donjon `Service<R>` for every `R` the tower
+/// several: what it makes is a donjon `Service<Req>` for every `Req` the tower
 /// service takes.
 pub trait IntoDonjon: Sized {
     /// Shows this tower service as a donjon

@@ -32,9 +32,9 @@ impl<S> TowerService<S> {
     }
 }
 
-impl<S, Request> tower_service::Service<Request> for TowerService<S>
+impl<S, Req> tower_service::Service<Req> for TowerService<S>
 where
-    S: donjon_service::Service<Request>,
+    S: donjon_service::Service<Req>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -46,7 +46,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> S::Future {
+    fn call(&mut self, request: Req) -> S::Future {
         self.inner.call(request)
     }
 }
@@ -84,9 +84,9 @@ impl<S> DonjonService<S> {
     }
 }
 
-impl<S, Request> donjon_service::Service<Request> for DonjonService<S>
+impl<S, Req> donjon_service::Service<Req> for DonjonService<S>
 where
-    S: tower_service::Service<Request>,
+    S: tower_service::Service<Req>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -98,7 +98,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> S::Future {
+    fn call(&mut self, request: Req) -> S::Future {
         self.inner.call(request)
     }
 }

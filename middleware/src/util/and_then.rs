@@ -36,9 +36,9 @@ closure_middleware! {
     pub struct AndThenLayer;
 }
 
-impl<S, F, Request, Fut> Service<Request> for AndThen<S, F>
+impl<S, F, Req, Fut> Service<Req> for AndThen<S, F>
 where
-    S: Service<Request>,
+    S: Service<Req>,
     S::Error: Into<Fut::Error>,
     F: FnOnce(S::Response) -> Fut + Clone,
     Fut: TryFuture,
@@ -53,7 +53,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         let future = self.inner.call(request).err_into().and_then(self.f.clone());
         AndThenFuture { inner: future }
     }
@@ -75,12 +75,12 @@ impl<F1, F2: TryFuture, N> fmt::Debug for AndThenFuture<F1, F2, N> {
     }
 }
 
-impl<F1, F2, N, T, E> Future for AndThenFuture<F1, F2, N>
+impl<F1, F2, N, Res, E> Future for AndThenFuture<F1, F2, N>
 where
-    F1: Future<Output = Result<T, E>>,
+    F1: Future<Output = Result<Res, E>>,
     E: Into<F2::Error>,
     F2: TryFuture,
-    N: FnOnce(T) -> F2,
+    N: FnOnce(Res) -> F2,
 {
     type Output = Result<F2::Ok, F2::Error>;
 

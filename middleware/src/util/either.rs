@@ -37,10 +37,10 @@ pub enum Either<A, B> {
     Right(B),
 }
 
-impl<A, B, Request> Service<Request> for Either<A, B>
+impl<A, B, Req> Service<Req> for Either<A, B>
 where
-    A: Service<Request>,
-    B: Service<Request, Response = A::Response, Error = A::Error>,
+    A: Service<Req>,
+    B: Service<Req, Response = A::Response, Error = A::Error>,
 {
     type Response = A::Response;
     type Error = A::Error;
@@ -55,7 +55,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         let kind = match self {
             Either::Left(service) => Kind::Left(service.call(request)),
             Either::Right(service) => Kind::Right(service.call(request)),

@@ -30,10 +30,10 @@ use donjon_service::Service;
 /// # Ok::<(), BoxError>(())
 /// # }).unwrap();
 /// ```
-pub fn future_service<F, S, R, E>(future: F) -> FutureService<F, S>
+pub fn future_service<F, S, Req, E>(future: F) -> FutureService<F, S>
 where
     F: Future<Output = Result<S, E>> + Unpin,
-    S: Service<R, Error = E>,
+    S: Service<Req, Error = E>,
 {
     FutureService::new(future)
 }
@@ -94,10 +94,10 @@ impl<F, S: fmt::Debug> fmt::Debug for State<F, S> {
     }
 }
 
-impl<F, S, R, E> Service<R> for FutureService<F, S>
+impl<F, S, Req, E> Service<Req> for FutureService<F, S>
 where
     F: Future<Output = Result<S, E>> + Unpin,
-    S: Service<R, Error = E>,
+    S: Service<Req, Error = E>,
 {
     type Response = S::Response;
     type Error = E;
@@ -115,7 +115,7 @@ where
         }
     }
 
-    fn call(&mut self, req: R) -> S::Future {
+    fn call(&mut self, req: Req) -> S::Future {
         match &mut self.state {
             State::Service(service) => service.call(req),
             State::Future(_) => {

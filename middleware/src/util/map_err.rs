@@ -30,22 +30,22 @@ closure_middleware! {
     pub struct MapErrLayer;
 }
 
-impl<S, F, Request, Error> Service<Request> for MapErr<S, F>
+impl<S, F, Req, E> Service<Req> for MapErr<S, F>
 where
-    S: Service<Request>,
-    F: FnOnce(S::Error) -> Error + Clone,
+    S: Service<Req>,
+    F: FnOnce(S::Error) -> E + Clone,
 {
     type Response = S::Response;
-    type Error = Error;
+    type Error = E;
     type Future = MapErrFuture<S::Future, F>;
 
     #[inline]
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
         self.inner.poll_ready(cx).map_err(self.f.clone())
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         MapErrFuture::new(self.inner.call(request).map_err(self.f.clone()))
     }
 }

@@ -33,14 +33,14 @@ closure_middleware! {
     pub struct MapFutureLayer;
 }
 
-impl<R, S, F, T, E, Fut> Service<R> for MapFuture<S, F>
+impl<Req, S, F, Res, E, Fut> Service<Req> for MapFuture<S, F>
 where
-    S: Service<R>,
+    S: Service<Req>,
     F: FnMut(S::Future) -> Fut,
     E: From<S::Error>,
-    Fut: Future<Output = Result<T, E>>,
+    Fut: Future<Output = Result<Res, E>>,
 {
-    type Response = T;
+    type Response = Res;
     type Error = E;
     type Future = Fut;
 
@@ -50,7 +50,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, req: R) -> Fut {
+    fn call(&mut self, req: Req) -> Fut {
         (self.f)(self.inner.call(req))
     }
 }

@@ -7,7 +7,7 @@ closure_middleware! {
     /// service.
     ///
     /// The closure may change the request's type: a `MapRequest<S, F>` over an
-    /// `S: Service<R2>` with `F: FnMut(R1) -> R2` is a `Service<R1>`.
+    /// `S: Service<InnerReq>` with `F: FnMut(Req) -> InnerReq` is a `Service<Req>`.
     /// Readiness, responses and errors are the inner service's.
     ///
     /// # Examples
@@ -28,10 +28,10 @@ closure_middleware! {
     pub struct MapRequestLayer;
 }
 
-impl<S, F, R1, R2> Service<R1> for MapRequest<S, F>
+impl<S, F, Req, InnerReq> Service<Req> for MapRequest<S, F>
 where
-    S: Service<R2>,
-    F: FnMut(R1) -> R2,
+    S: Service<InnerReq>,
+    F: FnMut(Req) -> InnerReq,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -43,7 +43,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: R1) -> S::Future {
+    fn call(&mut self, request: Req) -> S::Future {
         self.inner.call((self.f)(request))
     }
 }

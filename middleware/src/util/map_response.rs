@@ -28,12 +28,12 @@ closure_middleware! {
     pub struct MapResponseLayer;
 }
 
-impl<S, F, Request, Response> Service<Request> for MapResponse<S, F>
+impl<S, F, Req, Res> Service<Req> for MapResponse<S, F>
 where
-    S: Service<Request>,
-    F: FnOnce(S::Response) -> Response + Clone,
+    S: Service<Req>,
+    F: FnOnce(S::Response) -> Res + Clone,
 {
-    type Response = Response;
+    type Response = Res;
     type Error = S::Error;
     type Future = MapResponseFuture<S::Future, F>;
 
@@ -43,7 +43,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         MapResponseFuture::new(self.inner.call(request).map_ok(self.f.clone()))
     }
 }

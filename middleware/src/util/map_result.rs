@@ -29,23 +29,23 @@ closure_middleware! {
     pub struct MapResultLayer;
 }
 
-impl<S, F, Request, Response, Error> Service<Request> for MapResult<S, F>
+impl<S, F, Req, Res, E> Service<Req> for MapResult<S, F>
 where
-    S: Service<Request>,
-    Error: From<S::Error>,
-    F: FnOnce(Result<S::Response, S::Error>) -> Result<Response, Error> + Clone,
+    S: Service<Req>,
+    E: From<S::Error>,
+    F: FnOnce(Result<S::Response, S::Error>) -> Result<Res, E> + Clone,
 {
-    type Response = Response;
-    type Error = Error;
+    type Response = Res;
+    type Error = E;
     type Future = MapResultFuture<S::Future, F>;
 
     #[inline]
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         MapResultFuture::new(self.inner.call(request).map(self.f.clone()))
     }
 }

@@ -31,20 +31,20 @@ use donjon_service::Service;
 /// # }).unwrap();
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct ReadyOneshot<T, Request> {
-    inner: Option<T>,
-    _request: PhantomData<fn() -> Request>,
+pub struct ReadyOneshot<S, Req> {
+    inner: Option<S>,
+    _request: PhantomData<fn() -> Req>,
 }
 
 // The service is never pinned: it is polled through `&mut` and moved out.
-impl<T, Request> Unpin for ReadyOneshot<T, Request> {}
+impl<S, Req> Unpin for ReadyOneshot<S, Req> {}
 
-impl<T, Request> ReadyOneshot<T, Request>
+impl<S, Req> ReadyOneshot<S, Req>
 where
-    T: Service<Request>,
+    S: Service<Req>,
 {
     /// Creates a future that waits for `service` to be ready.
-    pub const fn new(service: T) -> Self {
+    pub const fn new(service: S) -> Self {
         ReadyOneshot {
             inner: Some(service),
             _request: PhantomData,
@@ -52,11 +52,11 @@ where
     }
 }
 
-impl<T, Request> Future for ReadyOneshot<T, Request>
+impl<S, Req> Future for ReadyOneshot<S, Req>
 where
-    T: Service<Request>,
+    S: Service<Req>,
 {
-    type Output = Result<T, T::Error>;
+    type Output = Result<S, S::Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let service = self.inner.as_mut().expect("poll after Poll::Ready");
@@ -65,7 +65,7 @@ where
     }
 }
 
-impl<T: fmt::Debug, Request> fmt::Debug for ReadyOneshot<T, Request> {
+impl<S: fmt::Debug, Req> fmt::Debug for ReadyOneshot<S, Req> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReadyOneshot")
             .field("inner", &self.inner)
@@ -96,32 +96,32 @@ impl<T: fmt::Debug, Request> fmt::Debug for ReadyOneshot<T, Request> {
 /// # }).unwrap();
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Ready<'a, T, Request>(ReadyOneshot<&'a mut T, Request>);
+pub struct Ready<'a, S, Req>(ReadyOneshot<&'a mut S, Req>);
 
-impl<T, Request> Unpin for Ready<'_, T, Request> {}
+impl<S, Req> Unpin for Ready<'_, S, Req> {}
 
-impl<'a, T, Request> Ready<'a, T, Request>
+impl<'a, S, Req> Ready<'a, S, Req>
 where
-    T: Service<Request>,
+    S: Service<Req>,
 {
     /// Creates a future that waits for `service` to be ready.
-    pub fn new(service: &'a mut T) -> Self {
+    pub fn new(service: &'a mut S) -> Self {
         Ready(ReadyOneshot::new(service))
     }
 }
 
-impl<'a, T, Request> Future for Ready<'a, T, Request>
+impl<'a, S, Req> Future for Ready<'a, S, Req>
 where
-    T: Service<Request>,
+    S: Service<Req>,
 {
-    type Output = Result<&'a mut T, T::Error>;
+    type Output = Result<&'a mut S, S::Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         Pin::new(&mut self.0).poll(cx)
     }
 }
 
-impl<T: fmt::Debug, Request> fmt::Debug for Ready<'_, T, Request> {
+impl<S: fmt::Debug, Req> fmt::Debug for Ready<'_, S, Req> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Ready").field(&self.0).finish()
     }

@@ -31,10 +31,10 @@ use super::{
 /// # Ok::<(), BoxError>(())
 /// # }).unwrap();
 /// ```
-pub trait ServiceExt<Request>: Service<Request> {
+pub trait ServiceExt<Req>: Service<Req> {
     /// Waits for the service to be ready, then gives back `&mut self` to
     /// call it: `service.ready().await?.call(request)`.
-    fn ready(&mut self) -> Ready<'_, Self, Request>
+    fn ready(&mut self) -> Ready<'_, Self, Req>
     where
         Self: Sized,
     {
@@ -42,7 +42,7 @@ pub trait ServiceExt<Request>: Service<Request> {
     }
 
     /// Waits for the service to be ready, then gives the service back.
-    fn ready_oneshot(self) -> ReadyOneshot<Self, Request>
+    fn ready_oneshot(self) -> ReadyOneshot<Self, Req>
     where
         Self: Sized,
     {
@@ -51,7 +51,7 @@ pub trait ServiceExt<Request>: Service<Request> {
 
     /// Waits for the service to be ready, calls it with `req`, and
     /// resolves to the response; the service is consumed.
-    fn oneshot(self, req: Request) -> Oneshot<Self, Request>
+    fn oneshot(self, req: Req) -> Oneshot<Self, Req>
     where
         Self: Sized,
     {
@@ -60,10 +60,10 @@ pub trait ServiceExt<Request>: Service<Request> {
 
     /// Calls the service with every request of the stream `reqs`, yielding
     /// the responses in order; see [`CallAll`].
-    fn call_all<S>(self, reqs: S) -> CallAll<Self, S>
+    fn call_all<St>(self, reqs: St) -> CallAll<Self, St>
     where
         Self: Sized,
-        S: Stream<Item = Request>,
+        St: Stream<Item = Req>,
     {
         CallAll::new(self, reqs)
     }
@@ -79,40 +79,40 @@ pub trait ServiceExt<Request>: Service<Request> {
     }
 
     /// Rewrites each successful response with `f`; see [`MapResponse`].
-    fn map_response<F, Response>(self, f: F) -> MapResponse<Self, F>
+    fn map_response<F, Res>(self, f: F) -> MapResponse<Self, F>
     where
         Self: Sized,
-        F: FnOnce(Self::Response) -> Response + Clone,
+        F: FnOnce(Self::Response) -> Res + Clone,
     {
         MapResponse::new(self, f)
     }
 
     /// Rewrites each error with `f`; see [`MapErr`].
-    fn map_err<F, Error>(self, f: F) -> MapErr<Self, F>
+    fn map_err<F, E>(self, f: F) -> MapErr<Self, F>
     where
         Self: Sized,
-        F: FnOnce(Self::Error) -> Error + Clone,
+        F: FnOnce(Self::Error) -> E + Clone,
     {
         MapErr::new(self, f)
     }
 
     /// Rewrites each outcome, success or error, with `f`; see
     /// [`MapResult`].
-    fn map_result<F, Response, Error>(self, f: F) -> MapResult<Self, F>
+    fn map_result<F, Res, E>(self, f: F) -> MapResult<Self, F>
     where
         Self: Sized,
-        Error: From<Self::Error>,
-        F: FnOnce(Result<Self::Response, Self::Error>) -> Result<Response, Error> + Clone,
+        E: From<Self::Error>,
+        F: FnOnce(Result<Self::Response, Self::Error>) -> Result<Res, E> + Clone,
     {
         MapResult::new(self, f)
     }
 
     /// Rewrites each request with `f` before it reaches the service; see
     /// [`MapRequest`].
-    fn map_request<F, NewRequest>(self, f: F) -> MapRequest<Self, F>
+    fn map_request<F, NewReq>(self, f: F) -> MapRequest<Self, F>
     where
         Self: Sized,
-        F: FnMut(NewRequest) -> Request,
+        F: FnMut(NewReq) -> Req,
     {
         MapRequest::new(self, f)
     }
@@ -121,10 +121,10 @@ pub trait ServiceExt<Request>: Service<Request> {
     /// [`Filter`](crate::filter::Filter).
     #[cfg(feature = "filter")]
     #[cfg_attr(docsrs, doc(cfg(feature = "filter")))]
-    fn filter<F, NewRequest>(self, filter: F) -> crate::filter::Filter<Self, F>
+    fn filter<F, NewReq>(self, filter: F) -> crate::filter::Filter<Self, F>
     where
         Self: Sized,
-        F: crate::filter::Predicate<NewRequest>,
+        F: crate::filter::Predicate<NewReq>,
     {
         crate::filter::Filter::new(self, filter)
     }
@@ -133,34 +133,34 @@ pub trait ServiceExt<Request>: Service<Request> {
     /// the service; see [`AsyncFilter`](crate::filter::AsyncFilter).
     #[cfg(feature = "filter")]
     #[cfg_attr(docsrs, doc(cfg(feature = "filter")))]
-    fn filter_async<F, NewRequest>(self, filter: F) -> crate::filter::AsyncFilter<Self, F>
+    fn filter_async<F, NewReq>(self, filter: F) -> crate::filter::AsyncFilter<Self, F>
     where
         Self: Sized,
-        F: crate::filter::AsyncPredicate<NewRequest>,
+        F: crate::filter::AsyncPredicate<NewReq>,
     {
         crate::filter::AsyncFilter::new(self, filter)
     }
 
     /// Runs the asynchronous `f` on each outcome, success or error; see
     /// [`Then`].
-    fn then<F, Response, Error, Fut>(self, f: F) -> Then<Self, F>
+    fn then<F, Res, E, Fut>(self, f: F) -> Then<Self, F>
     where
         Self: Sized,
-        Error: From<Self::Error>,
+        E: From<Self::Error>,
         F: FnOnce(Result<Self::Response, Self::Error>) -> Fut + Clone,
-        Fut: Future<Output = Result<Response, Error>>,
+        Fut: Future<Output = Result<Res, E>>,
     {
         Then::new(self, f)
     }
 
     /// Hands each response future to `f` and answers with the future it
     /// returns; see [`MapFuture`].
-    fn map_future<F, Fut, Response, Error>(self, f: F) -> MapFuture<Self, F>
+    fn map_future<F, Fut, Res, E>(self, f: F) -> MapFuture<Self, F>
     where
         Self: Sized,
         F: FnMut(Self::Future) -> Fut,
-        Error: From<Self::Error>,
-        Fut: Future<Output = Result<Response, Error>>,
+        E: From<Self::Error>,
+        Fut: Future<Output = Result<Res, E>>,
     {
         MapFuture::new(self, f)
     }
@@ -188,12 +188,12 @@ pub trait ServiceExt<Request>: Service<Request> {
     /// ```
     #[cfg(feature = "buffer")]
     #[cfg_attr(docsrs, doc(cfg(feature = "buffer")))]
-    fn buffered(self, bound: usize) -> crate::buffer::Buffer<Request, Self::Future>
+    fn buffered(self, bound: usize) -> crate::buffer::Buffer<Req, Self::Future>
     where
         Self: Sized + Send + 'static,
         Self::Future: Send + 'static,
         Self::Error: Into<crate::BoxError> + Send + Sync,
-        Request: Send + 'static,
+        Req: Send + 'static,
     {
         crate::buffer::Buffer::new(self, bound)
     }
@@ -245,7 +245,7 @@ pub trait ServiceExt<Request>: Service<Request> {
 
     /// Erases the service's type into a [`BoxService`]; each response
     /// future is boxed (one allocation per request).
-    fn boxed(self) -> BoxService<Request, Self::Response, Self::Error>
+    fn boxed(self) -> BoxService<Req, Self::Response, Self::Error>
     where
         Self: Sized + Send + 'static,
         Self::Future: Send + 'static,
@@ -255,7 +255,7 @@ pub trait ServiceExt<Request>: Service<Request> {
 
     /// Erases the service's type into a clonable [`BoxCloneService`]; each
     /// response future is boxed (one allocation per request).
-    fn boxed_clone(self) -> BoxCloneService<Request, Self::Response, Self::Error>
+    fn boxed_clone(self) -> BoxCloneService<Req, Self::Response, Self::Error>
     where
         Self: Clone + Sized + Send + 'static,
         Self::Future: Send + 'static,
@@ -264,4 +264,4 @@ pub trait ServiceExt<Request>: Service<Request> {
     }
 }
 
-impl<T: ?Sized, Request> ServiceExt<Request> for T where T: Service<Request> {}
+impl<S: ?Sized, Req> ServiceExt<Req> for S where S: Service<Req> {}

@@ -21,32 +21,32 @@ use donjon_service::Service;
 /// # Ok::<(), BoxError>(())
 /// # }).unwrap();
 /// ```
-pub fn service_fn<T>(f: T) -> ServiceFn<T> {
+pub fn service_fn<F>(f: F) -> ServiceFn<F> {
     ServiceFn { f }
 }
 
 /// A [`Service`] made from a closure; see [`service_fn`].
 #[derive(Copy, Clone)]
-pub struct ServiceFn<T> {
-    f: T,
+pub struct ServiceFn<F> {
+    f: F,
 }
 
-impl<T> fmt::Debug for ServiceFn<T> {
+impl<F> fmt::Debug for ServiceFn<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServiceFn")
-            .field("f", &format_args!("{}", type_name::<T>()))
+            .field("f", &format_args!("{}", type_name::<F>()))
             .finish()
     }
 }
 
-impl<T, F, Request, R, E> Service<Request> for ServiceFn<T>
+impl<F, Fut, Req, Res, E> Service<Req> for ServiceFn<F>
 where
-    T: FnMut(Request) -> F,
-    F: Future<Output = Result<R, E>>,
+    F: FnMut(Req) -> Fut,
+    Fut: Future<Output = Result<Res, E>>,
 {
-    type Response = R;
+    type Response = Res;
     type Error = E;
-    type Future = F;
+    type Future = Fut;
 
     #[inline]
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), E>> {
@@ -54,7 +54,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, req: Request) -> F {
+    fn call(&mut self, req: Req) -> Fut {
         (self.f)(req)
     }
 }

@@ -35,24 +35,24 @@ closure_middleware! {
     pub struct ThenLayer;
 }
 
-impl<S, F, Request, Response, Error, Fut> Service<Request> for Then<S, F>
+impl<S, F, Req, Res, E, Fut> Service<Req> for Then<S, F>
 where
-    S: Service<Request>,
-    S::Error: Into<Error>,
+    S: Service<Req>,
+    S::Error: Into<E>,
     F: FnOnce(Result<S::Response, S::Error>) -> Fut + Clone,
-    Fut: Future<Output = Result<Response, Error>>,
+    Fut: Future<Output = Result<Res, E>>,
 {
-    type Response = Response;
-    type Error = Error;
+    type Response = Res;
+    type Error = E;
     type Future = ThenFuture<S::Future, Fut, F>;
 
     #[inline]
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         ThenFuture::new(self.inner.call(request).then(self.f.clone()))
     }
 }

@@ -66,9 +66,9 @@ impl<S: fmt::Debug, Req> fmt::Debug for MakeBalance<S, Req> {
     }
 }
 
-impl<S, Target, Req> Service<Target> for MakeBalance<S, Req>
+impl<S, T, Req> Service<T> for MakeBalance<S, Req>
 where
-    S: Service<Target>,
+    S: Service<T>,
     S::Response: Discover,
     <S::Response as Discover>::Key: Hash,
     <S::Response as Discover>::Service: Service<Req>,
@@ -82,7 +82,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, target: Target) -> Self::Future {
+    fn call(&mut self, target: T) -> Self::Future {
         MakeFuture {
             inner: self.inner.call(target),
             _request: PhantomData,
@@ -107,15 +107,15 @@ impl<F: fmt::Debug, Req> fmt::Debug for MakeFuture<F, Req> {
     }
 }
 
-impl<F, T, E, Req> Future for MakeFuture<F, Req>
+impl<F, D, E, Req> Future for MakeFuture<F, Req>
 where
-    F: Future<Output = Result<T, E>>,
-    T: Discover,
-    T::Key: Hash,
-    T::Service: Service<Req>,
-    <T::Service as Service<Req>>::Error: Into<BoxError>,
+    F: Future<Output = Result<D, E>>,
+    D: Discover,
+    D::Key: Hash,
+    D::Service: Service<Req>,
+    <D::Service as Service<Req>>::Error: Into<BoxError>,
 {
-    type Output = Result<Balance<T, Req>, E>;
+    type Output = Result<Balance<D, Req>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let discover = ready!(self.project().inner.poll(cx))?;

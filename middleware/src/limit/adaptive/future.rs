@@ -42,13 +42,13 @@ impl<F, A, C> ResponseFuture<F, A, C> {
     }
 }
 
-impl<F, A, C, T, E> Future for ResponseFuture<F, A, C>
+impl<F, A, C, Res, E> Future for ResponseFuture<F, A, C>
 where
-    F: Future<Output = Result<T, E>>,
+    F: Future<Output = Result<Res, E>>,
     A: Algorithm,
-    C: Classify<T, E>,
+    C: Classify<Res, E>,
 {
-    type Output = Result<T, E>;
+    type Output = Result<Res, E>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {

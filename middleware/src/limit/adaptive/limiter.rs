@@ -224,9 +224,9 @@ pub(super) struct Permit<A, C> {
 impl<A: Algorithm, C> Permit<A, C> {
     /// Reports a finished call to the algorithm, as the classifier counts
     /// it, then gives the slot back.
-    pub(super) fn complete<T, E>(self, result: &Result<T, E>, latency: Duration)
+    pub(super) fn complete<Res, E>(self, result: &Result<Res, E>, latency: Duration)
     where
-        C: Classify<T, E>,
+        C: Classify<Res, E>,
     {
         match self.shared.classify.classify(result) {
             Outcome::Success => self.shared.update(latency, self.in_flight, false),

@@ -151,9 +151,9 @@ impl<S, A, C> AdaptiveConcurrencyLimit<S, A, C> {
     }
 }
 
-impl<S, A, C, Request> Service<Request> for AdaptiveConcurrencyLimit<S, A, C>
+impl<S, A, C, Req> Service<Req> for AdaptiveConcurrencyLimit<S, A, C>
 where
-    S: Service<Request>,
+    S: Service<Req>,
     A: Algorithm,
     C: Classify<S::Response, S::Error>,
 {
@@ -175,7 +175,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         let permit = self.reserved.take().expect(
             "AdaptiveConcurrencyLimit called without a reserved slot; \
              poll_ready must be called first and return Ready(Ok(()))",

@@ -13,15 +13,15 @@ use super::permits::Permit;
 /// inner response, holding a permit of the limit until it is ready.
 #[pin_project]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct ResponseFuture<T> {
+pub struct ResponseFuture<F> {
     #[pin]
-    inner: T,
+    inner: F,
     /// Released as soon as the response is ready, or with the future.
     permit: Option<Permit>,
 }
 
-impl<T> ResponseFuture<T> {
-    pub(in crate::limit) fn new(inner: T, permit: Permit) -> Self {
+impl<F> ResponseFuture<F> {
+    pub(in crate::limit) fn new(inner: F, permit: Permit) -> Self {
         ResponseFuture {
             inner,
             permit: Some(permit),
@@ -29,11 +29,11 @@ impl<T> ResponseFuture<T> {
     }
 }
 
-impl<F, T, E> Future for ResponseFuture<F>
+impl<F, Res, E> Future for ResponseFuture<F>
 where
-    F: Future<Output = Result<T, E>>,
+    F: Future<Output = Result<Res, E>>,
 {
-    type Output = Result<T, E>;
+    type Output = Result<Res, E>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -44,7 +44,7 @@ where
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for ResponseFuture<T> {
+impl<F: fmt::Debug> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture")
             .field("inner", &self.inner)

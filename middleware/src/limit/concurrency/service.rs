@@ -49,20 +49,20 @@ use crate::sync::is_withdrawal;
 /// # }
 /// ```
 #[derive(Debug)]
-pub struct ConcurrencyLimit<T> {
-    inner: T,
+pub struct ConcurrencyLimit<S> {
+    inner: S,
     permits: Permits,
     /// The permit reserved by `poll_ready` for the next call.
     permit: Option<Permit>,
 }
 
-impl<T> ConcurrencyLimit<T> {
+impl<S> ConcurrencyLimit<S> {
     /// Wraps `inner`, letting at most `max` requests in flight at once.
     ///
     /// # Panics
     ///
     /// If `max` is more than [`Semaphore::MAX_PERMITS`].
-    pub fn new(inner: T, max: usize) -> Self {
+    pub fn new(inner: S, max: usize) -> Self {
         Self::with_permits(inner, Permits::new(max))
     }
 
@@ -71,11 +71,11 @@ impl<T> ConcurrencyLimit<T> {
     ///
     /// Sharing one semaphore between services makes them share one limit.
     /// The semaphore must not be closed.
-    pub fn with_semaphore(inner: T, semaphore: Arc<Semaphore>) -> Self {
+    pub fn with_semaphore(inner: S, semaphore: Arc<Semaphore>) -> Self {
         Self::with_permits(inner, Permits::with_semaphore(semaphore))
     }
 
-    pub(super) fn with_permits(inner: T, permits: Permits) -> Self {
+    pub(super) fn with_permits(inner: S, permits: Permits) -> Self {
         ConcurrencyLimit {
             inner,
             permits,
@@ -84,24 +84,24 @@ impl<T> ConcurrencyLimit<T> {
     }
 
     /// Returns a reference to the inner service.
-    pub fn get_ref(&self) -> &T {
+    pub fn get_ref(&self) -> &S {
         &self.inner
     }
 
     /// Returns a mutable reference to the inner service.
-    pub fn get_mut(&mut self) -> &mut T {
+    pub fn get_mut(&mut self) -> &mut S {
         &mut self.inner
     }
 
     /// Returns the inner service.
-    pub fn into_inner(self) -> T {
+    pub fn into_inner(self) -> S {
         self.inner
     }
 }
 
-impl<S, Request> Service<Request> for ConcurrencyLimit<S>
+impl<S, Req> Service<Req> for ConcurrencyLimit<S>
 where
-    S: Service<Request>,
+    S: Service<Req>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -122,7 +122,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         let permit = self
             .permit
             .take()
@@ -131,7 +131,7 @@ where
     }
 }
 
-impl<T: Clone> Clone for ConcurrencyLimit<T> {
+impl<S: Clone> Clone for ConcurrencyLimit<S> {
     fn clone(&self) -> Self {
         ConcurrencyLimit {
             inner: self.inner.clone(),

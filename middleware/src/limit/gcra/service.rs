@@ -150,9 +150,9 @@ impl<S> Gcra<S> {
     }
 }
 
-impl<S, Request> Service<Request> for Gcra<S>
+impl<S, Req> Service<Req> for Gcra<S>
 where
-    S: Service<Request>,
+    S: Service<Req>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -170,7 +170,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         self.admission
             .tat
             .take()

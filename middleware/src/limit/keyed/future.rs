@@ -16,13 +16,13 @@ use crate::BoxError;
 /// store's decision, then the inner service's response.
 #[pin_project]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct ResponseFuture<F, A, S, Request> {
+pub struct ResponseFuture<F, A, S, Req> {
     #[pin]
-    state: State<F, A, S, Request>,
+    state: State<F, A, S, Req>,
 }
 
 #[pin_project(project = StateProj)]
-enum State<F, A, S, Request> {
+enum State<F, A, S, Req> {
     /// The request reached the inner service.
     Called {
         #[pin]
@@ -33,13 +33,13 @@ enum State<F, A, S, Request> {
         #[pin]
         acquire: A,
         service: Option<S>,
-        request: Option<Request>,
+        request: Option<Req>,
     },
     /// Refused, or the store failed: the error, until it is returned.
     Refused { error: Option<BoxError> },
 }
 
-impl<F, A, S, Request> ResponseFuture<F, A, S, Request> {
+impl<F, A, S, Req> ResponseFuture<F, A, S, Req> {
     pub(super) fn called(future: F) -> Self {
         ResponseFuture {
             state: State::Called { future },
@@ -52,7 +52,7 @@ impl<F, A, S, Request> ResponseFuture<F, A, S, Request> {
         }
     }
 
-    pub(super) fn acquiring(acquire: A, service: S, request: Request) -> Self {
+    pub(super) fn acquiring(acquire: A, service: S, request: Req) -> Self {
         ResponseFuture {
             state: State::Acquiring {
                 acquire,
@@ -63,15 +63,15 @@ impl<F, A, S, Request> ResponseFuture<F, A, S, Request> {
     }
 }
 
-impl<F, A, S, Request, T, E, StoreError> Future for ResponseFuture<F, A, S, Request>
+impl<F, A, S, Req, Res, E, StoreError> Future for ResponseFuture<F, A, S, Req>
 where
-    F: Future<Output = Result<T, E>>,
+    F: Future<Output = Result<Res, E>>,
     E: Into<BoxError>,
     A: Future<Output = Result<Decision, StoreError>>,
     StoreError: Into<BoxError>,
-    S: Service<Request, Future = F, Response = T, Error = E>,
+    S: Service<Req, Future = F, Response = Res, Error = E>,
 {
-    type Output = Result<T, BoxError>;
+    type Output = Result<Res, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
@@ -117,7 +117,7 @@ where
     }
 }
 
-impl<F, A, S, Request> fmt::Debug for ResponseFuture<F, A, S, Request> {
+impl<F, A, S, Req> fmt::Debug for ResponseFuture<F, A, S, Req> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
             State::Called { .. } => "called",
@@ -165,12 +165,12 @@ impl<F> SharedResponseFuture<F> {
     }
 }
 
-impl<F, T, E> Future for SharedResponseFuture<F>
+impl<F, Res, E> Future for SharedResponseFuture<F>
 where
-    F: Future<Output = Result<T, E>>,
+    F: Future<Output = Result<Res, E>>,
     E: Into<BoxError>,
 {
-    type Output = Result<T, BoxError>;
+    type Output = Result<Res, BoxError>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {

@@ -120,16 +120,16 @@ impl<S, St, F> KeyedRateLimit<S, St, F> {
     }
 }
 
-impl<S, St, F, K, Request> Service<Request> for KeyedRateLimit<S, St, F>
+impl<S, St, F, K, Req> Service<Req> for KeyedRateLimit<S, St, F>
 where
-    S: Service<Request> + Clone,
+    S: Service<Req> + Clone,
     S::Error: Into<BoxError>,
     St: RateStore<K>,
-    F: Fn(&Request) -> K,
+    F: Fn(&Req) -> K,
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = ResponseFuture<S::Future, St::Future, S, Request>;
+    type Future = ResponseFuture<S::Future, St::Future, S, Req>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
@@ -137,7 +137,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         let key = (self.key)(&request);
         match self.store.acquire(&key, self.quota) {
             Answer::Now(Ok(Decision::Allowed)) => ResponseFuture::called(self.inner.call(request)),

@@ -198,9 +198,9 @@ where
 /// resolution of one millisecond.
 const MIN_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
 
-impl<S, St, K, Request> Service<Request> for SharedRateLimit<S, St, K>
+impl<S, St, K, Req> Service<Req> for SharedRateLimit<S, St, K>
 where
-    S: Service<Request>,
+    S: Service<Req>,
     S::Error: Into<BoxError>,
     St: RateStore<K>,
     St::Future: Unpin,
@@ -220,7 +220,7 @@ where
         }
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         match std::mem::replace(&mut self.admission, Admission::None) {
             Admission::Admitted => SharedResponseFuture::called(self.inner.call(request)),
             Admission::Failed(error) => SharedResponseFuture::failed(error),

@@ -60,8 +60,8 @@ use super::budget::{Budget, Taken};
 /// # Ok(())
 /// # }
 /// ```
-pub struct RateLimit<T> {
-    inner: T,
+pub struct RateLimit<S> {
+    inner: S,
     budget: BudgetHandle,
 }
 
@@ -96,10 +96,10 @@ impl Drop for BudgetHandle {
     }
 }
 
-impl<T> RateLimit<T> {
+impl<S> RateLimit<S> {
     /// Wraps `inner`, letting `rate.num()` requests through per
     /// `rate.per()`.
-    pub fn new(inner: T, rate: Rate) -> Self {
+    pub fn new(inner: S, rate: Rate) -> Self {
         RateLimit {
             inner,
             budget: BudgetHandle::new(Budget::new(rate)),
@@ -112,25 +112,25 @@ impl<T> RateLimit<T> {
     }
 
     /// Returns a reference to the inner service.
-    pub fn get_ref(&self) -> &T {
+    pub fn get_ref(&self) -> &S {
         &self.inner
     }
 
     /// Returns a mutable reference to the inner service.
-    pub fn get_mut(&mut self) -> &mut T {
+    pub fn get_mut(&mut self) -> &mut S {
         &mut self.inner
     }
 
     /// Returns the inner service, giving back an unused request of the
     /// budget.
-    pub fn into_inner(self) -> T {
+    pub fn into_inner(self) -> S {
         self.inner
     }
 }
 
-impl<S, Request> Service<Request> for RateLimit<S>
+impl<S, Req> Service<Req> for RateLimit<S>
 where
-    S: Service<Request>,
+    S: Service<Req>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -146,7 +146,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         let taken = self
             .budget
             .reserved
@@ -157,7 +157,7 @@ where
     }
 }
 
-impl<T: Clone> Clone for RateLimit<T> {
+impl<S: Clone> Clone for RateLimit<S> {
     fn clone(&self) -> Self {
         RateLimit {
             inner: self.inner.clone(),
@@ -167,7 +167,7 @@ impl<T: Clone> Clone for RateLimit<T> {
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for RateLimit<T> {
+impl<S: fmt::Debug> fmt::Debug for RateLimit<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RateLimit")
             .field("inner", &self.inner)

@@ -27,7 +27,7 @@ clone_box_service! {
     /// # Ok::<(), BoxError>(())
     /// # }).unwrap();
     /// ```
-    pub struct BoxCloneService as [dyn CloneService<T, U, E> + Send] where service: [Clone + Send + 'static];
+    pub struct BoxCloneService as [dyn CloneService<Req, Res, E> + Send] where service: [Clone + Send + 'static];
 }
 
 boxed_layer! {

@@ -25,7 +25,7 @@ clone_box_service! {
     /// # Ok::<(), BoxError>(())
     /// # }).unwrap();
     /// ```
-    pub struct BoxCloneSyncService as [dyn CloneSyncService<T, U, E> + Send + Sync] where service: [Clone + Send + Sync + 'static];
+    pub struct BoxCloneSyncService as [dyn CloneSyncService<Req, Res, E> + Send + Sync] where service: [Clone + Send + Sync + 'static];
 }
 
 boxed_layer! {

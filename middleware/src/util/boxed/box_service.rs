@@ -7,7 +7,8 @@ use donjon_service::Service;
 
 use super::erase::{BoxingSend, SendFuture};
 
-type Erased<T, U, E> = dyn Service<T, Response = U, Error = E, Future = SendFuture<U, E>> + Send;
+type Erased<Req, Res, E> =
+    dyn Service<Req, Response = Res, Error = E, Future = SendFuture<Res, E>> + Send;
 
 /// A [`Service`](crate::Service) whose type is erased: any `Send` service with the given
 /// request, response and error types.
@@ -41,19 +42,19 @@ type Erased<T, U, E> = dyn Service<T, Response = U, Error = E, Future = SendFutu
 /// # Ok::<(), BoxError>(())
 /// # }).unwrap();
 /// ```
-pub struct BoxService<T, U, E> {
+pub struct BoxService<Req, Res, E> {
     // The mutex is never locked: it is there because `Mutex<X>` is `Sync`
     // when `X` is only `Send`, and `get_mut` reaches the service without
     // locking since every access goes through `&mut self`. futures' mutex,
     // unlike std's, has no poison flag to check on the way.
-    inner: Mutex<Box<Erased<T, U, E>>>,
+    inner: Mutex<Box<Erased<Req, Res, E>>>,
 }
 
-impl<T, U, E> BoxService<T, U, E> {
+impl<Req, Res, E> BoxService<Req, Res, E> {
     /// Boxes `inner`.
     pub fn new<S>(inner: S) -> Self
     where
-        S: Service<T, Response = U, Error = E> + Send + 'static,
+        S: Service<Req, Response = Res, Error = E> + Send + 'static,
         S::Future: Send + 'static,
     {
         BoxService {
@@ -64,21 +65,21 @@ impl<T, U, E> BoxService<T, U, E> {
     /// Returns a layer that boxes the services it wraps.
     pub fn layer<S>() -> LayerFn<fn(S) -> Self>
     where
-        S: Service<T, Response = U, Error = E> + Send + 'static,
+        S: Service<Req, Response = Res, Error = E> + Send + 'static,
         S::Future: Send + 'static,
     {
         layer_fn(Self::new)
     }
 
-    fn service(&mut self) -> &mut Erased<T, U, E> {
+    fn service(&mut self) -> &mut Erased<Req, Res, E> {
         &mut **self.inner.get_mut()
     }
 }
 
-impl<T, U, E> Service<T> for BoxService<T, U, E> {
-    type Response = U;
+impl<Req, Res, E> Service<Req> for BoxService<Req, Res, E> {
+    type Response = Res;
     type Error = E;
-    type Future = SendFuture<U, E>;
+    type Future = SendFuture<Res, E>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
@@ -86,12 +87,12 @@ impl<T, U, E> Service<T> for BoxService<T, U, E> {
     }
 
     #[inline]
-    fn call(&mut self, request: T) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         self.service().call(request)
     }
 }
 
-impl<T, U, E> fmt::Debug for BoxService<T, U, E> {
+impl<Req, Res, E> fmt::Debug for BoxService<Req, Res, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("BoxService")
     }

@@ -9,18 +9,18 @@ use std::task::{Context, Poll};
 use donjon_service::Service;
 
 /// A boxed response future that can cross threads.
-pub(super) type SendFuture<U, E> = Pin<Box<dyn Future<Output = Result<U, E>> + Send>>;
+pub(super) type SendFuture<Res, E> = Pin<Box<dyn Future<Output = Result<Res, E>> + Send>>;
 
 /// A boxed response future that stays on its thread.
-pub(super) type LocalFuture<U, E> = Pin<Box<dyn Future<Output = Result<U, E>>>>;
+pub(super) type LocalFuture<Res, E> = Pin<Box<dyn Future<Output = Result<Res, E>>>>;
 
 /// Forwards to `S`, boxing each response future as a [`SendFuture`].
 #[derive(Clone)]
 pub(super) struct BoxingSend<S>(pub(super) S);
 
-impl<S, T> Service<T> for BoxingSend<S>
+impl<S, Req> Service<Req> for BoxingSend<S>
 where
-    S: Service<T>,
+    S: Service<Req>,
     S::Future: Send + 'static,
 {
     type Response = S::Response;
@@ -33,7 +33,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: T) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         Box::pin(self.0.call(request))
     }
 }
@@ -41,9 +41,9 @@ where
 /// Forwards to `S`, boxing each response future as a [`LocalFuture`].
 pub(super) struct BoxingLocal<S>(pub(super) S);
 
-impl<S, T> Service<T> for BoxingLocal<S>
+impl<S, Req> Service<Req> for BoxingLocal<S>
 where
-    S: Service<T>,
+    S: Service<Req>,
     S::Future: 'static,
 {
     type Response = S::Response;
@@ -56,43 +56,46 @@ where
     }
 
     #[inline]
-    fn call(&mut self, request: T) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         Box::pin(self.0.call(request))
     }
 }
 
 /// A service with boxed futures that can clone itself into a new box.
-pub(super) trait CloneService<T, U, E>:
-    Service<T, Response = U, Error = E, Future = SendFuture<U, E>>
+pub(super) trait CloneService<Req, Res, E>:
+    Service<Req, Response = Res, Error = E, Future = SendFuture<Res, E>>
 {
-    fn clone_box(&self) -> Box<dyn CloneService<T, U, E> + Send>;
+    fn clone_box(&self) -> Box<dyn CloneService<Req, Res, E> + Send>;
 }
 
-impl<S, T, U, E> CloneService<T, U, E> for S
+impl<S, Req, Res, E> CloneService<Req, Res, E> for S
 where
-    S: Service<T, Response = U, Error = E, Future = SendFuture<U, E>> + Clone + Send + 'static,
+    S: Service<Req, Response = Res, Error = E, Future = SendFuture<Res, E>>
+        + Clone
+        + Send
+        + 'static,
 {
-    fn clone_box(&self) -> Box<dyn CloneService<T, U, E> + Send> {
+    fn clone_box(&self) -> Box<dyn CloneService<Req, Res, E> + Send> {
         Box::new(self.clone())
     }
 }
 
 /// A [`CloneService`] that is `Sync` as well.
-pub(super) trait CloneSyncService<T, U, E>:
-    Service<T, Response = U, Error = E, Future = SendFuture<U, E>>
+pub(super) trait CloneSyncService<Req, Res, E>:
+    Service<Req, Response = Res, Error = E, Future = SendFuture<Res, E>>
 {
-    fn clone_box(&self) -> Box<dyn CloneSyncService<T, U, E> + Send + Sync>;
+    fn clone_box(&self) -> Box<dyn CloneSyncService<Req, Res, E> + Send + Sync>;
 }
 
-impl<S, T, U, E> CloneSyncService<T, U, E> for S
+impl<S, Req, Res, E> CloneSyncService<Req, Res, E> for S
 where
-    S: Service<T, Response = U, Error = E, Future = SendFuture<U, E>>
+    S: Service<Req, Response = Res, Error = E, Future = SendFuture<Res, E>>
         + Clone
         + Send
         + Sync
         + 'static,
 {
-    fn clone_box(&self) -> Box<dyn CloneSyncService<T, U, E> + Send + Sync> {
+    fn clone_box(&self) -> Box<dyn CloneSyncService<Req, Res, E> + Send + Sync> {
         Box::new(self.clone())
     }
 }

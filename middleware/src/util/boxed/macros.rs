@@ -10,21 +10,21 @@ macro_rules! boxed_layer {
     ) => {
         $(#[$attr])*
         #[must_use = "a layer does nothing until it wraps a service"]
-        pub struct $layer<In, T, U, E> {
+        pub struct $layer<S, Req, Res, E> {
             boxed: std::sync::Arc<
-                dyn donjon_layer::Layer<In, Service = $service<T, U, E>> + Send + Sync + 'static,
+                dyn donjon_layer::Layer<S, Service = $service<Req, Res, E>> + Send + Sync + 'static,
             >,
         }
 
-        impl<In, T, U, E> $layer<In, T, U, E> {
+        impl<S, Req, Res, E> $layer<S, Req, Res, E> {
             /// Boxes `inner_layer`; the services it makes are boxed in turn.
             pub fn new<L>(inner_layer: L) -> Self
             where
-                L: donjon_layer::Layer<In> + Send + Sync + 'static,
-                L::Service: donjon_service::Service<T, Response = U, Error = E> + $($bound)*,
-                <L::Service as donjon_service::Service<T>>::Future: Send + 'static,
+                L: donjon_layer::Layer<S> + Send + Sync + 'static,
+                L::Service: donjon_service::Service<Req, Response = Res, Error = E> + $($bound)*,
+                <L::Service as donjon_service::Service<Req>>::Future: Send + 'static,
             {
-                let layer = donjon_layer::layer_fn(move |inner: In| {
+                let layer = donjon_layer::layer_fn(move |inner: S| {
                     $service::new(donjon_layer::Layer::layer(&inner_layer, inner))
                 });
                 $layer {
@@ -33,15 +33,15 @@ macro_rules! boxed_layer {
             }
         }
 
-        impl<In, T, U, E> donjon_layer::Layer<In> for $layer<In, T, U, E> {
-            type Service = $service<T, U, E>;
+        impl<S, Req, Res, E> donjon_layer::Layer<S> for $layer<S, Req, Res, E> {
+            type Service = $service<Req, Res, E>;
 
-            fn layer(&self, inner: In) -> Self::Service {
+            fn layer(&self, inner: S) -> Self::Service {
                 self.boxed.layer(inner)
             }
         }
 
-        impl<In, T, U, E> Clone for $layer<In, T, U, E> {
+        impl<S, Req, Res, E> Clone for $layer<S, Req, Res, E> {
             fn clone(&self) -> Self {
                 $layer {
                     boxed: std::sync::Arc::clone(&self.boxed),
@@ -49,7 +49,7 @@ macro_rules! boxed_layer {
             }
         }
 
-        impl<In, T, U, E> std::fmt::Debug for $layer<In, T, U, E> {
+        impl<S, Req, Res, E> std::fmt::Debug for $layer<S, Req, Res, E> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(stringify!($layer))
             }
@@ -65,15 +65,15 @@ macro_rules! clone_box_service {
         pub struct $name:ident as [$($object:tt)*] where service: [$($bound:tt)*];
     ) => {
         $(#[$attr])*
-        pub struct $name<T, U, E> {
+        pub struct $name<Req, Res, E> {
             inner: Box<$($object)*>,
         }
 
-        impl<T, U, E> $name<T, U, E> {
+        impl<Req, Res, E> $name<Req, Res, E> {
             /// Boxes `inner`.
             pub fn new<S>(inner: S) -> Self
             where
-                S: donjon_service::Service<T, Response = U, Error = E> + $($bound)*,
+                S: donjon_service::Service<Req, Response = Res, Error = E> + $($bound)*,
                 S::Future: Send + 'static,
             {
                 $name {
@@ -84,17 +84,17 @@ macro_rules! clone_box_service {
             /// Returns a layer that boxes the services it wraps.
             pub fn layer<S>() -> donjon_layer::LayerFn<fn(S) -> Self>
             where
-                S: donjon_service::Service<T, Response = U, Error = E> + $($bound)*,
+                S: donjon_service::Service<Req, Response = Res, Error = E> + $($bound)*,
                 S::Future: Send + 'static,
             {
                 donjon_layer::layer_fn(Self::new)
             }
         }
 
-        impl<T, U, E> donjon_service::Service<T> for $name<T, U, E> {
-            type Response = U;
+        impl<Req, Res, E> donjon_service::Service<Req> for $name<Req, Res, E> {
+            type Response = Res;
             type Error = E;
-            type Future = super::erase::SendFuture<U, E>;
+            type Future = super::erase::SendFuture<Res, E>;
 
             #[inline]
             fn poll_ready(
@@ -105,12 +105,12 @@ macro_rules! clone_box_service {
             }
 
             #[inline]
-            fn call(&mut self, request: T) -> Self::Future {
+            fn call(&mut self, request: Req) -> Self::Future {
                 self.inner.call(request)
             }
         }
 
-        impl<T, U, E> Clone for $name<T, U, E> {
+        impl<Req, Res, E> Clone for $name<Req, Res, E> {
             fn clone(&self) -> Self {
                 $name {
                     inner: self.inner.clone_box(),
@@ -118,7 +118,7 @@ macro_rules! clone_box_service {
             }
         }
 
-        impl<T, U, E> std::fmt::Debug for $name<T, U, E> {
+        impl<Req, Res, E> std::fmt::Debug for $name<Req, Res, E> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(stringify!($name))
             }

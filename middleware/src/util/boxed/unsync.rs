@@ -30,15 +30,15 @@ use super::erase::{BoxingLocal, LocalFuture};
 /// # Ok::<(), BoxError>(())
 /// # }).unwrap();
 /// ```
-pub struct UnsyncBoxService<T, U, E> {
-    inner: Box<dyn Service<T, Response = U, Error = E, Future = LocalFuture<U, E>>>,
+pub struct UnsyncBoxService<Req, Res, E> {
+    inner: Box<dyn Service<Req, Response = Res, Error = E, Future = LocalFuture<Res, E>>>,
 }
 
-impl<T, U, E> UnsyncBoxService<T, U, E> {
+impl<Req, Res, E> UnsyncBoxService<Req, Res, E> {
     /// Boxes `inner`.
     pub fn new<S>(inner: S) -> Self
     where
-        S: Service<T, Response = U, Error = E> + 'static,
+        S: Service<Req, Response = Res, Error = E> + 'static,
         S::Future: 'static,
     {
         UnsyncBoxService {
@@ -49,17 +49,17 @@ impl<T, U, E> UnsyncBoxService<T, U, E> {
     /// Returns a layer that boxes the services it wraps.
     pub fn layer<S>() -> LayerFn<fn(S) -> Self>
     where
-        S: Service<T, Response = U, Error = E> + 'static,
+        S: Service<Req, Response = Res, Error = E> + 'static,
         S::Future: 'static,
     {
         layer_fn(Self::new)
     }
 }
 
-impl<T, U, E> Service<T> for UnsyncBoxService<T, U, E> {
-    type Response = U;
+impl<Req, Res, E> Service<Req> for UnsyncBoxService<Req, Res, E> {
+    type Response = Res;
     type Error = E;
-    type Future = LocalFuture<U, E>;
+    type Future = LocalFuture<Res, E>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
@@ -67,12 +67,12 @@ impl<T, U, E> Service<T> for UnsyncBoxService<T, U, E> {
     }
 
     #[inline]
-    fn call(&mut self, request: T) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         self.inner.call(request)
     }
 }
 
-impl<T, U, E> fmt::Debug for UnsyncBoxService<T, U, E> {
+impl<Req, Res, E> fmt::Debug for UnsyncBoxService<Req, Res, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("UnsyncBoxService")
     }

@@ -51,29 +51,29 @@ impl<F: Future> Queue<F> for FuturesUnordered<F> {
 pub(super) const TAKEN: &str = "Using CallAll after extracting inner Service";
 
 #[pin_project]
-pub(super) struct CallAllCore<Svc, S, Q>
+pub(super) struct CallAllCore<S, St, Q>
 where
-    S: Stream,
+    St: Stream,
 {
-    service: Option<Svc>,
+    service: Option<S>,
     #[pin]
-    stream: S,
+    stream: St,
     queue: Q,
     /// Set once the request stream has ended, or the service has failed:
     /// no more calls are made.
     eof: bool,
     /// A request taken from the stream, waiting for the service to be
     /// ready.
-    request: Option<S::Item>,
+    request: Option<St::Item>,
 }
 
-impl<Svc, S, Q> CallAllCore<Svc, S, Q>
+impl<S, St, Q> CallAllCore<S, St, Q>
 where
-    Svc: Service<S::Item>,
-    S: Stream,
-    Q: Queue<Svc::Future>,
+    S: Service<St::Item>,
+    St: Stream,
+    Q: Queue<S::Future>,
 {
-    pub(super) fn new(service: Svc, stream: S) -> Self {
+    pub(super) fn new(service: S, stream: St) -> Self {
         CallAllCore {
             service: Some(service),
             stream,
@@ -83,11 +83,11 @@ where
         }
     }
 
-    pub(super) fn into_inner(mut self) -> Svc {
+    pub(super) fn into_inner(mut self) -> S {
         self.service.take().expect("Service already taken")
     }
 
-    pub(super) fn take_service(self: Pin<&mut Self>) -> Svc {
+    pub(super) fn take_service(self: Pin<&mut Self>) -> S {
         self.project()
             .service
             .take()
@@ -100,7 +100,7 @@ where
     ///
     /// If responses are in flight or the stream has ended, since those
     /// cannot move across.
-    pub(super) fn with_queue<Q2: Queue<Svc::Future>>(self) -> CallAllCore<Svc, S, Q2> {
+    pub(super) fn with_queue<Q2: Queue<S::Future>>(self) -> CallAllCore<S, St, Q2> {
         assert!(
             self.queue.is_empty() && !self.eof,
             "CallAll::unordered called too late: responses are already in flight or the request stream has ended"
@@ -117,7 +117,7 @@ where
     pub(super) fn poll_next(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Svc::Response, Svc::Error>>> {
+    ) -> Poll<Option<Result<S::Response, S::Error>>> {
         let mut this = self.project();
         loop {
             if let Poll::Ready(Some(response)) = this.queue.poll_next_finished(cx) {
@@ -154,10 +154,10 @@ where
 
 /// Prints as `CallAll { service, stream, eof }`: the `inner` field of both
 /// public streams' `Debug`, in the shape tower prints.
-impl<Svc, S, Q> fmt::Debug for CallAllCore<Svc, S, Q>
+impl<S, St, Q> fmt::Debug for CallAllCore<S, St, Q>
 where
-    Svc: fmt::Debug,
-    S: Stream + fmt::Debug,
+    S: fmt::Debug,
+    St: Stream + fmt::Debug,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CallAll")

@@ -47,23 +47,23 @@ use super::common::CallAllCore;
 /// ```
 #[pin_project]
 #[must_use = "streams do nothing unless polled"]
-pub struct CallAll<Svc, S>
+pub struct CallAll<S, St>
 where
-    Svc: Service<S::Item>,
-    S: Stream,
+    S: Service<St::Item>,
+    St: Stream,
 {
     #[pin]
-    core: CallAllCore<Svc, S, FuturesOrdered<Svc::Future>>,
+    core: CallAllCore<S, St, FuturesOrdered<S::Future>>,
 }
 
-impl<Svc, S> CallAll<Svc, S>
+impl<S, St> CallAll<S, St>
 where
-    Svc: Service<S::Item>,
-    S: Stream,
+    S: Service<St::Item>,
+    St: Stream,
 {
     /// Creates a stream of the responses of `service` to each request of
     /// `stream`.
-    pub fn new(service: Svc, stream: S) -> CallAll<Svc, S> {
+    pub fn new(service: S, stream: St) -> CallAll<S, St> {
         CallAll {
             core: CallAllCore::new(service, stream),
         }
@@ -74,7 +74,7 @@ where
     /// # Panics
     ///
     /// If the service was taken out with [`take_service`](CallAll::take_service).
-    pub fn into_inner(self) -> Svc {
+    pub fn into_inner(self) -> S {
         self.core.into_inner()
     }
 
@@ -84,7 +84,7 @@ where
     ///
     /// If the service was already taken. Polling the stream afterwards
     /// panics too, since it has no service to call.
-    pub fn take_service(self: Pin<&mut Self>) -> Svc {
+    pub fn take_service(self: Pin<&mut Self>) -> S {
         self.project().core.take_service()
     }
 
@@ -95,27 +95,27 @@ where
     ///
     /// If responses are already in flight, or the request stream has ended:
     /// call it before polling the stream, or while nothing is in flight.
-    pub fn unordered(self) -> CallAllUnordered<Svc, S> {
-        CallAllUnordered::from_core(self.core.with_queue::<FuturesUnordered<Svc::Future>>())
+    pub fn unordered(self) -> CallAllUnordered<S, St> {
+        CallAllUnordered::from_core(self.core.with_queue::<FuturesUnordered<S::Future>>())
     }
 }
 
-impl<Svc, S> Stream for CallAll<Svc, S>
+impl<S, St> Stream for CallAll<S, St>
 where
-    Svc: Service<S::Item>,
-    S: Stream,
+    S: Service<St::Item>,
+    St: Stream,
 {
-    type Item = Result<Svc::Response, Svc::Error>;
+    type Item = Result<S::Response, S::Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.project().core.poll_next(cx)
     }
 }
 
-impl<Svc, S> fmt::Debug for CallAll<Svc, S>
+impl<S, St> fmt::Debug for CallAll<S, St>
 where
-    Svc: Service<S::Item> + fmt::Debug,
-    S: Stream + fmt::Debug,
+    S: Service<St::Item> + fmt::Debug,
+    St: Stream + fmt::Debug,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CallAll")

@@ -36,29 +36,29 @@ use super::common::CallAllCore;
 /// ```
 #[pin_project]
 #[must_use = "streams do nothing unless polled"]
-pub struct CallAllUnordered<Svc, S>
+pub struct CallAllUnordered<S, St>
 where
-    Svc: Service<S::Item>,
-    S: Stream,
+    S: Service<St::Item>,
+    St: Stream,
 {
     #[pin]
-    core: CallAllCore<Svc, S, FuturesUnordered<Svc::Future>>,
+    core: CallAllCore<S, St, FuturesUnordered<S::Future>>,
 }
 
-impl<Svc, S> CallAllUnordered<Svc, S>
+impl<S, St> CallAllUnordered<S, St>
 where
-    Svc: Service<S::Item>,
-    S: Stream,
+    S: Service<St::Item>,
+    St: Stream,
 {
     /// Creates a stream of the responses of `service` to each request of
     /// `stream`, in the order they finish.
-    pub fn new(service: Svc, stream: S) -> CallAllUnordered<Svc, S> {
+    pub fn new(service: S, stream: St) -> CallAllUnordered<S, St> {
         CallAllUnordered {
             core: CallAllCore::new(service, stream),
         }
     }
 
-    pub(super) fn from_core(core: CallAllCore<Svc, S, FuturesUnordered<Svc::Future>>) -> Self {
+    pub(super) fn from_core(core: CallAllCore<S, St, FuturesUnordered<S::Future>>) -> Self {
         CallAllUnordered { core }
     }
 
@@ -68,7 +68,7 @@ where
     ///
     /// If the service was taken out with
     /// [`take_service`](CallAllUnordered::take_service).
-    pub fn into_inner(self) -> Svc {
+    pub fn into_inner(self) -> S {
         self.core.into_inner()
     }
 
@@ -78,27 +78,27 @@ where
     ///
     /// If the service was already taken. Polling the stream afterwards
     /// panics too, since it has no service to call.
-    pub fn take_service(self: Pin<&mut Self>) -> Svc {
+    pub fn take_service(self: Pin<&mut Self>) -> S {
         self.project().core.take_service()
     }
 }
 
-impl<Svc, S> Stream for CallAllUnordered<Svc, S>
+impl<S, St> Stream for CallAllUnordered<S, St>
 where
-    Svc: Service<S::Item>,
-    S: Stream,
+    S: Service<St::Item>,
+    St: Stream,
 {
-    type Item = Result<Svc::Response, Svc::Error>;
+    type Item = Result<S::Response, S::Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.project().core.poll_next(cx)
     }
 }
 
-impl<Svc, S> fmt::Debug for CallAllUnordered<Svc, S>
+impl<S, St> fmt::Debug for CallAllUnordered<S, St>
 where
-    Svc: Service<S::Item> + fmt::Debug,
-    S: Stream + fmt::Debug,
+    S: Service<St::Item> + fmt::Debug,
+    St: Stream + fmt::Debug,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CallAllUnordered")

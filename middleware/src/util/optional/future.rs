@@ -15,23 +15,23 @@ use crate::BoxError;
 #[pin_project]
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct ResponseFuture<T> {
+pub struct ResponseFuture<F> {
     #[pin]
-    inner: Option<T>,
+    inner: Option<F>,
 }
 
-impl<T> ResponseFuture<T> {
-    pub(crate) fn new(inner: Option<T>) -> ResponseFuture<T> {
+impl<F> ResponseFuture<F> {
+    pub(crate) fn new(inner: Option<F>) -> ResponseFuture<F> {
         ResponseFuture { inner }
     }
 }
 
-impl<F, T, E> Future for ResponseFuture<F>
+impl<F, Res, E> Future for ResponseFuture<F>
 where
-    F: Future<Output = Result<T, E>>,
+    F: Future<Output = Result<Res, E>>,
     E: Into<BoxError>,
 {
-    type Output = Result<T, BoxError>;
+    type Output = Result<Res, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().inner.as_pin_mut() {

@@ -28,29 +28,29 @@ use crate::BoxError;
 /// # }).unwrap();
 /// ```
 #[derive(Debug)]
-pub struct Optional<T> {
-    inner: Option<T>,
+pub struct Optional<S> {
+    inner: Option<S>,
 }
 
-impl<T> Optional<T> {
+impl<S> Optional<S> {
     /// Wraps a service that may be missing.
-    pub const fn new<Request>(inner: Option<T>) -> Optional<T>
+    pub const fn new<Req>(inner: Option<S>) -> Optional<S>
     where
-        T: Service<Request>,
-        T::Error: Into<BoxError>,
+        S: Service<Req>,
+        S::Error: Into<BoxError>,
     {
         Optional { inner }
     }
 }
 
-impl<T, Request> Service<Request> for Optional<T>
+impl<S, Req> Service<Req> for Optional<S>
 where
-    T: Service<Request>,
-    T::Error: Into<BoxError>,
+    S: Service<Req>,
+    S::Error: Into<BoxError>,
 {
-    type Response = T::Response;
+    type Response = S::Response;
     type Error = BoxError;
-    type Future = ResponseFuture<T::Future>;
+    type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         match &mut self.inner {
@@ -59,7 +59,7 @@ where
         }
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         ResponseFuture::new(self.inner.as_mut().map(|service| service.call(request)))
     }
 }
