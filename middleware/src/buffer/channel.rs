@@ -10,22 +10,32 @@
 //!
 //! # Memory ordering
 //!
-//! The queue, the wakers, the handle count and the closing error are under
-//! the state lock. Two atomics let the request path skip that lock:
+//! The queue, the wakers, the handle count and the reason for closing are
+//! under the state lock. One atomic word, `word`, lets the request path
+//! skip that lock. It holds two facts, each kept nowhere else:
 //!
-//! - `queued` counts the requests sent to the worker and not yet finished
-//!   by it. It is raised under the state lock when a request is queued
-//!   and lowered by the worker when it is done with one, both `AcqRel`; a
-//!   handle loads it (`Acquire`) before calling the service directly,
-//!   which it only does with nothing queued, so that requests keep their
-//!   order. A handle that sees 0 after the worker's lowering also sees
-//!   everything the worker did before it (the queued call made); the
-//!   service's own lock, which a direct call takes, then orders the two
-//!   calls. Callers that race each other have no order to keep.
-//! - `open` is cleared (`Release`) under the state lock once the closing
-//!   error is stored, and loaded (`Acquire`) where a cleared flag saves the
-//!   lock: seeing it cleared means seeing the error; seeing it set is only
-//!   a hint, which the lock (or the service's failure) corrects.
+//! - `CLOSED` (its lowest bit): the worker no longer takes requests. It is
+//!   set once, under the state lock, in the critical section that stores
+//!   the reason; whoever sees it set (`Acquire`) sees the reason. Every
+//!   check of whether the channel is closed reads this bit.
+//! - Above it, the count of requests sent to the worker and not yet
+//!   finished with: queued, or held by the worker while the service is not
+//!   ready. It is raised under the state lock when a request is queued,
+//!   and lowered in one place, [`Channel::finished`]: by the worker once it
+//!   has called the service for a request or skipped a cancelled one, and
+//!   under the lock for the requests that never reach it (cancelled ones
+//!   dropped from a long queue, and those failed when the channel closes).
+//!
+//! Every change of the word is a read-modify-write (`AcqRel`, `Release`
+//! for setting `CLOSED`), so all of them form one modification order and
+//! each reads the latest value. A handle loads the word (`Acquire`) before
+//! calling the service directly, which it only does when the word is 0:
+//! open, with nothing queued, so that requests keep their order. A handle
+//! that sees 0 after the worker's lowering also sees everything the worker
+//! did before it (the queued call made); the service's own lock, which a
+//! direct call takes, then orders the two calls. Callers that race each
+//! other have no order to keep. A word seen open is only a hint, which the
+//! lock (or the service's failure) corrects.
 //!
 //! The loom models in `service.rs` race direct calls with the worker, and
 //! the worker's failure with callers.
@@ -39,7 +49,7 @@ use tracing::Span;
 use super::error::{Closed, ServiceError};
 use super::slot::{Direct, DirectCall};
 use crate::BoxError;
-use crate::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{Gate, GatePermit, Mutex, lock, register};
 
 /// Why the worker no longer takes requests.
@@ -181,17 +191,20 @@ impl<F> Reply<F> {
     }
 }
 
+/// The [`Channel::word`] bit set once the channel is closed.
+const CLOSED: usize = 1;
+/// One request waiting for the worker, in [`Channel::word`].
+const ONE: usize = 1 << 1;
+
 /// The queue shared by every handle of one buffer and its worker.
 pub(super) struct Channel<Req, F> {
     state: Mutex<ChannelState<Req, F>>,
     /// One permit per free place in the queue.
     pub(super) capacity: Arc<Gate>,
     bound: usize,
-    /// Requests sent to the worker and not yet dispatched or skipped by it
-    /// (queued, or held while the service is not ready).
-    queued: AtomicUsize,
-    /// Cleared when the channel closes.
-    open: AtomicBool,
+    /// [`CLOSED`], and the requests sent to the worker and not yet finished
+    /// with (counted in [`ONE`]s): see the module's `# Memory ordering`.
+    word: AtomicUsize,
     /// The service, for handles to call directly (buffers made with `new`).
     direct: Option<Arc<dyn DirectCall<Req, F>>>,
 }
@@ -205,8 +218,9 @@ struct ChannelState<Req, F> {
     /// Live `Buffer` handles; the worker ends when none is left and the
     /// queue is empty.
     handles: usize,
-    /// Set once the worker no longer takes requests.
-    closed: Option<WorkerError>,
+    /// Why the channel closed: stored with [`CLOSED`] set, and only read
+    /// once it is (`Closed` until then).
+    reason: WorkerError,
 }
 
 /// What the worker finds in the queue.
@@ -214,7 +228,8 @@ pub(super) enum Next<Req, F> {
     Envelope(Envelope<Req, F>),
     /// No request now; the worker will be woken.
     Empty,
-    /// No request, and no handle left to send one: the worker is done.
+    /// No request, and no handle left to send one, or the channel is
+    /// closed: the worker is done.
     Done,
 }
 
@@ -228,69 +243,70 @@ impl<Req, F> Channel<Req, F> {
                 worker: None,
                 holding: None,
                 handles: 1,
-                closed: None,
+                reason: WorkerError::Closed,
             }),
             capacity: Arc::new(Gate::new(bound)),
             bound,
-            queued: AtomicUsize::new(0),
-            open: AtomicBool::new(true),
+            word: AtomicUsize::new(0),
             direct,
         }
     }
 
-    /// Calls the service directly, when this buffer allows it, nothing is
-    /// waiting for the worker (so that requests keep their order), and the
-    /// service is free and ready.
+    /// Calls the service directly, when this buffer allows it, the channel
+    /// is open with nothing waiting for the worker (so that requests keep
+    /// their order), and the service is free and ready.
     #[inline]
     pub(super) fn try_direct(&self, request: Req) -> Direct<Req, F> {
         match &self.direct {
-            Some(direct)
-                if self.queued.load(Ordering::Acquire) == 0
-                    && self.open.load(Ordering::Acquire) =>
-            {
+            Some(direct) if self.word.load(Ordering::Acquire) == 0 => {
                 direct.try_call(self, request)
             }
             _ => Direct::Declined(request),
         }
     }
 
-    /// The worker is done with one request (dispatched, skipped or failed).
-    pub(super) fn finished_one(&self) {
-        self.queued.fetch_sub(1, Ordering::AcqRel);
+    /// Whether the channel is closed: the worker takes no more requests.
+    pub(super) fn is_closed(&self) -> bool {
+        self.word.load(Ordering::Acquire) & CLOSED != 0
     }
 
-    /// The error the worker stopped with, once the channel is closed.
-    pub(super) fn worker_error(&self) -> Option<WorkerError> {
-        if self.open.load(Ordering::Acquire) {
-            return None;
+    /// `requests` sent to the worker are finished with: called, skipped,
+    /// dropped or failed. The one place the count is lowered.
+    pub(super) fn finished(&self, requests: usize) {
+        if requests > 0 {
+            self.word.fetch_sub(requests * ONE, Ordering::AcqRel);
         }
-        lock(&self.state).closed.as_ref().map(WorkerError::share)
     }
 
-    /// The error callers get once the worker is gone, if it is.
-    pub(super) fn closed_error(&self) -> Option<BoxError> {
-        lock(&self.state).closed.as_ref().map(WorkerError::to_error)
+    /// The error callers get once the channel is closed.
+    pub(super) fn closed_error(&self) -> BoxError {
+        lock(&self.state).reason.to_error()
     }
 
-    /// Queues a request; gives it back with the error if the worker is
-    /// gone.
+    /// Queues a request; gives it back with the error if the channel is
+    /// closed.
     pub(super) fn send(
         &self,
         envelope: Envelope<Req, F>,
     ) -> Result<(), (Envelope<Req, F>, BoxError)> {
         let worker = {
             let mut state = lock(&self.state);
-            if let Some(closed) = &state.closed {
-                let error = closed.to_error();
+            // `CLOSED` only changes under the lock: the add reads it as it
+            // stands. A closed channel's count is never read, but is put
+            // back all the same.
+            if self.word.fetch_add(ONE, Ordering::AcqRel) & CLOSED != 0 {
+                self.finished(1);
+                let error = state.reason.to_error();
                 return Err((envelope, error));
             }
             // Cancelled requests stay in the queue until the worker reaches
             // them; when they outnumber the live ones (which are at most
             // `bound`), drop them, so that the queue's memory stays bounded.
             if state.queue.len() >= 2 * self.bound.max(16) {
+                let before = state.queue.len();
                 state.queue.retain(|queued| !queued.reply.is_cancelled());
+                self.finished(before - state.queue.len());
             }
-            self.queued.fetch_add(1, Ordering::AcqRel);
             state.queue.push_back(envelope);
             state.worker.take()
         };
@@ -306,7 +322,7 @@ impl<Req, F> Channel<Req, F> {
         if let Some(envelope) = state.queue.pop_front() {
             return Next::Envelope(envelope);
         }
-        if state.handles == 0 || state.closed.is_some() {
+        if state.handles == 0 || self.is_closed() {
             return Next::Done;
         }
         register(&mut state.worker, cx.waker());
@@ -340,31 +356,49 @@ impl<Req, F> Channel<Req, F> {
         register(&mut state.holding, cx.waker());
     }
 
-    /// Stops taking requests: every queued request, and every later one,
-    /// gets `error`, and handles waiting for a place are woken to get it too.
-    ///
-    /// Only the first call has an effect.
-    pub(super) fn close(&self, error: WorkerError) {
-        let (queued, wakers) = {
+    /// The inner service failed with `cause` (found by the worker, or by a
+    /// handle calling it directly): closes the channel as
+    /// [`close`](Self::close) does, and returns the error it closed with.
+    pub(super) fn fail(&self, cause: BoxError, current: Option<&Reply<F>>) -> WorkerError {
+        tracing::debug!(error = %cause, "buffered service failed; closing the buffer");
+        self.close(WorkerError::Failed(ServiceError::new(cause)), current)
+    }
+
+    /// The one way requests are failed: stops taking requests, with `error`
+    /// unless the channel is closed already; then every request the worker
+    /// will not serve (`current`, the one it was serving or held, and the
+    /// queue's), and every later one, gets the error the channel closed
+    /// with, which is returned. Handles waiting for a place are woken to get
+    /// it too.
+    pub(super) fn close(&self, error: WorkerError, current: Option<&Reply<F>>) -> WorkerError {
+        let (error, queued, wakers) = {
             let mut state = lock(&self.state);
-            if state.closed.is_some() {
-                return;
+            let first = !self.is_closed();
+            if first {
+                state.reason = error;
+                self.word.fetch_or(CLOSED, Ordering::Release);
             }
-            state.closed = Some(error.share());
-            self.open.store(false, Ordering::Release);
+            let queued = std::mem::take(&mut state.queue);
+            self.finished(queued.len() + usize::from(current.is_some()));
             // The worker learns of a failure found by a handle calling the
             // service directly.
-            let wakers = [state.worker.take(), state.holding.take()];
-            (std::mem::take(&mut state.queue), wakers)
+            let wakers = first.then(|| [state.worker.take(), state.holding.take()]);
+            (state.reason.share(), queued, wakers)
         };
-        for waker in wakers.into_iter().flatten() {
-            waker.wake();
+        if let Some(wakers) = wakers {
+            for waker in wakers.into_iter().flatten() {
+                waker.wake();
+            }
+            // Closing the semaphore after recording the error: a woken
+            // handle finds the error.
+            self.capacity.close();
         }
-        // Closing the semaphore after recording the error: a woken handle
-        // finds the error.
-        self.capacity.close();
         for envelope in queued {
             envelope.reply.failed(&error);
         }
+        if let Some(current) = current {
+            current.failed(&error);
+        }
+        error
     }
 }

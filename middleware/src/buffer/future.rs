@@ -19,29 +19,29 @@ use crate::BoxError;
 /// the request's place in the queue, and the request is never sent.
 #[pin_project(PinnedDrop)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct ResponseFuture<T> {
+pub struct ResponseFuture<F> {
     #[pin]
-    state: State<T>,
+    state: State<F>,
 }
 
 #[pin_project(project = StateProj)]
-enum State<T> {
+enum State<F> {
     /// Failed before reaching the worker; `None` once reported.
     Failed(Option<BoxError>),
     /// Queued, or held by the worker.
-    Waiting(Arc<Reply<T>>),
+    Waiting(Arc<Reply<F>>),
     /// The inner service was called.
-    Called(#[pin] T),
+    Called(#[pin] F),
 }
 
-impl<T> ResponseFuture<T> {
-    pub(super) fn waiting(reply: Arc<Reply<T>>) -> Self {
+impl<F> ResponseFuture<F> {
+    pub(super) fn waiting(reply: Arc<Reply<F>>) -> Self {
         ResponseFuture {
             state: State::Waiting(reply),
         }
     }
 
-    pub(super) fn called(future: T) -> Self {
+    pub(super) fn called(future: F) -> Self {
         ResponseFuture {
             state: State::Called(future),
         }
@@ -54,12 +54,12 @@ impl<T> ResponseFuture<T> {
     }
 }
 
-impl<F, T, E> Future for ResponseFuture<F>
+impl<F, Rsp, E> Future for ResponseFuture<F>
 where
-    F: Future<Output = Result<T, E>>,
+    F: Future<Output = Result<Rsp, E>>,
     E: Into<BoxError>,
 {
-    type Output = Result<T, BoxError>;
+    type Output = Result<Rsp, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.project().state;
@@ -82,7 +82,7 @@ where
 }
 
 #[pinned_drop]
-impl<T> PinnedDrop for ResponseFuture<T> {
+impl<F> PinnedDrop for ResponseFuture<F> {
     fn drop(self: Pin<&mut Self>) {
         if let State::Waiting(reply) = &self.state {
             reply.cancel();
@@ -90,7 +90,7 @@ impl<T> PinnedDrop for ResponseFuture<T> {
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for ResponseFuture<T> {
+impl<F: fmt::Debug> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.state {
             State::Failed(error) => f

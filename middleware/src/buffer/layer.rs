@@ -12,12 +12,12 @@ use crate::BoxError;
 ///
 /// Applying it spawns the worker, so it must happen inside a tokio runtime.
 #[must_use = "a layer does nothing until it wraps a service"]
-pub struct BufferLayer<Request> {
+pub struct BufferLayer<Req> {
     bound: usize,
-    _request: PhantomData<fn(Request)>,
+    _request: PhantomData<fn(Req)>,
 }
 
-impl<Request> BufferLayer<Request> {
+impl<Req> BufferLayer<Req> {
     /// Creates a layer with queues of `bound` requests.
     ///
     /// A `bound` of zero makes [`layer`](Layer::layer) panic.
@@ -29,29 +29,29 @@ impl<Request> BufferLayer<Request> {
     }
 }
 
-impl<S, Request> Layer<S> for BufferLayer<Request>
+impl<S, Req> Layer<S> for BufferLayer<Req>
 where
-    S: Service<Request> + Send + 'static,
+    S: Service<Req> + Send + 'static,
     S::Future: Send,
     S::Error: Into<BoxError> + Send + Sync,
-    Request: Send + 'static,
+    Req: Send + 'static,
 {
-    type Service = Buffer<Request, S::Future>;
+    type Service = Buffer<Req, S::Future>;
 
     fn layer(&self, service: S) -> Self::Service {
         Buffer::new(service, self.bound)
     }
 }
 
-impl<Request> Clone for BufferLayer<Request> {
+impl<Req> Clone for BufferLayer<Req> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<Request> Copy for BufferLayer<Request> {}
+impl<Req> Copy for BufferLayer<Req> {}
 
-impl<Request> fmt::Debug for BufferLayer<Request> {
+impl<Req> fmt::Debug for BufferLayer<Req> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BufferLayer")
             .field("bound", &self.bound)

@@ -7,7 +7,6 @@ use donjon_service::Service;
 use tracing::Span;
 
 use super::channel::{Channel, Envelope, Reply};
-use super::error::Closed;
 use super::future::ResponseFuture;
 use super::slot::{Direct, DirectCall, ServiceSlot};
 use super::worker::Worker;
@@ -49,10 +48,10 @@ use crate::sync::Place;
 /// errors as they are; [`ServiceError`](super::error::ServiceError) for
 /// every request once the inner service has failed (its `poll_ready`
 /// returned an error or it panicked; the cause is the error's `source`); and
-/// [`Closed`] once the worker has gone away otherwise (dropped, or its
-/// runtime shut down). No request is left hanging: requests queued when the
-/// worker stops get the error too, including a request sent with a place
-/// reserved before the worker stopped.
+/// [`Closed`](super::error::Closed) once the worker has gone away otherwise
+/// (dropped, or its runtime shut down). No request is left hanging: requests
+/// queued when the worker stops get the error too, including a request sent
+/// with a place reserved before the worker stopped.
 ///
 /// # Cancellation
 ///
@@ -153,10 +152,7 @@ where
         if !self.reserved {
             match ready!(self.place.poll_acquire(cx)) {
                 Ok(()) => self.reserved = true,
-                Err(_closed) => {
-                    let error = self.channel.closed_error();
-                    return Poll::Ready(Err(error.unwrap_or_else(|| Box::new(Closed::new()))));
-                }
+                Err(_closed) => return Poll::Ready(Err(self.channel.closed_error())),
             }
         }
         Poll::Ready(Ok(()))

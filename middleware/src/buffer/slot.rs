@@ -10,8 +10,8 @@ use std::task::{Context, Poll, Waker};
 
 use donjon_service::Service;
 
-use super::channel::{Channel, WorkerError};
-use super::error::{Panicked, ServiceError};
+use super::channel::Channel;
+use super::error::Panicked;
 use crate::BoxError;
 use crate::sync::{Mutex, MutexGuard, lock};
 
@@ -95,39 +95,59 @@ where
         // Nobody is woken by this poll: if the service is not ready, the
         // request goes to the worker, which polls again with its own waker.
         let mut cx = Context::from_waker(Waker::noop());
-        match catch_unwind(AssertUnwindSafe(|| service.poll_ready(&mut cx))) {
-            Ok(Poll::Ready(Ok(()))) => {}
-            Ok(Poll::Pending) => return Direct::Declined(request),
-            Ok(Poll::Ready(Err(error))) => {
+        match poll_ready(service, &mut cx) {
+            Poll::Ready(Ok(())) => {}
+            Poll::Pending => return Direct::Declined(request),
+            Poll::Ready(Err(cause)) => {
                 drop(guard);
-                return Direct::Failed(fail(channel, error.into()));
-            }
-            Err(panic) => {
-                drop(guard);
-                return Direct::Failed(fail(channel, panicked(panic)));
+                return Direct::Failed(fail(channel, cause));
             }
         }
-        match catch_unwind(AssertUnwindSafe(|| service.call(request))) {
+        match call(service, request) {
             Ok(future) => Direct::Called(future),
-            Err(panic) => {
+            Err(cause) => {
                 drop(guard);
-                Direct::Failed(fail(channel, panicked(panic)))
+                Direct::Failed(fail(channel, cause))
             }
         }
     }
 }
 
-/// Closes the buffer after the service failed, as the worker would, and
-/// returns the error for the request that found out.
+/// Polls `service`'s readiness; an error, or a panic (as [`Panicked`]), is
+/// the cause of the service's failure. Shared by the worker and direct
+/// calls.
+pub(super) fn poll_ready<S, Req>(
+    service: &mut S,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), BoxError>>
+where
+    S: Service<Req>,
+    S::Error: Into<BoxError>,
+{
+    match catch_unwind(AssertUnwindSafe(|| service.poll_ready(cx))) {
+        Ok(Poll::Ready(result)) => Poll::Ready(result.map_err(Into::into)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(panic) => Poll::Ready(Err(panicked(panic))),
+    }
+}
+
+/// Calls `service`; a panic (as [`Panicked`]) is the cause of the
+/// service's failure. Shared by the worker and direct calls.
+pub(super) fn call<S, Req>(service: &mut S, request: Req) -> Result<S::Future, BoxError>
+where
+    S: Service<Req>,
+{
+    catch_unwind(AssertUnwindSafe(|| service.call(request))).map_err(panicked)
+}
+
+/// The service failed for a handle calling it directly: the buffer closes,
+/// and the request gets the error it closed with.
 fn fail<Req, F>(channel: &Channel<Req, F>, cause: BoxError) -> BoxError {
-    tracing::debug!(error = %cause, "buffered service failed; closing the buffer");
-    let error = WorkerError::Failed(ServiceError::new(cause));
-    channel.close(error.share());
-    error.to_error()
+    channel.fail(cause, None).to_error()
 }
 
 /// The error for a panic of the inner service, with its message.
-pub(super) fn panicked(payload: Box<dyn Any + Send>) -> BoxError {
+fn panicked(payload: Box<dyn Any + Send>) -> BoxError {
     let message = if let Some(message) = payload.downcast_ref::<&str>() {
         (*message).to_owned()
     } else if let Some(message) = payload.downcast_ref::<String>() {

@@ -1,6 +1,6 @@
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -8,8 +8,7 @@ use std::task::{Context, Poll};
 use donjon_service::Service;
 
 use super::channel::{Channel, Envelope, Next, Reply, WorkerError};
-use super::error::ServiceError;
-use super::slot::{ServiceSlot, panicked};
+use super::slot::{ServiceSlot, call, poll_ready};
 use crate::BoxError;
 
 /// How many requests the worker handles in one poll before it yields to
@@ -29,30 +28,27 @@ const REQUESTS_PER_POLL: usize = 64;
 /// Dropping it before it completes fails every queued request, and every
 /// later one, with [`Closed`](super::error::Closed).
 #[must_use = "the buffer's requests are only served while the worker is polled"]
-pub struct Worker<T, Request>
+pub struct Worker<S, Req>
 where
-    T: Service<Request>,
+    S: Service<Req>,
 {
-    service: Arc<ServiceSlot<T>>,
+    service: Arc<ServiceSlot<S>>,
     /// Set once the worker has finished; the service stays until the
     /// worker is dropped.
     finished: bool,
-    channel: Arc<Channel<Request, T::Future>>,
+    channel: Arc<Channel<Req, S::Future>>,
     /// A request taken off the queue, waiting for the service to be ready.
-    held: Option<Envelope<Request, T::Future>>,
+    held: Option<Envelope<Req, S::Future>>,
 }
 
 // The service is only ever used through `&mut`, never pinned.
-impl<T, Request> Unpin for Worker<T, Request> where T: Service<Request> {}
+impl<S, Req> Unpin for Worker<S, Req> where S: Service<Req> {}
 
-impl<T, Request> Worker<T, Request>
+impl<S, Req> Worker<S, Req>
 where
-    T: Service<Request>,
+    S: Service<Req>,
 {
-    pub(super) fn new(
-        service: Arc<ServiceSlot<T>>,
-        channel: Arc<Channel<Request, T::Future>>,
-    ) -> Self {
+    pub(super) fn new(service: Arc<ServiceSlot<S>>, channel: Arc<Channel<Req, S::Future>>) -> Self {
         Worker {
             service,
             finished: false,
@@ -60,30 +56,143 @@ where
             held: None,
         }
     }
-}
 
-impl<T, Request> Worker<T, Request>
-where
-    T: Service<Request>,
-    T::Error: Into<BoxError>,
-{
-    /// The inner service failed: every request in the queue, and every
-    /// later one, gets the error, and the worker finishes.
-    fn fail(&mut self, cause: BoxError, current: &Reply<T::Future>) {
-        tracing::debug!(error = %cause, "buffered service failed; closing the buffer");
-        let error = WorkerError::Failed(ServiceError::new(cause));
-        // Closed first: a caller woken by its failed request then finds the
-        // buffer closed too.
-        self.channel.close(error.share());
-        current.failed(&error);
+    /// Completes the worker; the service stays until it is dropped.
+    fn finish(&mut self) -> Poll<()> {
         self.finished = true;
+        Poll::Ready(())
+    }
+
+    /// Fails the held request, if any, through the one failure path
+    /// ([`Channel::close`]), with the error the channel closed with (or
+    /// `error` if it is still open), and every queued one.
+    fn close(&mut self, error: WorkerError) {
+        let held = self.held.take();
+        self.channel
+            .close(error, held.as_ref().map(|held| &*held.reply));
     }
 }
 
-impl<T, Request> Future for Worker<T, Request>
+/// What became of a request the worker served.
+enum Served<Req, F> {
+    /// The service was called; its caller has the response future.
+    Called,
+    /// The service is not ready: the worker holds the request.
+    NotReady(Envelope<Req, F>),
+    /// The service failed (its readiness errored, or it panicked) while
+    /// serving the request answered through the reply.
+    Failed(Arc<Reply<F>>, BoxError),
+}
+
+impl<S, Req> Worker<S, Req>
 where
-    T: Service<Request>,
-    T::Error: Into<BoxError>,
+    S: Service<Req>,
+    S::Error: Into<BoxError>,
+{
+    /// Serves the next request: takes it ([`next_request`](Self::next_request)),
+    /// drives the service to readiness and calls it ([`serve`](Self::serve)),
+    /// or holds it, or fails. Breaks with what `poll` returns when the
+    /// worker waits or is done.
+    fn serve_next(&mut self, cx: &mut Context<'_>) -> ControlFlow<Poll<()>> {
+        let Some(envelope) = self.next_request(cx)? else {
+            return ControlFlow::Continue(());
+        };
+        match self.serve(envelope, cx) {
+            Served::Called => ControlFlow::Continue(()),
+            Served::NotReady(envelope) => {
+                self.hold(envelope, cx);
+                ControlFlow::Break(Poll::Pending)
+            }
+            Served::Failed(reply, cause) => {
+                self.channel.fail(cause, Some(&reply));
+                ControlFlow::Break(self.finish())
+            }
+        }
+    }
+
+    /// The request to serve next: the one held, or the next in the queue;
+    /// `None` when it was cancelled, and skipped. Breaks when the queue is
+    /// empty (`Pending`, woken by the next request) or the worker is done.
+    fn next_request(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> ControlFlow<Poll<()>, Option<Envelope<Req, S::Future>>> {
+        let wanted = match self.held.take() {
+            Some(held) => (!held.reply.is_cancelled()).then_some(held),
+            None => match self.channel.recv(cx) {
+                // Frees the request's place in the queue.
+                Next::Envelope(envelope) => envelope.reply.taken_off_queue().then_some(envelope),
+                Next::Empty => return ControlFlow::Break(Poll::Pending),
+                Next::Done => {
+                    tracing::trace!(
+                        "the buffer is closed or every handle is gone; the worker ends"
+                    );
+                    return ControlFlow::Break(self.finish());
+                }
+            },
+        };
+        if wanted.is_none() {
+            // The caller gave up: the request is never sent.
+            self.channel.finished(1);
+        }
+        ControlFlow::Continue(wanted)
+    }
+
+    /// Drives the service to readiness for `envelope`, and calls it once
+    /// ready, in the span the request was sent in.
+    ///
+    /// The service is locked per request, so that handles calling it
+    /// directly wait at most one `poll_ready` and `call`.
+    fn serve(
+        &self,
+        envelope: Envelope<Req, S::Future>,
+        cx: &mut Context<'_>,
+    ) -> Served<Req, S::Future> {
+        let mut guard = self.service.lock();
+        let service = guard
+            .as_mut()
+            .expect("the buffer's service is only taken when its worker is dropped");
+        let readiness = {
+            let _entered = envelope.span.enter();
+            poll_ready(service, cx)
+        };
+        match readiness {
+            Poll::Ready(Ok(())) => {}
+            Poll::Pending => return Served::NotReady(envelope),
+            Poll::Ready(Err(cause)) => return Served::Failed(envelope.reply, cause),
+        }
+        let Envelope {
+            request,
+            span,
+            reply,
+        } = envelope;
+        let called = {
+            let _entered = span.enter();
+            call(service, request)
+        };
+        match called {
+            Ok(future) => {
+                reply.called(future);
+                self.channel.finished(1);
+                Served::Called
+            }
+            Err(cause) => Served::Failed(reply, cause),
+        }
+    }
+
+    /// Holds `envelope` until the service is ready.
+    fn hold(&mut self, envelope: Envelope<Req, S::Future>, cx: &mut Context<'_>) {
+        self.held = Some(envelope);
+        // Woken too if the last handle goes, in case the held request is
+        // cancelled and the worker should end.
+        self.channel.park_holding(cx);
+    }
+}
+
+impl<S, Req> Future for Worker<S, Req>
+where
+    S: Service<Req>,
+    S::Error: Into<BoxError>,
 {
     type Output = ();
 
@@ -92,94 +201,15 @@ where
         if this.finished {
             return Poll::Ready(());
         }
-        if let Some(error) = this.channel.worker_error() {
+        if this.channel.is_closed() {
             // A handle calling the service directly found it failed, and
-            // closed the buffer.
-            if let Some(held) = this.held.take() {
-                held.reply.failed(&error);
-                this.channel.finished_one();
-            }
-            this.finished = true;
-            return Poll::Ready(());
+            // closed the buffer: the held request gets that error.
+            this.close(WorkerError::Closed);
+            return this.finish();
         }
-        // Locked per request, so that handles calling the service directly
-        // wait at most one `poll_ready` and `call`.
-        let slot = Arc::clone(&this.service);
         for _ in 0..REQUESTS_PER_POLL {
-            let envelope = match this.held.take() {
-                Some(held) if held.reply.is_cancelled() => {
-                    this.channel.finished_one();
-                    continue;
-                }
-                Some(held) => held,
-                None => match this.channel.recv(cx) {
-                    Next::Envelope(envelope) => {
-                        if !envelope.reply.taken_off_queue() {
-                            // The caller gave up: skip the request.
-                            this.channel.finished_one();
-                            continue;
-                        }
-                        envelope
-                    }
-                    Next::Empty => return Poll::Pending,
-                    Next::Done => {
-                        tracing::trace!(
-                            "the buffer is closed or every handle is gone; the worker ends"
-                        );
-                        this.finished = true;
-                        return Poll::Ready(());
-                    }
-                },
-            };
-
-            let mut guard = slot.lock();
-            let Some(service) = guard.as_mut() else {
-                // Only the worker's drop clears the slot: not reached.
-                this.held = Some(envelope);
-                this.finished = true;
-                return Poll::Ready(());
-            };
-            let readiness = {
-                let _entered = envelope.span.enter();
-                catch_unwind(AssertUnwindSafe(|| service.poll_ready(cx)))
-            };
-            match readiness {
-                Ok(Poll::Pending) => {
-                    this.held = Some(envelope);
-                    // Woken too if the last handle goes, in case the held
-                    // request is cancelled and the worker should end.
-                    this.channel.park_holding(cx);
-                    return Poll::Pending;
-                }
-                Ok(Poll::Ready(Ok(()))) => {}
-                Ok(Poll::Ready(Err(error))) => {
-                    this.fail(error.into(), &envelope.reply);
-                    return Poll::Ready(());
-                }
-                Err(panic) => {
-                    this.fail(panicked(panic), &envelope.reply);
-                    return Poll::Ready(());
-                }
-            }
-
-            let Envelope {
-                request,
-                span,
-                reply,
-            } = envelope;
-            let called = {
-                let _entered = span.enter();
-                catch_unwind(AssertUnwindSafe(|| service.call(request)))
-            };
-            match called {
-                Ok(future) => {
-                    reply.called(future);
-                    this.channel.finished_one();
-                }
-                Err(panic) => {
-                    this.fail(panicked(panic), &reply);
-                    return Poll::Ready(());
-                }
+            if let ControlFlow::Break(poll) = this.serve_next(cx) {
+                return poll;
             }
         }
         // Let other tasks run; come back at once.
@@ -188,25 +218,21 @@ where
     }
 }
 
-impl<T, Request> Drop for Worker<T, Request>
+impl<S, Req> Drop for Worker<S, Req>
 where
-    T: Service<Request>,
+    S: Service<Req>,
 {
     fn drop(&mut self) {
         // If the service failed, the channel already carries that error.
-        let error = WorkerError::Closed;
-        self.channel.close(error.share());
-        if let Some(held) = self.held.take() {
-            held.reply.failed(&error);
-        }
+        self.close(WorkerError::Closed);
         // The worker owns the service: it goes with the worker.
         drop(self.service.clear());
     }
 }
 
-impl<T, Request> fmt::Debug for Worker<T, Request>
+impl<S, Req> fmt::Debug for Worker<S, Req>
 where
-    T: Service<Request> + fmt::Debug,
+    S: Service<Req> + fmt::Debug,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Worker")

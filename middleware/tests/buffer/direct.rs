@@ -172,3 +172,35 @@ async fn issue_6_many_threads_direct_and_queued_lose_nothing_and_give_every_plac
         assert_ready_ok!(handle.poll_ready());
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn direct_calls_resume_once_cancelled_requests_are_dropped_from_a_long_queue() {
+    let (mut buffer, mut handle) = direct_buffer(1);
+    handle.allow(0);
+    // Each request is queued (the service is not ready) and cancelled at
+    // once, freeing its place; the worker does not run meanwhile, so the
+    // cancelled requests pile up until the queue drops them.
+    for _ in 0..40 {
+        assert_ready_ok!(buffer.poll_ready());
+        drop(buffer.call("cancelled"));
+    }
+    // The worker skips what is left of them.
+    tokio::task::yield_now().await;
+    assert_pending!(handle.poll_request(), "no cancelled request was sent");
+
+    handle.allow(1);
+    assert_ready_ok!(buffer.poll_ready());
+    let response = buffer.call("hello");
+    // Nothing is waiting for the worker any more: the call is direct, and
+    // the request has reached the service without an await.
+    let (request, reply) = match handle.poll_request() {
+        Poll::Ready(Some(request)) => request,
+        other => panic!(
+            "the request did not reach the service at once: {:?}",
+            other.is_ready()
+        ),
+    };
+    assert_eq!(request, "hello");
+    reply.send_response("world");
+    assert_eq!(response.await.expect("a response"), "world");
+}
