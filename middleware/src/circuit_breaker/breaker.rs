@@ -4,16 +4,18 @@
 //!
 //! # Locking
 //!
-//! The state and an epoch (bumped at every change of state) are mirrored in
-//! one atomic word, so that admitting a request while closed (or disabled)
-//! takes no lock. A call that succeeds while closed usually takes none
-//! either: it counts itself with one compare-and-swap on a credit of
-//! successes that the breaker grants under its lock (see `credit.rs`). A
-//! success has nothing to decide: it can only lower the rates. The credit
-//! covers the successes that can come before that changes: none once the
-//! window is one call short of its minimum (the success that reaches it
-//! takes the lock, to check the rates), none that was slow, and, in a time
-//! window, none after its latest bucket ends (the window must move on).
+//! The state (as its tag: `to_tag` and `from_tag` are the one mapping
+//! between the two) and an epoch (bumped at every change of state) are
+//! mirrored in one atomic word, so that admitting a request while closed
+//! (or disabled) takes no lock. A call that succeeds while closed usually
+//! takes none either: it counts itself with one compare-and-swap on a
+//! credit of successes that the breaker grants under its lock (see
+//! `credit.rs`). A success has nothing to decide: it can only lower the
+//! rates. The credit covers the successes that can come before that
+//! changes: none once the window is one call short of its minimum (the
+//! success that reaches it takes the lock, to check the rates), none that
+//! was slow, and, in a time window, none after its latest bucket ends (the
+//! window must move on).
 //!
 //! Everything else sits behind one mutex, held for a few field updates at a
 //! time (O(1), but for a time window that has to let go of up to all its
@@ -96,17 +98,45 @@ use crate::sync::atomic::{AtomicU64, Ordering};
 use crate::sync::{Arc, Mutex, MutexGuard, lock};
 use crate::time::deadline;
 
-/// The bits of [`Shared::fast`] that hold the state; the rest is the epoch.
+/// The bits of [`Shared::fast`] that hold the state's [tag](to_tag); the
+/// rest is the epoch.
 const TAG_BITS: u32 = 3;
 const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
-const CLOSED: u64 = 0;
-const OPEN: u64 = 1;
-const HALF_OPEN: u64 = 2;
-const FORCED_OPEN: u64 = 3;
-const DISABLED: u64 = 4;
 
 const fn pack(epoch: u64, tag: u64) -> u64 {
     (epoch << TAG_BITS) | tag
+}
+
+/// The tag of `state` in the state word: with [`from_tag`], the one mapping
+/// between the two.
+const fn to_tag(state: State) -> u64 {
+    match state {
+        State::Closed => 0,
+        State::Open => 1,
+        State::HalfOpen => 2,
+        State::ForcedOpen => 3,
+        State::Disabled => 4,
+    }
+}
+
+/// The state whose [tag](to_tag) is `tag`.
+///
+/// # Panics
+///
+/// If `tag` is no state's: the state word is only ever written with a
+/// phase's tag.
+#[inline]
+fn from_tag(tag: u64) -> State {
+    match tag {
+        0 => State::Closed,
+        1 => State::Open,
+        2 => State::HalfOpen,
+        3 => State::ForcedOpen,
+        4 => State::Disabled,
+        _ => unreachable!(
+            "the state word holds a tag that no phase has: it is only written from a phase"
+        ),
+    }
 }
 
 /// What every clone of a breaker shares.
@@ -216,28 +246,29 @@ enum Phase {
 }
 
 impl Phase {
-    fn tag(&self) -> u64 {
+    /// The public state the phase shows as: the one mapping from phases to
+    /// states.
+    const fn state(&self) -> State {
         match self {
-            Phase::Closed => CLOSED,
-            Phase::Open { .. } => OPEN,
-            Phase::HalfOpen { .. } => HALF_OPEN,
-            Phase::ForcedOpen => FORCED_OPEN,
-            Phase::Disabled => DISABLED,
+            Phase::Closed => State::Closed,
+            Phase::Open { .. } => State::Open,
+            Phase::HalfOpen { .. } => State::HalfOpen,
+            Phase::ForcedOpen => State::ForcedOpen,
+            Phase::Disabled => State::Disabled,
         }
     }
 
-    fn state(&self) -> State {
-        state_of(self.tag())
+    /// The phase's tag in the state word.
+    const fn to_tag(self) -> u64 {
+        to_tag(self.state())
     }
-}
 
-fn state_of(tag: u64) -> State {
-    match tag {
-        CLOSED => State::Closed,
-        OPEN => State::Open,
-        HALF_OPEN => State::HalfOpen,
-        FORCED_OPEN => State::ForcedOpen,
-        _ => State::Disabled,
+    /// When an open period ends, while open.
+    const fn open_until(&self) -> Option<Instant> {
+        match *self {
+            Phase::Open { until } => Some(until),
+            Phase::Closed | Phase::HalfOpen { .. } | Phase::ForcedOpen | Phase::Disabled => None,
+        }
     }
 }
 
@@ -486,18 +517,17 @@ impl Machine {
 
     /// Moves from open to half-open if the open period is over at `now`.
     fn end_open_period(&mut self, now: Instant, window_now: Instant) -> Option<Transition> {
-        match self.phase {
-            Phase::Open { until } if now >= until => {
-                let totals = self.window.totals(window_now);
-                let figures = self.figures(totals);
-                let half_open = Phase::HalfOpen {
-                    admitted: 0,
-                    finished: Totals::default(),
-                };
-                Some(self.enter(half_open, Reason::OpenPeriodOver, figures, None))
-            }
-            _ => None,
+        let until = self.phase.open_until()?;
+        if now < until {
+            return None;
         }
+        let totals = self.window.totals(window_now);
+        let figures = self.figures(totals);
+        let half_open = Phase::HalfOpen {
+            admitted: 0,
+            finished: Totals::default(),
+        };
+        Some(self.enter(half_open, Reason::OpenPeriodOver, figures, None))
     }
 
     /// Why the breaker should trip, with the window at `totals`.
@@ -627,13 +657,14 @@ impl Shared {
             waiters: Vec::new(),
         };
         machine.grant(&credit, &rules, origin);
+        let fast = pack(machine.epoch, machine.phase.to_tag());
         let time_window = matches!(config.window(), WindowKind::Time { .. });
         Arc::new(Shared {
             time_window,
             timed: time_window || rules.slow.is_some(),
             config,
             rules,
-            fast: AtomicU64::new(pack(0, CLOSED)),
+            fast: AtomicU64::new(fast),
             credit,
             origin,
             next_waiter: AtomicU64::new(0),
@@ -682,8 +713,10 @@ impl Shared {
     ) {
         machine.grant(&self.credit, &self.rules, self.origin);
         if transition.is_some() {
-            self.fast
-                .store(pack(machine.epoch, machine.phase.tag()), Ordering::Release);
+            self.fast.store(
+                pack(machine.epoch, machine.phase.to_tag()),
+                Ordering::Release,
+            );
         }
         let waiters = if transition.is_some() || wake {
             mem::take(&mut machine.waiters)
@@ -704,12 +737,12 @@ impl Shared {
     #[inline]
     pub(super) fn admit_at_once(&self) -> Option<Admission> {
         let fast = self.fast.load(Ordering::Acquire);
-        match fast & TAG_MASK {
-            CLOSED => Some(Admission::Closed {
+        match from_tag(fast & TAG_MASK) {
+            State::Closed => Some(Admission::Closed {
                 epoch: fast >> TAG_BITS,
             }),
-            DISABLED => Some(Admission::Untracked),
-            _ => None,
+            State::Disabled => Some(Admission::Untracked),
+            State::Open | State::HalfOpen | State::ForcedOpen => None,
         }
     }
 
@@ -750,30 +783,28 @@ impl Shared {
         let transition = machine.end_open_period(now, self.window_now());
         let epoch = machine.epoch;
         let half_open_calls = self.config.half_open_calls();
+        // Refused: why, and until when the breaker is open, if it is.
         let admission = match &mut machine.phase {
-            Phase::Closed => Some(Admission::Closed { epoch }),
-            Phase::Disabled => Some(Admission::Untracked),
+            Phase::Closed => Ok(Admission::Closed { epoch }),
+            Phase::Disabled => Ok(Admission::Untracked),
             Phase::HalfOpen { admitted, .. } if *admitted < half_open_calls => {
                 *admitted += 1;
-                Some(Admission::Probe(Ticket {
+                Ok(Admission::Probe(Ticket {
                     shared: Arc::clone(self),
                     epoch,
                     started: 0,
                     probe: true,
                 }))
             }
-            _ => None,
+            // Every probe slot is taken.
+            Phase::HalfOpen { .. } => Err((CircuitOpen::half_open(), None)),
+            Phase::Open { until } => Err((CircuitOpen::open(*until, now), Some(*until))),
+            Phase::ForcedOpen => Err((CircuitOpen::forced_open(), None)),
         };
         let decision = match admission {
-            Some(admission) => Decision::Admit(admission),
-            None => match self.config.open_behavior() {
-                OpenBehavior::FailFast => {
-                    Decision::Admit(Admission::Refused(match machine.phase {
-                        Phase::Open { until } => CircuitOpen::open(until, now),
-                        Phase::HalfOpen { .. } => CircuitOpen::half_open(),
-                        _ => CircuitOpen::forced_open(),
-                    }))
-                }
+            Ok(admission) => Decision::Admit(admission),
+            Err((refusal, until)) => match self.config.open_behavior() {
+                OpenBehavior::FailFast => Decision::Admit(Admission::Refused(refusal)),
                 OpenBehavior::NotReady => {
                     let id = waiter
                         .get_or_insert_with(|| Waiter {
@@ -782,12 +813,7 @@ impl Shared {
                         })
                         .id;
                     machine.register(id, cx.waker());
-                    Decision::Wait {
-                        until: match machine.phase {
-                            Phase::Open { until } => Some(until),
-                            _ => None,
-                        },
-                    }
+                    Decision::Wait { until }
                 }
             },
         };
@@ -834,7 +860,7 @@ impl Shared {
         }
         // A call from before a change of state counts for nothing; while
         // closed, that is known without the lock.
-        if !probe && self.fast.load(Ordering::Acquire) != pack(epoch, CLOSED) {
+        if !probe && self.fast.load(Ordering::Acquire) != pack(epoch, to_tag(State::Closed)) {
             return;
         }
         let window_now = now.unwrap_or(self.origin);
@@ -865,27 +891,32 @@ impl Shared {
 
     /// The state, without a look at the clock (for `Debug`).
     pub(super) fn peek_state(&self) -> State {
-        state_of(self.fast.load(Ordering::Acquire) & TAG_MASK)
+        from_tag(self.fast.load(Ordering::Acquire) & TAG_MASK)
     }
 
     /// Locks, first moving from open to half-open if the period is over.
     fn lock_current(&self) -> (MutexGuard<'_, Machine>, Option<Transition>) {
         let mut machine = self.lock();
-        let transition = match machine.phase {
-            Phase::Open { .. } => machine.end_open_period(Instant::now(), self.window_now()),
-            _ => None,
+        let transition = match machine.phase.open_until() {
+            Some(_) => machine.end_open_period(Instant::now(), self.window_now()),
+            None => None,
         };
         (machine, transition)
     }
 
     pub(super) fn state(&self) -> State {
-        if self.fast.load(Ordering::Acquire) & TAG_MASK != OPEN {
-            return self.peek_state();
+        match self.peek_state() {
+            // The open period may be over.
+            State::Open => {
+                let (machine, transition) = self.lock_current();
+                let state = machine.phase.state();
+                self.settle(machine, transition, false);
+                state
+            }
+            state @ (State::Closed | State::HalfOpen | State::ForcedOpen | State::Disabled) => {
+                state
+            }
         }
-        let (machine, transition) = self.lock_current();
-        let state = machine.phase.state();
-        self.settle(machine, transition, false);
-        state
     }
 
     pub(super) fn figures(&self) -> Figures {
@@ -899,10 +930,7 @@ impl Shared {
 
     pub(super) fn next_probe_at(&self) -> Option<Instant> {
         let (machine, transition) = self.lock_current();
-        let at = match machine.phase {
-            Phase::Open { until } => Some(until),
-            _ => None,
-        };
+        let at = machine.phase.open_until();
         self.settle(machine, transition, false);
         at
     }
@@ -921,21 +949,27 @@ impl Shared {
     pub(super) fn force_open(&self) {
         self.manual(|machine, figures| match machine.phase {
             Phase::ForcedOpen => None,
-            _ => Some(machine.enter(Phase::ForcedOpen, Reason::ForcedOpen, figures, None)),
+            Phase::Closed | Phase::Open { .. } | Phase::HalfOpen { .. } | Phase::Disabled => {
+                Some(machine.enter(Phase::ForcedOpen, Reason::ForcedOpen, figures, None))
+            }
         });
     }
 
     pub(super) fn force_closed(&self) {
         self.manual(|machine, figures| match machine.phase {
             Phase::Closed => None,
-            _ => Some(machine.close(Reason::ForcedClosed, figures)),
+            Phase::Open { .. } | Phase::HalfOpen { .. } | Phase::ForcedOpen | Phase::Disabled => {
+                Some(machine.close(Reason::ForcedClosed, figures))
+            }
         });
     }
 
     pub(super) fn disable(&self) {
         self.manual(|machine, figures| match machine.phase {
             Phase::Disabled => None,
-            _ => Some(machine.enter(Phase::Disabled, Reason::Disabled, figures, None)),
+            Phase::Closed | Phase::Open { .. } | Phase::HalfOpen { .. } | Phase::ForcedOpen => {
+                Some(machine.enter(Phase::Disabled, Reason::Disabled, figures, None))
+            }
         });
     }
 
@@ -962,7 +996,7 @@ impl std::fmt::Debug for Shared {
 mod tests {
     use std::time::Duration;
 
-    use super::{MAX_GRANT, Shared, State, Ticket};
+    use super::{MAX_GRANT, Shared, State, TAG_MASK, Ticket, from_tag, to_tag};
     use crate::circuit_breaker::Config;
     use crate::classify::Outcome;
 
@@ -970,6 +1004,21 @@ mod tests {
     fn finish(shared: &std::sync::Arc<Shared>, outcome: Outcome) {
         let epoch = shared.fast.load(super::Ordering::Acquire) >> super::TAG_BITS;
         Ticket::start_closed(shared, epoch).finish(outcome);
+    }
+
+    #[test]
+    fn each_state_has_its_own_tag_which_maps_back_to_it() {
+        let states = [
+            State::Closed,
+            State::Open,
+            State::HalfOpen,
+            State::ForcedOpen,
+            State::Disabled,
+        ];
+        for state in states {
+            assert!(to_tag(state) <= TAG_MASK, "{state}'s tag fits its bits");
+            assert_eq!(from_tag(to_tag(state)), state);
+        }
     }
 
     #[test]
@@ -1080,7 +1129,7 @@ mod loom_models {
         let machine = shared.lock();
         assert_eq!(
             shared.fast.load(Ordering::Relaxed),
-            pack(machine.epoch, machine.phase.tag()),
+            pack(machine.epoch, machine.phase.to_tag()),
             "the state word is the machine's"
         );
         assert_eq!(

@@ -54,13 +54,13 @@ impl<F, C> ResponseFuture<F, C> {
     }
 }
 
-impl<F, C, T, E> Future for ResponseFuture<F, C>
+impl<F, C, Rsp, E> Future for ResponseFuture<F, C>
 where
-    F: Future<Output = Result<T, E>>,
+    F: Future<Output = Result<Rsp, E>>,
     E: Into<BoxError>,
-    C: Classify<T, E>,
+    C: Classify<Rsp, E>,
 {
-    type Output = Result<T, BoxError>;
+    type Output = Result<Rsp, BoxError>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {

@@ -224,9 +224,9 @@ impl<S, C> CircuitBreaker<S, C> {
     }
 }
 
-impl<S, C, Request> Service<Request> for CircuitBreaker<S, C>
+impl<S, C, Req> Service<Req> for CircuitBreaker<S, C>
 where
-    S: Service<Request>,
+    S: Service<Req>,
     S::Error: Into<BoxError>,
     C: Classify<S::Response, S::Error> + Clone,
 {
@@ -269,7 +269,7 @@ where
         }
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Req) -> Self::Future {
         assert!(
             std::mem::take(&mut self.ready),
             "CircuitBreaker called before it was ready; poll_ready must return Ready(Ok(())) \
