@@ -4,18 +4,18 @@
 //!
 //! # Locking
 //!
-//! The state (as its tag: `to_tag` and `from_tag` are the one mapping
-//! between the two) and an epoch (bumped at every change of state) are
-//! mirrored in one atomic word, so that admitting a request while closed
-//! (or disabled) takes no lock. A call that succeeds while closed usually
-//! takes none either: it counts itself with one compare-and-swap on a
-//! credit of successes that the breaker grants under its lock (see
-//! `credit.rs`). A success has nothing to decide: it can only lower the
-//! rates. The credit covers the successes that can come before that
-//! changes: none once the window is one call short of its minimum (the
-//! success that reaches it takes the lock, to check the rates), none that
-//! was slow, and, in a time window, none after its latest bucket ends (the
-//! window must move on).
+//! The state (as its tag: `phase.rs` holds the one mapping between the
+//! machine's phases, the public states and their tags) and an epoch (bumped
+//! at every change of state) are mirrored in one atomic word, so that
+//! admitting a request while closed (or disabled) takes no lock. A call
+//! that succeeds while closed usually takes none either: it counts itself
+//! with one compare-and-swap on a credit of successes that the breaker
+//! grants under its lock (see `credit.rs`). A success has nothing to
+//! decide: it can only lower the rates. The credit covers the successes
+//! that can come before that changes: none once the window is one call
+//! short of its minimum (the success that reaches it takes the lock, to
+//! check the rates), none that was slow, and, in a time window, none after
+//! its latest bucket ends (the window must move on).
 //!
 //! Everything else sits behind one mutex, held for a few field updates at a
 //! time (O(1), but for a time window that has to let go of up to all its
@@ -81,63 +81,22 @@
 //!   models below explore both orders).
 //!
 //! [`Handle`]: super::Handle
-
 use std::mem;
-use std::task::{Context, Waker};
-use std::time::Duration;
+use std::task::Context;
 
 use tokio::time::Instant;
 
-use super::config::{Config, OpenBehavior, Threshold, WindowKind};
-use super::credit::{Credit, MAX_GRANT};
+use super::config::{Config, OpenBehavior, WindowKind};
+use super::credit::Credit;
 use super::error::CircuitOpen;
 use super::handle::{Figures, State};
-use super::window::{Totals, Window};
+use super::machine::{Machine, Reason, Rules, Transition, nanos_since};
+use super::phase::{Phase, epoch_of, pack, state_of, to_tag};
+use super::ticket::{Admission, Decision, Ticket, Waiter};
+use super::window::Window;
 use crate::classify::Outcome;
 use crate::sync::atomic::{AtomicU64, Ordering};
 use crate::sync::{Arc, Mutex, MutexGuard, lock};
-use crate::time::deadline;
-
-/// The bits of [`Shared::fast`] that hold the state's [tag](to_tag); the
-/// rest is the epoch.
-const TAG_BITS: u32 = 3;
-const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
-
-const fn pack(epoch: u64, tag: u64) -> u64 {
-    (epoch << TAG_BITS) | tag
-}
-
-/// The tag of `state` in the state word: with [`from_tag`], the one mapping
-/// between the two.
-const fn to_tag(state: State) -> u64 {
-    match state {
-        State::Closed => 0,
-        State::Open => 1,
-        State::HalfOpen => 2,
-        State::ForcedOpen => 3,
-        State::Disabled => 4,
-    }
-}
-
-/// The state whose [tag](to_tag) is `tag`.
-///
-/// # Panics
-///
-/// If `tag` is no state's: the state word is only ever written with a
-/// phase's tag.
-#[inline]
-fn from_tag(tag: u64) -> State {
-    match tag {
-        0 => State::Closed,
-        1 => State::Open,
-        2 => State::HalfOpen,
-        3 => State::ForcedOpen,
-        4 => State::Disabled,
-        _ => unreachable!(
-            "the state word holds a tag that no phase has: it is only written from a phase"
-        ),
-    }
-}
 
 /// What every clone of a breaker shares.
 pub(super) struct Shared {
@@ -164,498 +123,13 @@ pub(super) struct Shared {
     machine: Mutex<Machine>,
 }
 
-/// What trips the breaker, taken from the configuration once, with the
-/// rates' thresholds as integers.
-#[derive(Debug)]
-struct Rules {
-    /// The calls the window must hold before its rates count.
-    minimum_calls: u64,
-    failure_rate: Threshold,
-    /// With the slow-call trigger on, what a slow call is and its rate's
-    /// threshold.
-    slow: Option<SlowRule>,
-    consecutive_failures: Option<u32>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct SlowRule {
-    /// A call that takes more nanoseconds than this is slow.
-    slower_than: u64,
-    rate: Threshold,
-}
-
-impl Rules {
-    fn new(config: &Config) -> Self {
-        Rules {
-            minimum_calls: config.effective_minimum_calls(),
-            failure_rate: Threshold::new(config.failure_rate_threshold()),
-            slow: config.slow_calls().map(|slow| SlowRule {
-                slower_than: u64::try_from(slow.slower_than.as_nanos()).unwrap_or(u64::MAX),
-                rate: Threshold::new(slow.rate_threshold),
-            }),
-            consecutive_failures: config.consecutive_failures(),
-        }
-    }
-
-    /// Whether `totals` (of the window, or of the probes) reach the
-    /// failure-rate or the slow-call-rate threshold, and which.
-    fn rate_reached(&self, totals: Totals) -> Option<Reason> {
-        if self.failure_rate.is_reached(totals.failures, totals.calls) {
-            Some(Reason::FailureRate)
-        } else if self
-            .slow
-            .is_some_and(|slow| slow.rate.is_reached(totals.slow, totals.calls))
-        {
-            Some(Reason::SlowCallRate)
-        } else {
-            None
-        }
-    }
-}
-
-/// What is behind the lock.
-struct Machine {
-    epoch: u64,
-    phase: Phase,
-    window: Window,
-    /// The successes granted through [`Shared::credit`] in this epoch, while
-    /// the credit is out; `None` once reclaimed (and while not closed).
-    granted: Option<u64>,
-    consecutive_failures: u32,
-    /// How many times the breaker opened again from half-open since it
-    /// last closed: what the open period grows with.
-    reopenings: u32,
-    /// Clones waiting for a change (not-ready mode), by identifier.
-    waiters: Vec<(u64, Waker)>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Phase {
-    Closed,
-    Open {
-        until: Instant,
-    },
-    HalfOpen {
-        /// Probes let through and not given back.
-        admitted: u32,
-        /// The outcomes of the probes that finished.
-        finished: Totals,
-    },
-    ForcedOpen,
-    Disabled,
-}
-
-impl Phase {
-    /// The public state the phase shows as: the one mapping from phases to
-    /// states.
-    const fn state(&self) -> State {
-        match self {
-            Phase::Closed => State::Closed,
-            Phase::Open { .. } => State::Open,
-            Phase::HalfOpen { .. } => State::HalfOpen,
-            Phase::ForcedOpen => State::ForcedOpen,
-            Phase::Disabled => State::Disabled,
-        }
-    }
-
-    /// The phase's tag in the state word.
-    const fn to_tag(self) -> u64 {
-        to_tag(self.state())
-    }
-
-    /// When an open period ends, while open.
-    const fn open_until(&self) -> Option<Instant> {
-        match *self {
-            Phase::Open { until } => Some(until),
-            Phase::Closed | Phase::HalfOpen { .. } | Phase::ForcedOpen | Phase::Disabled => None,
-        }
-    }
-}
-
-/// What a caller may do, decided by `poll_ready`.
-#[derive(Debug)]
-pub(super) enum Admission {
-    /// Go ahead; the outcome counts in the window if the breaker is still
-    /// closed, in the same epoch, when the call finishes.
-    Closed { epoch: u64 },
-    /// Go ahead as a probe, holding one of the half-open slots.
-    Probe(Ticket),
-    /// Go ahead; nothing is recorded (the breaker is disabled).
-    Untracked,
-    /// Fail at once.
-    Refused(CircuitOpen),
-}
-
-/// The answer of [`Shared::admit`].
-#[derive(Debug)]
-pub(super) enum Decision {
-    Admit(Admission),
-    /// The caller's waker is registered; it is woken at the next change of
-    /// state, or when a probe slot frees up. `until` is when an open period
-    /// ends, which the caller sets a timer for.
-    Wait {
-        until: Option<Instant>,
-    },
-}
-
-/// A call on its way: what is needed to record its outcome.
-///
-/// A probe's ticket holds its half-open slot, given back if the ticket is
-/// dropped without an outcome (the response future was dropped).
-///
-/// Small (four words), as it is moved along with each call.
-pub(super) struct Ticket {
-    shared: Arc<Shared>,
-    epoch: u64,
-    /// When the call started, in nanoseconds after the breaker's origin, if
-    /// slow calls are measured.
-    started: u64,
-    /// Holds a probe slot, not given back yet.
-    probe: bool,
-}
-
-impl Ticket {
-    /// A ticket for a call admitted while closed, in `epoch`, starting now:
-    /// slow calls are measured from here.
-    #[inline]
-    pub(super) fn start_closed(shared: &Arc<Shared>, epoch: u64) -> Self {
-        Ticket {
-            shared: Arc::clone(shared),
-            epoch,
-            started: shared.start_time(),
-            probe: false,
-        }
-    }
-
-    /// Marks the start of a probe's call: slow calls are measured from
-    /// here.
-    pub(super) fn start(&mut self) {
-        self.started = self.shared.start_time();
-    }
-
-    /// Whether the breaker is still in the epoch the ticket was given in.
-    pub(super) fn is_current(&self) -> bool {
-        self.shared.fast.load(Ordering::Acquire) >> TAG_BITS == self.epoch
-    }
-
-    /// Records the call's outcome (and gives back its probe slot if it is
-    /// ignored).
-    #[inline]
-    pub(super) fn finish(mut self, outcome: Outcome) {
-        let probe = mem::replace(&mut self.probe, false);
-        self.shared.finish(self.epoch, probe, outcome, self.started);
-    }
-}
-
-impl Drop for Ticket {
-    fn drop(&mut self) {
-        if self.probe {
-            self.shared.release_probe(self.epoch);
-        }
-    }
-}
-
-impl std::fmt::Debug for Ticket {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ticket")
-            .field("epoch", &self.epoch)
-            .field("probe", &self.probe)
-            .field("started", &self.started)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A clone's place among the waiters, left when dropped.
-pub(super) struct Waiter {
-    shared: Arc<Shared>,
-    id: u64,
-}
-
-impl Drop for Waiter {
-    fn drop(&mut self) {
-        let waker = {
-            let mut machine = self.shared.lock();
-            let at = machine.waiters.iter().position(|(id, _)| *id == self.id);
-            at.map(|at| machine.waiters.swap_remove(at))
-        };
-        // Dropped after the lock is released.
-        drop(waker);
-    }
-}
-
-impl std::fmt::Debug for Waiter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Waiter").field("id", &self.id).finish()
-    }
-}
-
-/// Why the state changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reason {
-    FailureRate,
-    SlowCallRate,
-    ConsecutiveFailures,
-    OpenPeriodOver,
-    ProbesSucceeded,
-    ProbesFailed,
-    ForcedOpen,
-    ForcedClosed,
-    Disabled,
-    Reset,
-}
-
-impl Reason {
-    fn as_str(self) -> &'static str {
-        match self {
-            Reason::FailureRate => "failure rate",
-            Reason::SlowCallRate => "slow-call rate",
-            Reason::ConsecutiveFailures => "consecutive failures",
-            Reason::OpenPeriodOver => "open period over",
-            Reason::ProbesSucceeded => "probes succeeded",
-            Reason::ProbesFailed => "probes failed",
-            Reason::ForcedOpen => "forced open",
-            Reason::ForcedClosed => "forced closed",
-            Reason::Disabled => "disabled",
-            Reason::Reset => "reset",
-        }
-    }
-}
-
-/// A change of state, reported through `tracing` once the lock is released.
-#[derive(Debug)]
-struct Transition {
-    from: State,
-    to: State,
-    reason: Reason,
-    /// The figures that caused it: the window's, or the probes' when
-    /// leaving half-open.
-    figures: Figures,
-    /// How long the breaker stays open, when it opened.
-    open_for: Option<Duration>,
-}
-
-impl Transition {
-    fn emit(&self) {
-        macro_rules! event {
-            ($level:ident) => {
-                tracing::$level!(
-                    from = %self.from,
-                    to = %self.to,
-                    reason = self.reason.as_str(),
-                    calls = self.figures.calls(),
-                    failures = self.figures.failures(),
-                    slow_calls = self.figures.slow_calls(),
-                    failure_rate = self.figures.failure_rate(),
-                    slow_call_rate = self.figures.slow_call_rate(),
-                    consecutive_failures = self.figures.consecutive_failures(),
-                    open_for = ?self.open_for,
-                    "circuit breaker state changed"
-                )
-            };
-        }
-        match self.to {
-            State::Open | State::ForcedOpen => event!(warn),
-            State::Closed | State::HalfOpen | State::Disabled => event!(info),
-        }
-    }
-}
-
-impl Machine {
-    fn figures(&self, totals: Totals) -> Figures {
-        Figures::new(
-            totals.calls,
-            totals.failures,
-            totals.slow,
-            self.consecutive_failures,
-        )
-    }
-
-    /// Moves to `phase` in a new epoch.
-    fn enter(
-        &mut self,
-        phase: Phase,
-        reason: Reason,
-        figures: Figures,
-        open_for: Option<Duration>,
-    ) -> Transition {
-        debug_assert!(
-            self.granted.is_none(),
-            "the credit is reclaimed before the state changes"
-        );
-        let from = self.phase.state();
-        self.phase = phase;
-        self.epoch += 1;
-        Transition {
-            from,
-            to: phase.state(),
-            reason,
-            figures,
-            open_for,
-        }
-    }
-
-    /// Opens for the period that `reopenings` calls for.
-    fn open(
-        &mut self,
-        config: &Config,
-        now: Instant,
-        reason: Reason,
-        figures: Figures,
-    ) -> Transition {
-        let duration = config.open_duration(self.reopenings);
-        let until = deadline(now, duration);
-        self.enter(Phase::Open { until }, reason, figures, Some(duration))
-    }
-
-    /// Closes, with an empty window and the counts back to zero.
-    fn close(&mut self, reason: Reason, figures: Figures) -> Transition {
-        self.window.clear();
-        self.consecutive_failures = 0;
-        self.reopenings = 0;
-        self.enter(Phase::Closed, reason, figures, None)
-    }
-
-    /// Moves from open to half-open if the open period is over at `now`.
-    fn end_open_period(&mut self, now: Instant, window_now: Instant) -> Option<Transition> {
-        let until = self.phase.open_until()?;
-        if now < until {
-            return None;
-        }
-        let totals = self.window.totals(window_now);
-        let figures = self.figures(totals);
-        let half_open = Phase::HalfOpen {
-            admitted: 0,
-            finished: Totals::default(),
-        };
-        Some(self.enter(half_open, Reason::OpenPeriodOver, figures, None))
-    }
-
-    /// Why the breaker should trip, with the window at `totals`.
-    fn trip_reason(&self, rules: &Rules, totals: Totals) -> Option<Reason> {
-        if rules
-            .consecutive_failures
-            .is_some_and(|limit| self.consecutive_failures >= limit)
-        {
-            return Some(Reason::ConsecutiveFailures);
-        }
-        if totals.calls < rules.minimum_calls {
-            return None;
-        }
-        rules.rate_reached(totals)
-    }
-
-    /// Adds the successes counted with the credit, if one is out, to the
-    /// window, and voids the credit. Done before the window is read or the
-    /// state changes.
-    fn reclaim(&mut self, credit: &Credit) {
-        let Some(granted) = self.granted.take() else {
-            return;
-        };
-        let taken = credit.reclaim(granted);
-        if taken > 0 {
-            self.window.record_successes(taken);
-            self.consecutive_failures = 0;
-        }
-    }
-
-    /// Grants a credit, if the breaker is closed and none is out: as many
-    /// successes as can come before one of them has something to decide.
-    fn grant(&mut self, credit: &Credit, rules: &Rules, origin: Instant) {
-        if self.granted.is_some() || !matches!(self.phase, Phase::Closed) {
-            return;
-        }
-        let calls = self.window.held().calls;
-        // The success that brings the window to its minimum of calls takes
-        // the lock, to check the rates.
-        let successes = match rules.minimum_calls.checked_sub(calls + 1) {
-            Some(short) => short.min(MAX_GRANT),
-            None => MAX_GRANT,
-        };
-        let until = self
-            .window
-            .latest_end()
-            .map_or(u64::MAX, |end| nanos_since(origin, end));
-        credit.grant(self.epoch, successes, until);
-        self.granted = Some(successes);
-    }
-
-    /// Records the outcome of a call admitted while closed, in this epoch,
-    /// and trips if that calls for it. `window_now` is the time of the
-    /// outcome for the window; `now`, the time if it was read.
-    fn record_closed(
-        &mut self,
-        config: &Config,
-        rules: &Rules,
-        failed: bool,
-        slow: bool,
-        window_now: Instant,
-        now: Option<Instant>,
-    ) -> Option<Transition> {
-        self.window.record(window_now, failed, slow);
-        if failed {
-            self.consecutive_failures = self.consecutive_failures.saturating_add(1);
-        } else {
-            self.consecutive_failures = 0;
-        }
-        let totals = self.window.totals(window_now);
-        let reason = self.trip_reason(rules, totals)?;
-        let figures = self.figures(totals);
-        let now = now.unwrap_or_else(Instant::now);
-        Some(self.open(config, now, reason, figures))
-    }
-
-    /// Records the outcome of a probe admitted in this epoch, and closes
-    /// or opens again once every probe has finished.
-    fn record_probe(
-        &mut self,
-        config: &Config,
-        rules: &Rules,
-        failed: bool,
-        slow: bool,
-        now: Option<Instant>,
-    ) -> Option<Transition> {
-        let Phase::HalfOpen { finished, .. } = &mut self.phase else {
-            return None;
-        };
-        finished.add(failed, slow);
-        if finished.calls < u64::from(config.half_open_calls()) {
-            return None;
-        }
-        let probes = *finished;
-        let figures = self.figures(probes);
-        if rules.rate_reached(probes).is_some() {
-            self.reopenings = self.reopenings.saturating_add(1);
-            let now = now.unwrap_or_else(Instant::now);
-            Some(self.open(config, now, Reason::ProbesFailed, figures))
-        } else {
-            Some(self.close(Reason::ProbesSucceeded, figures))
-        }
-    }
-
-    /// Registers `waker` under `id`, replacing what `id` registered before.
-    fn register(&mut self, id: u64, waker: &Waker) {
-        match self.waiters.iter_mut().find(|(waiter, _)| *waiter == id) {
-            Some((_, registered)) => registered.clone_from(waker),
-            None => self.waiters.push((id, waker.clone())),
-        }
-    }
-}
-
 impl Shared {
     pub(super) fn new(config: Config) -> Arc<Self> {
         let origin = Instant::now();
         let window = Window::new(config.window(), origin);
         let rules = Rules::new(&config);
         let credit = Credit::new();
-        let mut machine = Machine {
-            epoch: 0,
-            phase: Phase::Closed,
-            window,
-            granted: None,
-            consecutive_failures: 0,
-            reopenings: 0,
-            waiters: Vec::new(),
-        };
+        let mut machine = Machine::new(window);
         machine.grant(&credit, &rules, origin);
         let fast = pack(machine.epoch, machine.phase.to_tag());
         let time_window = matches!(config.window(), WindowKind::Time { .. });
@@ -679,7 +153,7 @@ impl Shared {
     /// The start of a call, in nanoseconds after the origin, if slow calls
     /// are measured (0 otherwise).
     #[inline]
-    fn start_time(&self) -> u64 {
+    pub(super) fn start_time(&self) -> u64 {
         match self.rules.slow {
             Some(_) => self.since_origin(Instant::now()),
             None => 0,
@@ -737,9 +211,9 @@ impl Shared {
     #[inline]
     pub(super) fn admit_at_once(&self) -> Option<Admission> {
         let fast = self.fast.load(Ordering::Acquire);
-        match from_tag(fast & TAG_MASK) {
+        match state_of(fast) {
             State::Closed => Some(Admission::Closed {
-                epoch: fast >> TAG_BITS,
+                epoch: epoch_of(fast),
             }),
             State::Disabled => Some(Admission::Untracked),
             State::Open | State::HalfOpen | State::ForcedOpen => None,
@@ -789,12 +263,7 @@ impl Shared {
             Phase::Disabled => Ok(Admission::Untracked),
             Phase::HalfOpen { admitted, .. } if *admitted < half_open_calls => {
                 *admitted += 1;
-                Ok(Admission::Probe(Ticket {
-                    shared: Arc::clone(self),
-                    epoch,
-                    started: 0,
-                    probe: true,
-                }))
+                Ok(Admission::Probe(Ticket::probe(self, epoch)))
             }
             // Every probe slot is taken.
             Phase::HalfOpen { .. } => Err((CircuitOpen::half_open(), None)),
@@ -807,11 +276,11 @@ impl Shared {
                 OpenBehavior::FailFast => Decision::Admit(Admission::Refused(refusal)),
                 OpenBehavior::NotReady => {
                     let id = waiter
-                        .get_or_insert_with(|| Waiter {
-                            shared: Arc::clone(self),
-                            id: self.next_waiter.fetch_add(1, Ordering::Relaxed),
+                        .get_or_insert_with(|| {
+                            let id = self.next_waiter.fetch_add(1, Ordering::Relaxed);
+                            Waiter::new(Arc::clone(self), id)
                         })
-                        .id;
+                        .id();
                     machine.register(id, cx.waker());
                     Decision::Wait { until }
                 }
@@ -827,7 +296,7 @@ impl Shared {
     /// Inlined for the common case: a success while closed, counted with
     /// the credit, when the time is not needed.
     #[inline]
-    fn finish(&self, epoch: u64, probe: bool, outcome: Outcome, started: u64) {
+    pub(super) fn finish(&self, epoch: u64, probe: bool, outcome: Outcome, started: u64) {
         let counted = !(probe || self.timed)
             && matches!(outcome, Outcome::Success)
             && self.credit.try_take(epoch, 0);
@@ -878,7 +347,7 @@ impl Shared {
     }
 
     /// Gives back a probe slot taken in `epoch`, if that epoch is current.
-    fn release_probe(&self, epoch: u64) {
+    pub(super) fn release_probe(&self, epoch: u64) {
         let mut machine = self.lock();
         if machine.epoch != epoch {
             return;
@@ -889,9 +358,25 @@ impl Shared {
         self.settle(machine, None, true);
     }
 
+    /// The epoch now, read without the lock.
+    pub(super) fn epoch(&self) -> u64 {
+        epoch_of(self.fast.load(Ordering::Acquire))
+    }
+
+    /// Takes the clone `id` off the waiters, if it is there.
+    pub(super) fn leave(&self, id: u64) {
+        let waker = {
+            let mut machine = self.lock();
+            let at = machine.waiters.iter().position(|(waiter, _)| *waiter == id);
+            at.map(|at| machine.waiters.swap_remove(at))
+        };
+        // Dropped after the lock is released.
+        drop(waker);
+    }
+
     /// The state, without a look at the clock (for `Debug`).
     pub(super) fn peek_state(&self) -> State {
-        from_tag(self.fast.load(Ordering::Acquire) & TAG_MASK)
+        state_of(self.fast.load(Ordering::Acquire))
     }
 
     /// Locks, first moving from open to half-open if the period is over.
@@ -978,11 +463,6 @@ impl Shared {
     }
 }
 
-/// The nanoseconds from `origin` to `at` (0 if `at` is earlier), saturating.
-fn nanos_since(origin: Instant, at: Instant) -> u64 {
-    u64::try_from(at.saturating_duration_since(origin).as_nanos()).unwrap_or(u64::MAX)
-}
-
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shared")
@@ -996,29 +476,15 @@ impl std::fmt::Debug for Shared {
 mod tests {
     use std::time::Duration;
 
-    use super::{MAX_GRANT, Shared, State, TAG_MASK, Ticket, from_tag, to_tag};
+    use super::{Shared, State, Ticket};
     use crate::circuit_breaker::Config;
+    use crate::circuit_breaker::credit::MAX_GRANT;
     use crate::classify::Outcome;
 
     /// Finishes a call admitted now with `outcome`.
     fn finish(shared: &std::sync::Arc<Shared>, outcome: Outcome) {
-        let epoch = shared.fast.load(super::Ordering::Acquire) >> super::TAG_BITS;
+        let epoch = shared.epoch();
         Ticket::start_closed(shared, epoch).finish(outcome);
-    }
-
-    #[test]
-    fn each_state_has_its_own_tag_which_maps_back_to_it() {
-        let states = [
-            State::Closed,
-            State::Open,
-            State::HalfOpen,
-            State::ForcedOpen,
-            State::Disabled,
-        ];
-        for state in states {
-            assert!(to_tag(state) <= TAG_MASK, "{state}'s tag fits its bits");
-            assert_eq!(from_tag(to_tag(state)), state);
-        }
     }
 
     #[test]
@@ -1111,7 +577,7 @@ mod loom_models {
             Admission::Refused(_) => return None,
             Admission::Untracked => panic!("the breaker is never disabled here"),
         };
-        let epoch = ticket.epoch;
+        let epoch = ticket.epoch();
         ticket.finish(outcome);
         Some(epoch)
     }

@@ -7,8 +7,8 @@ use std::task::{Context, Poll, ready};
 
 use pin_project::pin_project;
 
-use super::breaker::Ticket;
 use super::error::CircuitOpen;
+use super::ticket::Ticket;
 use crate::BoxError;
 use crate::classify::Classify;
 

@@ -112,7 +112,10 @@ pub mod error;
 pub mod future;
 mod handle;
 mod layer;
+mod machine;
+mod phase;
 mod service;
+mod ticket;
 mod window;
 
 pub use self::config::{Config, OpenBehavior};

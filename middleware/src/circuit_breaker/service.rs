@@ -7,11 +7,12 @@ use std::task::{Context, Poll, ready};
 use donjon_service::Service;
 use tokio::time::Sleep;
 
-use super::breaker::{Admission, Decision, Shared, Ticket, Waiter};
+use super::breaker::Shared;
 use super::config::Config;
 use super::future::ResponseFuture;
 use super::handle::Handle;
 use super::layer::CircuitBreakerLayer;
+use super::ticket::{Admission, Decision, Ticket, Waiter};
 use crate::BoxError;
 use crate::classify::{Classify, ErrorsAreFailures};
 
