@@ -352,8 +352,11 @@ impl Shared {
         if machine.epoch != epoch {
             return;
         }
-        if let Phase::HalfOpen { admitted, .. } = &mut machine.phase {
-            *admitted -= 1;
+        match &mut machine.phase {
+            Phase::HalfOpen { admitted, .. } => *admitted -= 1,
+            // Probes are only admitted while half-open, and the epoch has
+            // not changed since: not reached.
+            Phase::Closed | Phase::Open { .. } | Phase::ForcedOpen | Phase::Disabled => {}
         }
         self.settle(machine, None, true);
     }
@@ -600,7 +603,7 @@ mod loom_models {
         );
         assert_eq!(
             machine.granted.is_some(),
-            matches!(machine.phase, Phase::Closed),
+            machine.phase.state() == State::Closed,
             "a credit is out exactly while closed"
         );
     }

@@ -268,7 +268,7 @@ impl Machine {
     /// Grants a credit, if the breaker is closed and none is out: as many
     /// successes as can come before one of them has something to decide.
     pub(super) fn grant(&mut self, credit: &Credit, rules: &Rules, origin: Instant) {
-        if self.granted.is_some() || !matches!(self.phase, Phase::Closed) {
+        if self.granted.is_some() || self.phase.state() != State::Closed {
             return;
         }
         let calls = self.window.held().calls;
@@ -321,8 +321,12 @@ impl Machine {
         slow: bool,
         now: Option<Instant>,
     ) -> Option<Transition> {
-        let Phase::HalfOpen { finished, .. } = &mut self.phase else {
-            return None;
+        let finished = match &mut self.phase {
+            Phase::HalfOpen { finished, .. } => finished,
+            // A probe's epoch is a half-open one: not reached.
+            Phase::Closed | Phase::Open { .. } | Phase::ForcedOpen | Phase::Disabled => {
+                return None;
+            }
         };
         finished.add(failed, slow);
         if finished.calls < u64::from(config.half_open_calls()) {
