@@ -54,12 +54,12 @@ impl<F> ResponseFuture<F> {
     }
 }
 
-impl<F, Rsp, E> Future for ResponseFuture<F>
+impl<F, Res, E> Future for ResponseFuture<F>
 where
-    F: Future<Output = Result<Rsp, E>>,
+    F: Future<Output = Result<Res, E>>,
     E: Into<BoxError>,
 {
-    type Output = Result<Rsp, BoxError>;
+    type Output = Result<Res, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.project().state;

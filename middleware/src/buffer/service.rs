@@ -138,13 +138,13 @@ where
     }
 }
 
-impl<Req, Rsp, F, E> Service<Req> for Buffer<Req, F>
+impl<Req, Res, F, E> Service<Req> for Buffer<Req, F>
 where
-    F: Future<Output = Result<Rsp, E>> + Send + 'static,
+    F: Future<Output = Result<Res, E>> + Send + 'static,
     E: Into<BoxError>,
     Req: Send + 'static,
 {
-    type Response = Rsp;
+    type Response = Res;
     type Error = BoxError;
     type Future = ResponseFuture<F>;
 

@@ -54,13 +54,13 @@ impl<F, C> ResponseFuture<F, C> {
     }
 }
 
-impl<F, C, Rsp, E> Future for ResponseFuture<F, C>
+impl<F, C, Res, E> Future for ResponseFuture<F, C>
 where
-    F: Future<Output = Result<Rsp, E>>,
+    F: Future<Output = Result<Res, E>>,
     E: Into<BoxError>,
-    C: Classify<Rsp, E>,
+    C: Classify<Res, E>,
 {
-    type Output = Result<Rsp, BoxError>;
+    type Output = Result<Res, BoxError>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
