@@ -175,10 +175,12 @@ where
         let mut observed = Vec::new();
         self.run::<T, U>(&mut observed).await;
         if self.checks(Rule::CloneStartsUnready) {
-            scenarios::clone_starts_unready(&self.layer, &mut self.request, &mut observed).await;
+            let outcome = scenarios::clone_starts_unready(&self.layer, &mut self.request).await;
+            observed.extend(outcome.err());
         }
         if self.checks(Rule::WakeupReachesCaller) {
-            scenarios::clone_wakeups::<_, T, U, R>(&self.layer, &mut observed).await;
+            let outcome = scenarios::clone_wakeups::<_, T, U, R>(&self.layer).await;
+            observed.extend(outcome.err());
         }
         self.report_of(true, observed)
     }
@@ -230,20 +232,26 @@ where
         let checks = |rule: Rule| checked.contains(&rule);
         let layer = &self.layer;
         let request = &mut self.request;
+        // What a scenario noted on the way comes before what ended it.
         if checks(Rule::PendingPropagates) || checks(Rule::WakeupReachesCaller) {
-            scenarios::readiness(layer, request(), observed).await;
+            let outcome = scenarios::readiness(layer, request(), observed).await;
+            observed.extend(outcome.err());
         }
         if checks(Rule::WakeupReachesCaller) {
-            scenarios::drop_wakeups(layer, request, observed).await;
+            let outcome = scenarios::drop_wakeups(layer, request).await;
+            observed.extend(outcome.err());
         }
         if checks(Rule::OneCallPerReady) {
-            scenarios::one_call(layer, request, observed).await;
+            let outcome = scenarios::one_call(layer, request, observed).await;
+            observed.extend(outcome.err());
         }
         if checks(Rule::DropReleases) {
-            scenarios::drop_releases(layer, request, self.rounds, observed).await;
+            let outcome = scenarios::drop_releases(layer, request, self.rounds, observed).await;
+            observed.extend(outcome.err());
         }
         if checks(Rule::ErrorSurfaces) {
-            scenarios::error_surfaces(layer, request, observed).await;
+            let outcome = scenarios::error_surfaces(layer, request).await;
+            observed.extend(outcome.err());
         }
     }
 }
