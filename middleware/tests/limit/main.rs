@@ -1,11 +1,13 @@
 //! Integration tests of `donjon::limit`: `ConcurrencyLimit` and `RateLimit`,
 //! their layers and their `ServiceBuilder` methods, driven by mock inner
-//! services (and tokio's paused clock for the rate limit).
+//! services (and tokio's paused clock for the rate limit), and the adaptive
+//! concurrency limit (`adaptive`).
 #![cfg(feature = "limit")]
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod adaptive;
 mod concurrency;
 mod given_up;
 mod props;

@@ -1,11 +1,7 @@
-//! Integration tests of `donjon::limit::adaptive`: the service, its layer
-//! and handle against mock inner services, and each algorithm, both through
-//! the service (the limit's trajectory under scripted latencies on tokio's
-//! paused clock) and alone (scripted samples).
-#![cfg(feature = "limit")]
-
-#[path = "../support/mod.rs"]
-mod support;
+//! `donjon::limit::adaptive`: the service, its layer and handle against
+//! mock inner services, and each algorithm, both through the service (the
+//! limit's trajectory under scripted latencies on tokio's paused clock) and
+//! alone (scripted samples).
 
 mod aimd;
 mod gradient2;
@@ -14,8 +10,6 @@ mod service;
 mod vegas;
 
 use std::collections::VecDeque;
-use std::error::Error;
-use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,10 +20,10 @@ use donjon::limit::adaptive::{
 use donjon_test::mock::{self, SendResponse, Spawn};
 use tokio_test::assert_ready_ok;
 
-/// The mock the limit wraps.
-pub(crate) type Mock = mock::Mock<&'static str, &'static str>;
-/// The handle of [`Mock`].
-pub(crate) type MockHandle = mock::Handle<&'static str, &'static str>;
+// The mock's handle, named apart from the limit's `Handle`.
+use crate::Handle as MockHandle;
+use crate::{Boom, Mock};
+
 /// The limit under test, around a [`Mock`].
 pub(crate) type Limited<A> = AdaptiveConcurrencyLimit<Mock, A>;
 /// Its response future.
@@ -43,19 +37,6 @@ pub(crate) type Response<A> = ResponseFuture<
 pub(crate) const fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
-
-/// An error with a type of its own, to check that errors reach the caller
-/// unchanged.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Boom(pub(crate) &'static str);
-
-impl fmt::Display for Boom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "boom: {}", self.0)
-    }
-}
-
-impl Error for Boom {}
 
 /// The limit `layer` makes, around a fresh mock, with its handle.
 pub(crate) fn new_service<A: Algorithm + Clone>(

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use donjon::limit::adaptive::{AdaptiveConcurrencyLimitLayer, Aimd, Algorithm, Sample};
 
-use crate::{ms, new_service, round_trip};
+use super::{ms, new_service, round_trip};
 
 // The update alone.
 

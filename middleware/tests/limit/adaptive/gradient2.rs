@@ -3,7 +3,7 @@
 
 use donjon::limit::adaptive::{AdaptiveConcurrencyLimitLayer, Algorithm, Gradient2, Sample};
 
-use crate::{Background, ms, new_service, round_trip};
+use super::{Background, ms, new_service, round_trip};
 
 // The update alone.
 

@@ -5,7 +5,7 @@
 
 use donjon::limit::adaptive::{AdaptiveConcurrencyLimitLayer, Algorithm, Sample, Vegas};
 
-use crate::{Background, ms, new_service, round_trip};
+use super::{Background, ms, new_service, round_trip};
 
 /// A `vegas` whose fastest latency is 10 ms, at a limit of `limit`.
 fn primed(mut vegas: Vegas, limit: usize) -> Vegas {
