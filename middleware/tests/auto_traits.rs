@@ -10,11 +10,9 @@
     reason = "the helper types only exist to appear in type positions"
 )]
 
-fn assert_send<T: Send>() {}
-fn assert_sync<T: Sync>() {}
-fn assert_unpin<T: Unpin>() {}
-fn assert_clone<T: Clone>() {}
-fn assert_copy<T: Copy>() {}
+mod support;
+
+use support::{assert_clone, assert_send, assert_sync, assert_unpin};
 
 #[test]
 fn service_builder_is_send_sync_and_unpin() {
@@ -54,7 +52,7 @@ mod util {
     use donjon_test::mock::Mock;
     use futures::stream::Iter;
 
-    use super::{assert_clone, assert_copy, assert_send, assert_sync, assert_unpin};
+    use crate::support::{assert_clone, assert_copy, assert_send, assert_sync, assert_unpin};
 
     type M = Mock<u8, u8>;
     type MockFuture = donjon_test::mock::future::ResponseFuture<u8>;
@@ -251,7 +249,7 @@ mod util {
 mod middleware {
     use donjon_test::mock::Mock;
 
-    use super::{assert_clone, assert_copy, assert_send, assert_sync, assert_unpin};
+    use crate::support::{assert_clone, assert_copy, assert_send, assert_sync, assert_unpin};
 
     type M = Mock<u8, u8>;
     type MockFuture = donjon_test::mock::future::ResponseFuture<u8>;
@@ -477,7 +475,7 @@ mod middleware {
 mod balancing {
     use donjon_test::mock::Mock;
 
-    use super::{assert_clone, assert_send, assert_sync, assert_unpin};
+    use crate::support::{assert_clone, assert_send, assert_sync, assert_unpin};
 
     type M = Mock<u8, u8>;
 

@@ -4,6 +4,9 @@
 //! test, background readiness, and `MakeBalance` with its layer.
 #![cfg(feature = "balance")]
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod background;
 mod choice;
 mod failures;
@@ -33,6 +36,8 @@ use donjon_test::assert_request_eq;
 use donjon_test::mock::{self, Spawn};
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_test::{assert_pending, assert_ready, assert_ready_err, assert_ready_ok, task};
+
+use support::mock_dropped;
 
 type Req = &'static str;
 type Mock = mock::Mock<Req, Req>;
@@ -77,18 +82,6 @@ fn endpoint(load: u32) -> (Endpoint, Handle) {
 fn open_endpoint(load: u32) -> (Endpoint, Handle) {
     let (mock, handle) = mock::pair();
     (Constant::new(mock, load), handle)
-}
-
-/// Whether every clone of the mock behind `handle` was dropped (once the
-/// requests it received are taken).
-fn mock_dropped(handle: &mut Handle) -> bool {
-    loop {
-        match handle.poll_request() {
-            Poll::Ready(None) => return true,
-            Poll::Ready(Some(_)) => {}
-            Poll::Pending => return false,
-        }
-    }
 }
 
 /// Asserts that the balancer is `Pending` and waits for a wake-up: polling

@@ -10,7 +10,8 @@ use donjon::buffer::Buffer;
 use donjon_test::mock;
 use tokio_test::{assert_pending, assert_ready, assert_ready_ok, task};
 
-use crate::{new_buffer, take_request};
+use crate::new_buffer;
+use crate::support::take_request;
 
 #[test]
 fn a_dropped_queued_response_future_frees_its_place_at_once() {

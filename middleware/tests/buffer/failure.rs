@@ -11,8 +11,8 @@ use donjon::{BoxError, Service};
 use donjon_test::{assert_request_eq, mock};
 use tokio_test::{assert_pending, assert_ready, assert_ready_err, assert_ready_ok, task};
 
-use crate::support::Tally;
-use crate::{Boom, Msg, assert_panicked, assert_service_error, new_buffer};
+use crate::support::{Boom, Tally};
+use crate::{Msg, assert_panicked, assert_service_error, new_buffer};
 
 #[tokio::test]
 async fn response_errors_reach_the_caller_with_their_own_type() {

@@ -20,9 +20,7 @@ mod upstream;
 mod worker_gone;
 
 use std::error::Error;
-use std::fmt;
 use std::future::poll_fn;
-use std::task::Poll;
 
 use donjon::BoxError;
 use donjon::Service;
@@ -51,16 +49,6 @@ pub(crate) fn new_buffer(bound: usize) -> (Caller, Handle, Worker) {
     let (mock, handle) = mock::pair();
     let (service, worker) = Buffer::pair(mock, bound);
     (mock::Spawn::new(service), handle, task::spawn(worker))
-}
-
-/// Takes the next request that reached the mock, without waiting; panics
-/// when there is none. For tests that run outside a tokio runtime.
-pub(crate) fn take_request(handle: &mut Handle) -> (Msg, mock::SendResponse<Msg>) {
-    match handle.poll_request() {
-        Poll::Ready(Some(request)) => request,
-        Poll::Ready(None) => panic!("the mock is gone"),
-        Poll::Pending => panic!("no request reached the mock"),
-    }
 }
 
 /// Asserts that `error` is the buffer's `Closed`, with its texts.
@@ -100,18 +88,6 @@ pub(crate) fn assert_panicked(error: &BoxError, message: &str) {
         .unwrap_or_else(|| panic!("expected Panicked as the source, got {source:?}"));
     assert_eq!(panicked.message(), message);
 }
-
-/// An error with a type of its own, to check that errors keep their type.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Boom(pub(crate) &'static str);
-
-impl fmt::Display for Boom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "boom: {}", self.0)
-    }
-}
-
-impl Error for Boom {}
 
 /// Waits until `service` is ready (what `ServiceExt::ready` does, without
 /// needing the `util` feature).

@@ -3,7 +3,8 @@
 
 use tokio_test::{assert_pending, assert_ready_ok, task};
 
-use crate::{new_buffer, take_request};
+use crate::new_buffer;
+use crate::support::take_request;
 
 #[test]
 fn the_buffer_is_ready_while_the_queue_has_room_whatever_the_inner_service() {

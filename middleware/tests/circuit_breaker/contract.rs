@@ -13,8 +13,8 @@ use donjon_test::mock::error::Closed;
 use tokio::time::advance;
 use tokio_test::{assert_pending, assert_ready, assert_ready_err, assert_ready_ok};
 
-use crate::support::assert_readiness_follows_mock;
-use crate::{Boom, Mock, MockBreaker, answer, circuit_open, mocked};
+use crate::support::{Boom, assert_readiness_follows_mock};
+use crate::{Mock, MockBreaker, answer, circuit_open, mocked};
 
 /// Trips on the first failure and stays open 1 s, with one probe.
 fn one_strike() -> Config {

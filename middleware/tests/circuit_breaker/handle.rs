@@ -7,7 +7,8 @@ use donjon::circuit_breaker::{CircuitBreaker, Config, OpenBehavior, State};
 use tokio::time::{Instant, advance};
 use tokio_test::{assert_pending, assert_ready_ok};
 
-use crate::{Boom, Req, circuit_open, mocked, scripted, send, send_all};
+use crate::support::Boom;
+use crate::{Req, circuit_open, mocked, scripted, send, send_all};
 
 /// Trips on the first failure and stays open 1 s, with one probe; the
 /// failure rate counts from 100 calls.

@@ -13,8 +13,6 @@ mod open;
 mod recovery;
 mod trips;
 
-use std::error::Error;
-use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -27,6 +25,8 @@ use donjon::{BoxError, Service};
 use donjon_test::mock::{self, Spawn};
 use tokio_test::assert_ready;
 
+use support::Boom;
+
 /// The mock some tests wrap.
 pub(crate) type Mock = mock::Mock<&'static str, &'static str>;
 /// The handle of [`Mock`].
@@ -36,19 +36,6 @@ pub(crate) type MockBreaker = CircuitBreaker<Mock>;
 
 /// One millisecond: the smallest step of tokio's timer.
 pub(crate) const MS: Duration = Duration::from_millis(1);
-
-/// An error with a type of its own, to check that errors reach the caller
-/// as they were sent.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Boom(pub(crate) &'static str);
-
-impl fmt::Display for Boom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "boom: {}", self.0)
-    }
-}
-
-impl Error for Boom {}
 
 /// What [`Scripted`] does with a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

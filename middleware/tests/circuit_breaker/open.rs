@@ -8,8 +8,8 @@ use donjon_test::mock::{self, Spawn};
 use tokio::time::{Instant, advance};
 use tokio_test::{assert_pending, assert_ready_ok};
 
-use crate::support::{Counting, Counts};
-use crate::{Boom, MS, Mock, MockHandle, circuit_open, mocked};
+use crate::support::{Boom, Counting, Counts};
+use crate::{MS, Mock, MockHandle, circuit_open, mocked};
 
 /// Trips on the first failure and stays open 10 s, with one probe.
 fn config(behavior: OpenBehavior) -> Config {

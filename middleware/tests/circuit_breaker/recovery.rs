@@ -7,7 +7,8 @@ use donjon::circuit_breaker::{CircuitBreaker, Config, State};
 use tokio::time::{Instant, advance};
 use tokio_test::{assert_pending, assert_ready_ok};
 
-use crate::{Boom, MS, Req, Scripted, answer, circuit_open, ignoring, mocked, scripted, send};
+use crate::support::Boom;
+use crate::{MS, Req, Scripted, answer, circuit_open, ignoring, mocked, scripted, send};
 
 /// Trips on the first failure, stays open `open` and lets `probes` probes
 /// through.

@@ -7,7 +7,8 @@ use donjon::circuit_breaker::{CircuitBreaker, Config, State};
 use tokio::time::advance;
 use tokio_test::assert_ready_ok;
 
-use crate::{Boom, MS, Req, Scripted, answer, ignoring, mocked, scripted, send, send_all};
+use crate::support::Boom;
+use crate::{MS, Req, Scripted, answer, ignoring, mocked, scripted, send, send_all};
 
 /// A count window of `size` that counts rates from `minimum` calls, with
 /// the failure-rate threshold `threshold`.

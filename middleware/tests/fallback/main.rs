@@ -3,8 +3,10 @@
 //! driven by mock services.
 #![cfg(all(feature = "fallback", feature = "util"))]
 
+#[path = "../support/mod.rs"]
+mod support;
+
 use std::error::Error;
-use std::fmt;
 use std::task::Poll;
 
 use donjon::classify::Outcome;
@@ -15,21 +17,11 @@ use donjon_test::assert_request_eq;
 use donjon_test::mock::{self, Handle, Mock, Spawn};
 use tokio_test::{assert_pending, assert_ready, assert_ready_err, assert_ready_ok, task};
 
+use support::Boom;
+
 type Msg = &'static str;
 type Backup = Mock<Failure<Msg, Msg>, Msg>;
 type Primary = Mock<Msg, Msg>;
-
-/// An error with a type of its own.
-#[derive(Debug, PartialEq, Eq)]
-struct Boom(&'static str);
-
-impl fmt::Display for Boom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "boom: {}", self.0)
-    }
-}
-
-impl Error for Boom {}
 
 type BackupHandle = Handle<Failure<Msg, Msg>, Msg>;
 

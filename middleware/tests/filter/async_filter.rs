@@ -9,7 +9,8 @@ use donjon_test::assert_request_eq;
 use donjon_test::mock::{self, Handle, Mock, Spawn, error::Closed};
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 
-use crate::{Broken, Gated, Rejected, Slot, gate, gated};
+use crate::support::Boom;
+use crate::{Gated, Rejected, Slot, gate, gated};
 
 /// An `AsyncFilter` whose checks wait for each request's gate, in front of a
 /// mock.
@@ -220,10 +221,10 @@ fn an_inner_readiness_error_is_returned_boxed_but_not_wrapped() {
     handle.allow(0);
     assert_pending!(service.poll_ready());
 
-    handle.send_error(Broken("not ready"));
+    handle.send_error(Boom("not ready"));
     assert!(service.is_woken());
     let err = assert_ready_err!(service.poll_ready());
-    assert_eq!(err.downcast_ref::<Broken>(), Some(&Broken("not ready")));
+    assert_eq!(err.downcast_ref::<Boom>(), Some(&Boom("not ready")));
 }
 
 #[tokio::test]
@@ -236,10 +237,10 @@ async fn an_inner_response_error_is_returned_boxed_but_not_wrapped() {
     open.send(true).unwrap();
     assert_pending!(response.poll());
 
-    assert_request_eq!(handle, "6").send_error(Broken("no answer"));
+    assert_request_eq!(handle, "6").send_error(Boom("no answer"));
     assert!(response.is_woken());
     let err = assert_ready_err!(response.poll());
-    assert_eq!(err.downcast_ref::<Broken>(), Some(&Broken("no answer")));
+    assert_eq!(err.downcast_ref::<Boom>(), Some(&Boom("no answer")));
 }
 
 #[test]

@@ -4,6 +4,8 @@
 
 mod async_filter;
 mod construction;
+#[path = "../support/mod.rs"]
+mod support;
 mod sync_filter;
 
 use std::error::Error;
@@ -27,18 +29,6 @@ impl fmt::Display for Rejected {
 }
 
 impl Error for Rejected {}
-
-/// The error the inner services fail with.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Broken(pub(crate) &'static str);
-
-impl fmt::Display for Broken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "broken: {}", self.0)
-    }
-}
-
-impl Error for Broken {}
 
 /// A synchronous predicate that changes the request type: text in, number
 /// out; text that is not a number is rejected with its `ParseIntError`.

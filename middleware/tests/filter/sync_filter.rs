@@ -9,7 +9,8 @@ use donjon_test::assert_request_eq;
 use donjon_test::mock::{self, Handle, Mock, Spawn, error::Closed};
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 
-use crate::{Broken, Rejected, parse};
+use crate::support::Boom;
+use crate::{Rejected, parse};
 
 /// A `Filter` parsing text into numbers, in front of a mock.
 #[expect(clippy::type_complexity, reason = "the predicate is an opaque closure")]
@@ -144,10 +145,10 @@ fn an_inner_readiness_error_is_returned_boxed_but_not_wrapped() {
     handle.allow(0);
     assert_pending!(service.poll_ready());
 
-    handle.send_error(Broken("not ready"));
+    handle.send_error(Boom("not ready"));
     assert!(service.is_woken());
     let err = assert_ready_err!(service.poll_ready());
-    assert_eq!(err.downcast_ref::<Broken>(), Some(&Broken("not ready")));
+    assert_eq!(err.downcast_ref::<Boom>(), Some(&Boom("not ready")));
 }
 
 #[tokio::test]
@@ -158,10 +159,10 @@ async fn an_inner_response_error_is_returned_boxed_but_not_wrapped() {
     let mut response = task::spawn(service.call("3"));
     assert_pending!(response.poll());
 
-    assert_request_eq!(handle, 3).send_error(Broken("no answer"));
+    assert_request_eq!(handle, 3).send_error(Boom("no answer"));
     assert!(response.is_woken());
     let err = assert_ready_err!(response.poll());
-    assert_eq!(err.downcast_ref::<Broken>(), Some(&Broken("no answer")));
+    assert_eq!(err.downcast_ref::<Boom>(), Some(&Boom("no answer")));
 }
 
 #[test]

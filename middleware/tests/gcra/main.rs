@@ -9,17 +9,14 @@ mod support;
 mod properties;
 mod quota;
 
-use std::error::Error;
-use std::fmt;
-use std::future::{Ready, ready};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use donjon::Service;
 use donjon::limit::gcra::{Gcra, GcraLayer, Quota};
-use donjon_test::mock::{self, SendResponse, Spawn, error::Closed};
+use donjon_test::mock::{self, Spawn, error::Closed};
 use tokio::time::advance;
-use tokio_test::{assert_pending, assert_ready, assert_ready_err, assert_ready_ok, task};
+use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
+
+use support::{Boom, Broken, take_request};
 
 /// The mock the limit wraps.
 type Mock = mock::Mock<&'static str, &'static str>;
@@ -43,11 +40,6 @@ fn new_service(burst: u64) -> (Spawn<Gcra<Mock>>, Handle) {
     mock::spawn_layer(GcraLayer::new(quota(burst)))
 }
 
-/// Takes the request that reached the mock, which must be there already.
-fn take_request(handle: &mut Handle) -> (&'static str, SendResponse<&'static str>) {
-    assert_ready!(handle.poll_request()).expect("the mock is still there")
-}
-
 /// Sends `request` through `service` (which must be ready) and answers it.
 fn round_trip(service: &mut Spawn<Gcra<Mock>>, handle: &mut Handle, request: &'static str) {
     let mut response = task::spawn(service.call(request));
@@ -61,44 +53,6 @@ fn round_trip(service: &mut Spawn<Gcra<Mock>>, handle: &mut Handle, request: &'s
 fn admit_and_send(service: &mut Spawn<Gcra<Mock>>, handle: &mut Handle, request: &'static str) {
     assert_ready_ok!(service.poll_ready(), "{request} is admitted");
     round_trip(service, handle, request);
-}
-
-/// An error with a type of its own, to check that errors reach the caller
-/// unchanged.
-#[derive(Debug, PartialEq, Eq)]
-struct Boom(&'static str);
-
-impl fmt::Display for Boom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "boom: {}", self.0)
-    }
-}
-
-impl Error for Boom {}
-
-/// Its readiness (when `ready` is false) or else its responses fail with
-/// `Boom`, whose type is its error type (not boxed).
-#[derive(Clone, Copy, Debug)]
-struct Broken {
-    ready: bool,
-}
-
-impl Service<&'static str> for Broken {
-    type Response = &'static str;
-    type Error = Boom;
-    type Future = Ready<Result<&'static str, Boom>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Boom>> {
-        if self.ready {
-            Poll::Ready(Ok(()))
-        } else {
-            Poll::Ready(Err(Boom("readiness")))
-        }
-    }
-
-    fn call(&mut self, _: &'static str) -> Self::Future {
-        ready(Err(Boom("response")))
-    }
 }
 
 // The burst, then the steady rate.

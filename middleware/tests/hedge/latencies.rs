@@ -7,8 +7,9 @@ use donjon_test::mock::Handle;
 use tokio::time::advance;
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 
+use crate::support::Boom;
 use crate::{
-    Boom, Hedged, MIN_DATA_POINTS, PAST_DELAY, PERIOD, Req, Res, TestPolicy, assert_hedge_delay,
+    Hedged, MIN_DATA_POINTS, PAST_DELAY, PERIOD, Req, Res, TestPolicy, assert_hedge_delay,
     expect_request, slow_request, upstream_setup, without_latencies,
 };
 

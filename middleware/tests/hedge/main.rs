@@ -35,8 +35,6 @@ mod race;
 mod readiness;
 mod upstream;
 
-use std::error::Error;
-use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
@@ -138,19 +136,6 @@ impl Policy<Req> for Watched {
         true
     }
 }
-
-/// An error with a type of its own, to check that errors reach the caller
-/// as they were sent (boxed, and downcastable).
-#[derive(Debug, PartialEq, Eq)]
-struct Boom(&'static str);
-
-impl fmt::Display for Boom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "boom: {}", self.0)
-    }
-}
-
-impl Error for Boom {}
 
 /// A response that tells when it is dropped: sent to a response future that
 /// is gone, it is dropped at once by `SendResponse::send_response`, which

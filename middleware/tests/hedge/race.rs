@@ -4,8 +4,9 @@
 use tokio::time::advance;
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 
+use crate::support::Boom;
 use crate::{
-    Boom, PAST_DELAY, Res, TestPolicy, Witness, assert_no_request, expect_request, receiver_gone,
+    PAST_DELAY, Res, TestPolicy, Witness, assert_no_request, expect_request, receiver_gone,
     upstream_setup,
 };
 

@@ -8,10 +8,8 @@ use donjon_test::mock::error::Closed;
 use tokio::time::advance;
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 
-use crate::support::assert_readiness_follows_mock;
-use crate::{
-    Boom, PAST_DELAY, Req, Res, TestPolicy, assert_no_request, expect_request, upstream_setup,
-};
+use crate::support::{Boom, assert_readiness_follows_mock};
+use crate::{PAST_DELAY, Req, Res, TestPolicy, assert_no_request, expect_request, upstream_setup};
 
 #[tokio::test(start_paused = true)]
 async fn readiness_follows_the_inner_service_with_wake_ups() {

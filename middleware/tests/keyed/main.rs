@@ -26,9 +26,11 @@ use donjon::limit::keyed::{
     Answer, Decision, KeyedRateLimit, MemoryStore, RateStore, SharedRateLimit,
 };
 use donjon::{BoxError, Service};
-use donjon_test::mock::{self, SendResponse, Spawn};
+use donjon_test::mock::{self, Spawn};
 use tokio::sync::oneshot;
-use tokio_test::{assert_pending, assert_ready, assert_ready_err, assert_ready_ok, task};
+use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
+
+use support::take_request;
 
 /// A request is its own key.
 type Req = &'static str;
@@ -75,11 +77,6 @@ fn shared<St: RateStore<&'static str>>(
     (Spawn::new(service), handle)
 }
 
-/// Takes the request that reached the mock, which must be there already.
-fn take_request(handle: &mut Handle) -> (Req, SendResponse<&'static str>) {
-    assert_ready!(handle.poll_request()).expect("the mock is still there")
-}
-
 /// Makes `service` ready, sends `request`, and checks that it reaches the
 /// mock and that the mock's answer comes back.
 fn passes<S>(service: &mut Spawn<S>, handle: &mut Handle, request: Req)
@@ -115,18 +112,6 @@ fn retry_after(error: &BoxError) -> Duration {
         None => panic!("expected RateLimited, got {error}"),
     }
 }
-
-/// An error with a type of its own, to check that errors reach the caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Boom(&'static str);
-
-impl fmt::Display for Boom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "boom: {}", self.0)
-    }
-}
-
-impl Error for Boom {}
 
 /// The error of the test stores.
 #[derive(Debug, Clone, PartialEq, Eq)]

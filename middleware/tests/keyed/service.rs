@@ -10,10 +10,10 @@ use donjon_test::mock::{self, Spawn, error::Closed};
 use tokio::time::advance;
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 
-use crate::support::{self, Counting, Echo};
+use crate::support::{self, Boom, Counting, Echo, take_request};
 use crate::{
-    Boom, Deferred, Failing, INTERVAL, KeyFn, MS, Picky, Req, StoreDown, key_of, keyed, passes,
-    quota, refused, retry_after, store_down, take_request,
+    Deferred, Failing, INTERVAL, KeyFn, MS, Picky, Req, StoreDown, key_of, keyed, passes, quota,
+    refused, retry_after, store_down,
 };
 
 // KeyedRateLimit with a MemoryStore.

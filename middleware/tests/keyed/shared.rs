@@ -15,9 +15,9 @@ use donjon_test::mock::{self, error::Closed};
 use tokio::time::advance;
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 
+use crate::support::{Boom, take_request};
 use crate::{
-    Boom, Deferred, Failing, INTERVAL, MS, Picky, Req, StoreDown, passes, quota, shared,
-    store_down, take_request,
+    Deferred, Failing, INTERVAL, MS, Picky, Req, StoreDown, passes, quota, shared, store_down,
 };
 
 #[tokio::test(start_paused = true)]

@@ -10,7 +10,8 @@ use donjon_test::mock::{self, Spawn, error::Closed};
 use tokio::sync::Semaphore;
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 
-use crate::{Boom, Broken, Echo, Handle, Mock};
+use crate::support::{Boom, Broken, Echo};
+use crate::{Handle, Mock};
 
 /// A limit of `max` around a fresh mock.
 fn new_service(max: usize) -> (Spawn<ConcurrencyLimit<Mock>>, Handle) {

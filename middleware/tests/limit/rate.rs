@@ -10,7 +10,8 @@ use donjon_test::mock::{self, Spawn, error::Closed};
 use tokio::time::advance;
 use tokio_test::{assert_pending, assert_ready, assert_ready_err, assert_ready_ok, task};
 
-use crate::{Boom, Broken, Echo, Handle, Mock};
+use crate::support::{Boom, Broken, Echo};
+use crate::{Handle, Mock};
 
 /// The period of the rates under test.
 const PERIOD: Duration = Duration::from_millis(100);

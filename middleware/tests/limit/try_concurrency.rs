@@ -9,8 +9,8 @@ use donjon_test::assert_request_eq;
 use donjon_test::mock::{self, Spawn, error::Closed};
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 
-use crate::support::assert_readiness_follows_mock;
-use crate::{Boom, Echo, Handle, Mock};
+use crate::support::{Boom, Echo, assert_readiness_follows_mock};
+use crate::{Handle, Mock};
 
 /// A refusing limit of `max` around a fresh mock.
 fn new_service(max: usize) -> (Spawn<TryConcurrencyLimit<Mock>>, Handle) {

@@ -3,13 +3,13 @@
 //! service.
 #![cfg(feature = "load-shed")]
 
+#[path = "../support/mod.rs"]
+mod support;
+
 use std::error::Error;
 use std::fmt;
-use std::future::{Future, Ready, ready};
-use std::pin::Pin;
+use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 
 use donjon::load_shed::error::Overloaded;
 use donjon::load_shed::{LoadShed, LoadShedLayer};
@@ -18,88 +18,7 @@ use donjon_test::assert_request_eq;
 use donjon_test::mock::{self, Spawn, error::Closed};
 use tokio_test::{assert_pending, assert_ready, assert_ready_err, assert_ready_ok, task};
 
-/// An error with a type of its own, to check that errors reach the caller
-/// as they were sent.
-#[derive(Debug, PartialEq, Eq)]
-struct Boom(&'static str);
-
-impl fmt::Display for Boom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "boom: {}", self.0)
-    }
-}
-
-impl Error for Boom {}
-
-/// Its readiness and responses fail with `Boom`, whose type is its error
-/// type (not boxed).
-#[derive(Clone, Copy, Debug)]
-struct Broken {
-    ready: bool,
-}
-
-impl<T> Service<T> for Broken {
-    type Response = T;
-    type Error = Boom;
-    type Future = Ready<Result<T, Boom>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Boom>> {
-        if self.ready {
-            Poll::Ready(Ok(()))
-        } else {
-            Poll::Ready(Err(Boom("readiness")))
-        }
-    }
-
-    fn call(&mut self, _: T) -> Self::Future {
-        ready(Err(Boom("response")))
-    }
-}
-
-/// Always ready; its responses never resolve, and count their drops.
-#[derive(Clone, Debug, Default)]
-struct Lingering {
-    dropped: Arc<AtomicUsize>,
-}
-
-impl Lingering {
-    /// How many of its response futures were dropped so far.
-    fn dropped(&self) -> usize {
-        self.dropped.load(Ordering::SeqCst)
-    }
-}
-
-/// A response of [`Lingering`]: pending forever, counted when dropped.
-#[derive(Debug)]
-struct LingeringFuture(Arc<AtomicUsize>);
-
-impl Future for LingeringFuture {
-    type Output = Result<(), BoxError>;
-
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
-        Poll::Pending
-    }
-}
-
-impl Drop for LingeringFuture {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl Service<()> for Lingering {
-    type Response = ();
-    type Error = BoxError;
-    type Future = LingeringFuture;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, (): ()) -> Self::Future {
-        LingeringFuture(Arc::clone(&self.dropped))
-    }
-}
+use support::{Boom, Broken, Lingering};
 
 type Mock = mock::Mock<&'static str, &'static str>;
 type Handle = mock::Handle<&'static str, &'static str>;

@@ -5,6 +5,9 @@
 //! the `Failed` error.
 #![cfg(feature = "ready-cache")]
 
+#[path = "../support/mod.rs"]
+mod support;
+
 use std::error::Error;
 use std::fmt;
 use std::future::{Ready, ready};
@@ -19,6 +22,8 @@ use donjon::ready_cache::error::Failed;
 use donjon::{BoxError, Service};
 use donjon_test::mock;
 use tokio_test::{assert_pending, assert_ready, assert_ready_err, assert_ready_ok, task};
+
+use support::{Boom, mock_dropped};
 
 type Req = &'static str;
 type Mock = mock::Mock<Req, Req>;
@@ -67,30 +72,6 @@ fn ready_mock() -> (Mock, Handle) {
     handle.allow(1);
     (service, handle)
 }
-
-/// Whether every clone of the mock behind `handle` was dropped (once the
-/// requests it received are taken).
-fn mock_dropped(handle: &mut Handle) -> bool {
-    loop {
-        match handle.poll_request() {
-            Poll::Ready(None) => return true,
-            Poll::Ready(Some(_)) => {}
-            Poll::Pending => return false,
-        }
-    }
-}
-
-/// The error of a [`Gate`], with a type of its own.
-#[derive(Debug, PartialEq, Eq)]
-struct Refused(&'static str);
-
-impl fmt::Display for Refused {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "refused: {}", self.0)
-    }
-}
-
-impl Error for Refused {}
 
 #[derive(Debug, Default)]
 struct GateState {
@@ -153,13 +134,13 @@ impl Control {
 
 impl Service<Req> for Gate {
     type Response = String;
-    type Error = Refused;
-    type Future = Ready<Result<String, Refused>>;
+    type Error = Boom;
+    type Future = Ready<Result<String, Boom>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Refused>> {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Boom>> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(reason) = state.failure.take() {
-            return Poll::Ready(Err(Refused(reason)));
+            return Poll::Ready(Err(Boom(reason)));
         }
         if state.open {
             Poll::Ready(Ok(()))
@@ -536,10 +517,7 @@ mod checking_and_calling {
         controls[0].fail("overheated");
         let failed = task.enter(|cx, _| cache.check_ready(cx, &"a")).unwrap_err();
         assert_eq!(failed.0, "a");
-        assert_eq!(
-            failed.1.downcast_ref::<Refused>(),
-            Some(&Refused("overheated"))
-        );
+        assert_eq!(failed.1.downcast_ref::<Boom>(), Some(&Boom("overheated")));
         assert!(controls[0].gate_dropped());
         assert_eq!(ready_labels(&cache), ["b"]);
         assert_eq!(cache.pending_len(), 0);
@@ -626,7 +604,7 @@ mod checking_and_calling {
 
         // With its own error type, the future keeps it.
         let (mut cache, _controls) = ready_gates(&["g"]);
-        let future: Ready<Result<String, Refused>> = cache.call_ready(&"g", "typed");
+        let future: Ready<Result<String, Boom>> = cache.call_ready(&"g", "typed");
         assert_eq!(
             futures::executor::block_on(future),
             Ok("g: typed".to_owned())
@@ -997,10 +975,10 @@ mod traits {
         let source = failed.source().expect("the inner error is the source");
         assert_eq!(source.to_string(), "doom");
 
-        let typed = Failed("k", BoxError::from(Refused("no")));
-        assert_eq!(typed.to_string(), "refused: no");
-        assert!(typed.source().unwrap().is::<Refused>());
-        assert_eq!(format!("{typed:?}"), r#"Failed("k", Refused("no"))"#);
+        let typed = Failed("k", BoxError::from(Boom("no")));
+        assert_eq!(typed.to_string(), "boom: no");
+        assert!(typed.source().unwrap().is::<Boom>());
+        assert_eq!(format!("{typed:?}"), r#"Failed("k", Boom("no"))"#);
     }
 
     #[test]
@@ -1011,17 +989,14 @@ mod traits {
         control.fail("fuse blown");
         cache.push("g", service);
         let failed = assert_ready_err!(poll_pending(&mut task, &mut cache));
-        assert_eq!(failed.to_string(), Refused("fuse blown").to_string());
+        assert_eq!(failed.to_string(), Boom("fuse blown").to_string());
         assert_eq!(
-            failed.source().and_then(|e| e.downcast_ref::<Refused>()),
-            Some(&Refused("fuse blown"))
+            failed.source().and_then(|e| e.downcast_ref::<Boom>()),
+            Some(&Boom("fuse blown"))
         );
-        assert_eq!(
-            format!("{failed:?}"),
-            r#"Failed("g", Refused("fuse blown"))"#
-        );
+        assert_eq!(format!("{failed:?}"), r#"Failed("g", Boom("fuse blown"))"#);
         let boxed: BoxError = Box::new(failed);
-        assert_eq!(boxed.to_string(), "refused: fuse blown");
+        assert_eq!(boxed.to_string(), "boom: fuse blown");
     }
 
     #[test]

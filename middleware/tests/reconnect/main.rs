@@ -7,8 +7,9 @@
 //! connection through its handle.
 #![cfg(feature = "reconnect")]
 
-use std::error::Error;
-use std::fmt;
+#[path = "../support/mod.rs"]
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
@@ -17,6 +18,8 @@ use donjon::reconnect::Reconnect;
 use donjon_test::assert_request_eq;
 use donjon_test::mock::{self, Handle, Mock, Spawn, error::Closed};
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
+
+use support::Boom;
 
 type Conn = Mock<&'static str, &'static str>;
 type ConnHandle = Handle<&'static str, &'static str>;
@@ -49,18 +52,6 @@ async fn connect(
     assert_ready_ok!(service.poll_ready());
     connection
 }
-
-/// A concrete error type, to check errors keep theirs through the boxing.
-#[derive(Debug, PartialEq, Eq)]
-struct Refused(&'static str);
-
-impl fmt::Display for Refused {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "refused: {}", self.0)
-    }
-}
-
-impl Error for Refused {}
 
 #[tokio::test]
 async fn connects_on_the_first_poll_ready() {
@@ -148,17 +139,14 @@ async fn a_failed_attempt_is_reported_by_the_next_call() {
     let (mut service, mut maker) = new_reconnect();
 
     assert_pending!(service.poll_ready());
-    assert_request_eq!(maker, "db").send_error(Refused("db is down"));
+    assert_request_eq!(maker, "db").send_error(Boom("db is down"));
     assert!(service.is_woken());
     // Ready, so that the failure reaches the caller through a call.
     assert_ready_ok!(service.poll_ready());
 
     let mut response = task::spawn(service.call("hello"));
     let error = assert_ready_err!(response.poll());
-    assert_eq!(
-        error.downcast_ref::<Refused>(),
-        Some(&Refused("db is down"))
-    );
+    assert_eq!(error.downcast_ref::<Boom>(), Some(&Boom("db is down")));
     assert!(maker.poll_request().is_pending(), "no new attempt yet");
 
     // The poll_ready after that tries again.
@@ -190,7 +178,7 @@ async fn a_failing_connection_is_replaced_at_once_without_an_error() {
     assert_request_eq!(old, "first").send_response("from the old one");
     assert_eq!(assert_ready_ok!(first.poll()), "from the old one");
 
-    old.send_error(Refused("connection reset"));
+    old.send_error(Boom("connection reset"));
     // The error is not reported: a new attempt starts in the same poll.
     assert_pending!(service.poll_ready());
     let mut new = accept(&mut maker).await;
@@ -231,7 +219,7 @@ async fn a_connection_failing_while_pending_wakes_the_caller_and_reconnects() {
     drop(service.call("spends the allowance"));
     assert_pending!(service.poll_ready());
 
-    old.send_error(Refused("connection reset"));
+    old.send_error(Boom("connection reset"));
     assert!(service.is_woken());
     assert_pending!(service.poll_ready(), "reconnecting");
     let _new = accept(&mut maker).await;
@@ -243,12 +231,9 @@ async fn a_connection_failing_while_pending_wakes_the_caller_and_reconnects() {
 async fn the_maker_readiness_error_is_returned_boxed() {
     let (mut service, mut maker) = new_reconnect();
 
-    maker.send_error(Refused("no connector"));
+    maker.send_error(Boom("no connector"));
     let error = assert_ready_err!(service.poll_ready());
-    assert_eq!(
-        error.downcast_ref::<Refused>(),
-        Some(&Refused("no connector"))
-    );
+    assert_eq!(error.downcast_ref::<Boom>(), Some(&Boom("no connector")));
 }
 
 #[tokio::test]
@@ -282,12 +267,9 @@ async fn a_response_error_is_boxed_with_its_type() {
     let mut connection = connect(&mut service, &mut maker).await;
 
     let mut response = task::spawn(service.call("hello"));
-    assert_request_eq!(connection, "hello").send_error(Refused("bad request"));
+    assert_request_eq!(connection, "hello").send_error(Boom("bad request"));
     let error = assert_ready_err!(response.poll());
-    assert_eq!(
-        error.downcast_ref::<Refused>(),
-        Some(&Refused("bad request"))
-    );
+    assert_eq!(error.downcast_ref::<Boom>(), Some(&Boom("bad request")));
 
     // A response error does not end the connection.
     assert_ready_ok!(service.poll_ready());
@@ -395,7 +377,7 @@ async fn the_target_is_cloned_for_each_attempt() {
         let (target, send_response) = maker_handle.next_request().await.unwrap();
         assert_eq!(target.name, "db");
         assert_eq!(clones.load(Ordering::SeqCst), attempt);
-        send_response.send_error(Refused("down"));
+        send_response.send_error(Boom("down"));
         assert_ready_ok!(service.poll_ready());
         assert!(service.call("hello").await.is_err());
     }
@@ -425,7 +407,7 @@ fn a_second_call_after_a_reported_attempt_failure_panics() {
 
     assert_pending!(service.poll_ready());
     let (_, send_response) = tokio_test::assert_ready!(maker_handle.poll_request()).unwrap();
-    send_response.send_error(Refused("down"));
+    send_response.send_error(Boom("down"));
     assert_ready_ok!(service.poll_ready());
     // The first call takes the error; the service is not connected.
     drop(service.call("first"));
@@ -477,11 +459,11 @@ async fn fail_attempt(
     service: &mut Spawn<Reconnect<Maker, &'static str>>,
     maker: &mut MakerHandle,
 ) {
-    assert_request_eq!(maker, "db").send_error(Refused("down"));
+    assert_request_eq!(maker, "db").send_error(Boom("down"));
     assert_ready_ok!(service.poll_ready(), "ready to report the failure");
     let mut response = task::spawn(service.call("hello"));
     let error = assert_ready_err!(response.poll());
-    assert_eq!(error.downcast_ref::<Refused>(), Some(&Refused("down")));
+    assert_eq!(error.downcast_ref::<Boom>(), Some(&Boom("down")));
 }
 
 /// Checks that the next attempt starts exactly `after` from now on the
@@ -527,7 +509,7 @@ async fn with_a_backoff_attempts_after_a_failure_wait_its_delays() {
 
     // A lost connection is replaced at once; a failure after it waits the
     // first delay again.
-    connection.send_error(Refused("reset"));
+    connection.send_error(Boom("reset"));
     assert_pending!(service.poll_ready(), "reconnecting at once");
     fail_attempt(&mut service, &mut maker_handle).await;
     next_attempt_after(&mut service, &mut maker_handle, ms(100)).await;
@@ -562,7 +544,7 @@ async fn a_connection_resets_the_count_of_failed_attempts() {
     assert_pending!(service.poll_ready());
     fail_attempt(&mut service, &mut maker_handle).await;
     let mut connection = connect(&mut service, &mut maker_handle).await;
-    connection.send_error(Refused("reset"));
+    connection.send_error(Boom("reset"));
     // Two more failures in a row are allowed before giving up.
     assert_pending!(service.poll_ready());
     fail_attempt(&mut service, &mut maker_handle).await;

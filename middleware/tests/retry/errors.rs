@@ -11,8 +11,8 @@ use donjon_test::assert_request_eq;
 use donjon_test::mock::{self, Spawn, error::Closed};
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 
-use crate::support::Counting;
-use crate::{Boom, PLENTY, Req, Res, RetryErrors, new_service};
+use crate::support::{Boom, Counting};
+use crate::{PLENTY, Req, Res, RetryErrors, new_service};
 
 /// Fails with `Boom`, whose type is its error type (not boxed): readiness
 /// with `Boom("readiness")` unless `ready`, every response with

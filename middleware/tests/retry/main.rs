@@ -17,8 +17,6 @@ mod props;
 mod readiness;
 mod upstream;
 
-use std::error::Error;
-use std::fmt;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -46,19 +44,6 @@ fn new_service<P: Clone>(policy: P) -> (Service<P>, Handle<Req, Res>) {
 /// More retries than any test uses: a finite number, so that a response
 /// future that fails to stop retrying fails its test instead of hanging it.
 const PLENTY: usize = 100;
-
-/// An error with a type of its own, to check that errors reach the caller
-/// as they were sent, neither wrapped nor converted.
-#[derive(Debug, PartialEq, Eq)]
-struct Boom(&'static str);
-
-impl fmt::Display for Boom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "boom: {}", self.0)
-    }
-}
-
-impl Error for Boom {}
 
 /// What the clones of a policy were asked, counted across all clones.
 #[derive(Clone, Debug, Default)]

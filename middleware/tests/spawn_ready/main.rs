@@ -3,8 +3,9 @@
 //! span, and aborting that task when dropped.
 #![cfg(feature = "spawn-ready")]
 
-use std::error::Error;
-use std::fmt;
+#[path = "../support/mod.rs"]
+mod support;
+
 use std::future::{Ready, ready};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
@@ -15,6 +16,8 @@ use donjon_test::assert_request_eq;
 use donjon_test::mock::{self, Mock, Spawn, error::Closed};
 use tokio::task::JoinError;
 use tokio_test::{assert_pending, assert_ready, assert_ready_err, assert_ready_ok, task};
+
+use support::Boom;
 
 type Svc = Spawn<SpawnReady<Mock<&'static str, &'static str>>>;
 
@@ -50,18 +53,6 @@ async fn let_the_runtime_run() {
         tokio::task::yield_now().await;
     }
 }
-
-/// A concrete error type, to check errors keep theirs through the boxing.
-#[derive(Debug, PartialEq, Eq)]
-struct Refused(&'static str);
-
-impl fmt::Display for Refused {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "refused: {}", self.0)
-    }
-}
-
-impl Error for Refused {}
 
 #[tokio::test]
 async fn when_inner_is_not_ready() {
@@ -128,10 +119,10 @@ async fn a_readiness_error_in_the_background_is_returned_with_its_type() {
 
     handle.allow(0);
     assert_pending!(service.poll_ready());
-    handle.send_error(Refused("foobar"));
+    handle.send_error(Boom("foobar"));
 
     let error = until_ready::<&str, _>(&mut service).await.unwrap_err();
-    assert_eq!(error.downcast_ref::<Refused>(), Some(&Refused("foobar")));
+    assert_eq!(error.downcast_ref::<Boom>(), Some(&Boom("foobar")));
 }
 
 #[tokio::test]
@@ -140,12 +131,9 @@ async fn a_response_error_is_boxed_with_its_type() {
 
     assert_ready_ok!(service.poll_ready());
     let mut response = task::spawn(service.call("hello"));
-    assert_request_eq!(handle, "hello").send_error(Refused("bad request"));
+    assert_request_eq!(handle, "hello").send_error(Boom("bad request"));
     let error = assert_ready_err!(response.poll());
-    assert_eq!(
-        error.downcast_ref::<Refused>(),
-        Some(&Refused("bad request"))
-    );
+    assert_eq!(error.downcast_ref::<Boom>(), Some(&Boom("bad request")));
 
     // A response error does not end the service.
     assert_ready_ok!(service.poll_ready());

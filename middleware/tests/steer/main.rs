@@ -3,8 +3,9 @@
 //! and its clones starting over.
 #![cfg(feature = "steer")]
 
-use std::error::Error;
-use std::fmt;
+#[path = "../support/mod.rs"]
+mod support;
+
 use std::future::{Ready, ready};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,6 +16,8 @@ use donjon::steer::{Picker, Steer};
 use donjon_test::assert_request_eq;
 use donjon_test::mock::{self, Handle, Mock, Spawn, error::Closed};
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
+
+use support::Boom;
 
 type Svc = Mock<&'static str, &'static str>;
 
@@ -69,19 +72,7 @@ fn counts(polls: &[Arc<AtomicUsize>]) -> Vec<usize> {
     polls.iter().map(|p| p.load(Ordering::SeqCst)).collect()
 }
 
-/// A concrete, non-boxed error type.
-#[derive(Debug, PartialEq, Eq)]
-struct Refused(&'static str);
-
-impl fmt::Display for Refused {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "refused: {}", self.0)
-    }
-}
-
-impl Error for Refused {}
-
-/// A service whose error type is `Refused`: ready unless built refusing,
+/// A service whose error type is `Boom`: ready unless built refusing,
 /// and answering with its own name.
 #[derive(Clone, Debug)]
 struct Named {
@@ -91,12 +82,12 @@ struct Named {
 
 impl Service<&'static str> for Named {
     type Response = String;
-    type Error = Refused;
-    type Future = Ready<Result<String, Refused>>;
+    type Error = Boom;
+    type Future = Ready<Result<String, Boom>>;
 
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Refused>> {
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Boom>> {
         match self.refuse {
-            Some(why) => Poll::Ready(Err(Refused(why))),
+            Some(why) => Poll::Ready(Err(Boom(why))),
             None => Poll::Ready(Ok(())),
         }
     }
@@ -338,8 +329,8 @@ fn a_readiness_error_is_returned_unchanged() {
     let mut steer = Spawn::new(Steer::new(services, |_: &&'static str, _: &[_]| 0));
 
     // The error type is the services' own: no boxing, no wrapping.
-    let error: Refused = assert_ready_err!(steer.poll_ready());
-    assert_eq!(error, Refused("overloaded"));
+    let error: Boom = assert_ready_err!(steer.poll_ready());
+    assert_eq!(error, Boom("overloaded"));
 }
 
 #[test]
@@ -347,9 +338,9 @@ fn a_mock_readiness_error_keeps_its_type() {
     let (services, [_first, mut second]) = two_mocks();
     let mut steer = Spawn::new(Steer::new(services, always(0)));
 
-    second.send_error(Refused("busy"));
+    second.send_error(Boom("busy"));
     let error = assert_ready_err!(steer.poll_ready());
-    assert_eq!(error.downcast_ref::<Refused>(), Some(&Refused("busy")));
+    assert_eq!(error.downcast_ref::<Boom>(), Some(&Boom("busy")));
 }
 
 #[tokio::test]
@@ -359,10 +350,10 @@ async fn a_readiness_error_while_pending_wakes_the_caller() {
 
     first.allow(0);
     assert_pending!(steer.poll_ready());
-    first.send_error(Refused("gone bad"));
+    first.send_error(Boom("gone bad"));
     assert!(steer.is_woken());
     let error = assert_ready_err!(steer.poll_ready());
-    assert_eq!(error.downcast_ref::<Refused>(), Some(&Refused("gone bad")));
+    assert_eq!(error.downcast_ref::<Boom>(), Some(&Boom("gone bad")));
 }
 
 #[tokio::test]
@@ -372,13 +363,10 @@ async fn a_response_error_is_returned_unchanged() {
 
     assert_ready_ok!(steer.poll_ready());
     let mut response = task::spawn(steer.call("hello"));
-    assert_request_eq!(first, "hello").send_error(Refused("no such user"));
+    assert_request_eq!(first, "hello").send_error(Boom("no such user"));
 
     let error = assert_ready_err!(response.poll());
-    assert_eq!(
-        error.downcast_ref::<Refused>(),
-        Some(&Refused("no such user"))
-    );
+    assert_eq!(error.downcast_ref::<Boom>(), Some(&Boom("no such user")));
 }
 
 #[tokio::test]

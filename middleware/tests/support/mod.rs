@@ -11,13 +11,14 @@
 )]
 
 use std::fmt;
-use std::future::{Pending, Ready, pending, ready};
+use std::future::{Future, Pending, Ready, pending, ready};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use donjon::{BoxError, Service};
-use donjon_test::mock::{Handle, Spawn};
+use donjon_test::mock::{Handle, SendResponse, Spawn};
 use tokio_test::{assert_pending, assert_ready_ok};
 
 /// A shared counter: clones count into the same total, so a closure that
@@ -41,7 +42,9 @@ impl Tally {
     }
 }
 
-/// Always ready; answers each request with the request itself.
+/// Always ready; answers each request with the request itself, at once.
+/// Unlike the mock it never panics, so a panic in `call` can only come from
+/// the middleware under test.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Echo;
 
@@ -74,6 +77,77 @@ impl<T> Service<T> for Unanswered {
 
     fn call(&mut self, _: T) -> Self::Future {
         pending()
+    }
+}
+
+/// Its readiness (when `ready` is false) or else its responses fail with
+/// [`Boom`], which is its error type (not boxed).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Broken {
+    pub(crate) ready: bool,
+}
+
+impl<T> Service<T> for Broken {
+    type Response = T;
+    type Error = Boom;
+    type Future = Ready<Result<T, Boom>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Boom>> {
+        if self.ready {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Ready(Err(Boom("readiness")))
+        }
+    }
+
+    fn call(&mut self, _: T) -> Self::Future {
+        ready(Err(Boom("response")))
+    }
+}
+
+/// Always ready; its responses never resolve, and count their drops.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Lingering {
+    /// Counts the drops; shared with the response futures.
+    pub(crate) dropped: Arc<AtomicUsize>,
+}
+
+impl Lingering {
+    /// How many of its response futures were dropped so far.
+    pub(crate) fn dropped(&self) -> usize {
+        self.dropped.load(Ordering::SeqCst)
+    }
+}
+
+/// A response of [`Lingering`]: pending forever, counted when dropped.
+#[derive(Debug)]
+pub(crate) struct LingeringFuture(Arc<AtomicUsize>);
+
+impl Future for LingeringFuture {
+    type Output = Result<(), BoxError>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        Poll::Pending
+    }
+}
+
+impl Drop for LingeringFuture {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Service<()> for Lingering {
+    type Response = ();
+    type Error = BoxError;
+    type Future = LingeringFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, (): ()) -> Self::Future {
+        LingeringFuture(Arc::clone(&self.dropped))
     }
 }
 
@@ -179,6 +253,19 @@ impl<S: Service<T>, T> Service<T> for Counting<S> {
     }
 }
 
+/// An error with a type of its own, to check that errors reach the caller
+/// as they were sent: unchanged, or boxed and downcastable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Boom(pub(crate) &'static str);
+
+impl fmt::Display for Boom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "boom: {}", self.0)
+    }
+}
+
+impl std::error::Error for Boom {}
+
 /// An error type other than the mock's, convertible from it: shows whether
 /// an error went through `From` (`Converted`) or through a closure
 /// (`Mapped`).
@@ -228,6 +315,45 @@ pub(crate) fn assert_readiness_follows_mock<Req, S, T, U>(
     );
     assert_ready_ok!(service.poll_ready(), "ready once the mock is");
 }
+
+/// Takes the next request that reached the mock behind `handle`, without
+/// waiting (so it works outside a tokio runtime too).
+///
+/// # Panics
+///
+/// If no request is there, or the mock is gone.
+#[track_caller]
+pub(crate) fn take_request<T, U>(handle: &mut Handle<T, U>) -> (T, SendResponse<U>) {
+    match handle.poll_request() {
+        Poll::Ready(Some(request)) => request,
+        Poll::Ready(None) => panic!("the mock is gone"),
+        Poll::Pending => panic!("no request reached the mock"),
+    }
+}
+
+/// Whether every clone of the mock behind `handle` was dropped (once the
+/// requests it received are taken).
+pub(crate) fn mock_dropped<T, U>(handle: &mut Handle<T, U>) -> bool {
+    loop {
+        match handle.poll_request() {
+            Poll::Ready(None) => return true,
+            Poll::Ready(Some(_)) => {}
+            Poll::Pending => return false,
+        }
+    }
+}
+
+/// Compiles only if `T` is `Send`; with the four below, for the tests of
+/// auto traits.
+pub(crate) fn assert_send<T: Send>() {}
+/// Compiles only if `T` is `Sync`.
+pub(crate) fn assert_sync<T: Sync>() {}
+/// Compiles only if `T` is `Unpin`.
+pub(crate) fn assert_unpin<T: Unpin>() {}
+/// Compiles only if `T` is `Clone`.
+pub(crate) fn assert_clone<T: Clone>() {}
+/// Compiles only if `T` is `Copy`.
+pub(crate) fn assert_copy<T: Copy>() {}
 
 /// What a `tracing_subscriber::fmt` subscriber wrote, for tests of the
 /// events a middleware emits: give a clone to `with_writer`, read `lines`.

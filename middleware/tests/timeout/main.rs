@@ -3,22 +3,22 @@
 //! and tokio's paused clock.
 #![cfg(feature = "timeout")]
 
+#[path = "../support/mod.rs"]
+mod support;
+
 use std::error::Error;
-use std::fmt;
-use std::future::{Future, Ready, ready};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use donjon::timeout::error::Elapsed;
 use donjon::timeout::{Timeout, TimeoutLayer};
-use donjon::{BoxError, Service, ServiceBuilder};
+use donjon::{BoxError, ServiceBuilder};
 use donjon_test::assert_request_eq;
 use donjon_test::mock::{self, Spawn, error::Closed};
 use tokio::time::advance;
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
+
+use support::{Boom, Broken, Echo, Lingering};
 
 /// The timeout of the services under test.
 const TIMEOUT: Duration = Duration::from_millis(100);
@@ -26,101 +26,6 @@ const TIMEOUT: Duration = Duration::from_millis(100);
 const JUST_UNDER: Duration = Duration::from_millis(99);
 /// The smallest step of tokio's timer.
 const MS: Duration = Duration::from_millis(1);
-
-/// An error with a type of its own, to check that errors reach the caller
-/// as they were sent.
-#[derive(Debug, PartialEq, Eq)]
-struct Boom(&'static str);
-
-impl fmt::Display for Boom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "boom: {}", self.0)
-    }
-}
-
-impl Error for Boom {}
-
-/// Always ready; answers each request with itself, at once.
-#[derive(Clone, Copy, Debug)]
-struct Echo;
-
-impl<T> Service<T> for Echo {
-    type Response = T;
-    type Error = BoxError;
-    type Future = Ready<Result<T, BoxError>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: T) -> Self::Future {
-        ready(Ok(request))
-    }
-}
-
-/// Always ready; fails each response at once with `Boom`, whose type is its
-/// error type (not boxed).
-#[derive(Clone, Copy, Debug)]
-struct FailsResponses;
-
-impl<T> Service<T> for FailsResponses {
-    type Response = T;
-    type Error = Boom;
-    type Future = Ready<Result<T, Boom>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Boom>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _: T) -> Self::Future {
-        ready(Err(Boom("response")))
-    }
-}
-
-/// Always ready; its responses never resolve, and count their drops.
-#[derive(Clone, Debug, Default)]
-struct Lingering {
-    dropped: Arc<AtomicUsize>,
-}
-
-impl Lingering {
-    /// How many of its response futures were dropped so far.
-    fn dropped(&self) -> usize {
-        self.dropped.load(Ordering::SeqCst)
-    }
-}
-
-/// A response of [`Lingering`]: pending forever, counted when dropped.
-#[derive(Debug)]
-struct LingeringFuture(Arc<AtomicUsize>);
-
-impl Future for LingeringFuture {
-    type Output = Result<(), BoxError>;
-
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
-        Poll::Pending
-    }
-}
-
-impl Drop for LingeringFuture {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl Service<()> for Lingering {
-    type Response = ();
-    type Error = BoxError;
-    type Future = LingeringFuture;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, (): ()) -> Self::Future {
-        LingeringFuture(Arc::clone(&self.dropped))
-    }
-}
 
 type Mock = mock::Mock<&'static str, &'static str>;
 type Handle = mock::Handle<&'static str, &'static str>;
@@ -349,7 +254,7 @@ async fn a_response_error_is_returned_boxed() {
 
 #[test]
 fn an_inner_error_of_a_concrete_type_is_boxed_as_is() {
-    let mut service = Spawn::new(Timeout::new(FailsResponses, TIMEOUT));
+    let mut service = Spawn::new(Timeout::new(Broken { ready: true }, TIMEOUT));
     assert_ready_ok!(service.poll_ready::<&str>());
     let mut response = task::spawn(service.call("hello"));
 

@@ -12,7 +12,8 @@ use donjon_test::assert_request_eq;
 use donjon_test::mock::error::Closed;
 use tokio_test::{assert_pending, task};
 
-use crate::{Boom, donjon_pair, find_in_chain};
+use crate::support::Boom;
+use crate::{donjon_pair, find_in_chain};
 
 /// Awaits `future`, failing the test if it is not done within a second of
 /// tokio's (paused, auto-advancing) clock: when every task is idle, the

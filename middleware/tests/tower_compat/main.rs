@@ -15,11 +15,12 @@ mod to_tower;
 mod traits;
 
 use std::error::Error;
-use std::fmt;
 use std::future::{Ready, ready};
 use std::task::{Context, Poll};
 
 use donjon::BoxError;
+
+use support::Boom;
 
 /// The donjon mock the adapters wrap.
 pub(crate) type Mock = donjon_test::mock::Mock<&'static str, &'static str>;
@@ -54,19 +55,6 @@ pub(crate) async fn expect_tower_request(
     send_response
 }
 
-/// An error with a type of its own, to check that errors reach the caller
-/// unchanged, whichever side made them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Boom(pub(crate) &'static str);
-
-impl fmt::Display for Boom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "boom: {}", self.0)
-    }
-}
-
-impl Error for Boom {}
-
 /// Finds a `T` in the chain of `error` and its sources.
 pub(crate) fn find_in_chain<'a, T: Error + 'static>(
     error: &'a (dyn Error + 'static),
@@ -81,32 +69,8 @@ pub(crate) fn find_in_chain<'a, T: Error + 'static>(
     None
 }
 
-/// A donjon service whose readiness (when `ready` is false) or else whose
-/// responses fail with [`Boom`], which is its error type (not boxed).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Broken {
-    pub(crate) ready: bool,
-}
-
-impl donjon::Service<&'static str> for Broken {
-    type Response = &'static str;
-    type Error = Boom;
-    type Future = Ready<Result<&'static str, Boom>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Boom>> {
-        if self.ready {
-            Poll::Ready(Ok(()))
-        } else {
-            Poll::Ready(Err(Boom("donjon readiness")))
-        }
-    }
-
-    fn call(&mut self, _: &'static str) -> Self::Future {
-        ready(Err(Boom("donjon response")))
-    }
-}
-
-/// [`Broken`], written against `tower_service` instead.
+/// `support::Broken`, written against `tower_service` instead, with errors
+/// of its own (`Boom("tower readiness")`, `Boom("tower response")`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TowerBroken {
     pub(crate) ready: bool,

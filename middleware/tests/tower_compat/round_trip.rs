@@ -12,10 +12,8 @@ use donjon_test::mock::error::Closed;
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 use tower_test::mock::Spawn as TowerSpawn;
 
-use crate::support::{Counting, assert_readiness_follows_mock};
-use crate::{
-    Boom, Broken, Mock, Prefix, TowerPrefix, donjon_pair, expect_tower_request, tower_pair,
-};
+use crate::support::{Boom, Broken, Counting, assert_readiness_follows_mock};
+use crate::{Mock, Prefix, TowerPrefix, donjon_pair, expect_tower_request, tower_pair};
 
 #[tokio::test]
 async fn a_donjon_mock_into_tower_into_donjon_behaves_like_the_mock() {
@@ -70,13 +68,14 @@ fn a_round_trip_keeps_the_types_and_the_errors() {
 
     let mut not_ready = Broken { ready: false }.into_tower().into_donjon();
     assert_types(&not_ready);
-    let error: Boom = assert_ready_err!(cx.enter(|cx, _| not_ready.poll_ready(cx)));
-    assert_eq!(error, Boom("donjon readiness"));
+    let error: Boom =
+        assert_ready_err!(cx.enter(|cx, _| Service::<&str>::poll_ready(&mut not_ready, cx)));
+    assert_eq!(error, Boom("readiness"));
 
     let mut failing = Broken { ready: true }.into_tower().into_donjon();
-    assert_ready_ok!(cx.enter(|cx, _| failing.poll_ready(cx)));
+    assert_ready_ok!(cx.enter(|cx, _| Service::<&str>::poll_ready(&mut failing, cx)));
     let mut response = task::spawn(failing.call("hello"));
-    assert_eq!(assert_ready_err!(response.poll()), Boom("donjon response"));
+    assert_eq!(assert_ready_err!(response.poll()), Boom("response"));
 }
 
 #[test]

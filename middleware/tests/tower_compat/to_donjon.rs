@@ -11,7 +11,8 @@ use donjon_test::mock::Spawn as DonjonSpawn;
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 use tower_test::mock::error::Closed as TowerClosed;
 
-use crate::{Boom, TowerBroken, expect_tower_request, tower_pair};
+use crate::support::Boom;
+use crate::{TowerBroken, expect_tower_request, tower_pair};
 
 #[tokio::test]
 async fn pending_ready_and_the_wake_up_of_a_tower_mock_pass_through_donjon_poll_ready() {

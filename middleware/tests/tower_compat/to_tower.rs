@@ -11,7 +11,8 @@ use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 use tower_service::Service;
 use tower_test::mock::Spawn as TowerSpawn;
 
-use crate::{Boom, Broken, donjon_pair};
+use crate::donjon_pair;
+use crate::support::{Boom, Broken};
 
 #[tokio::test]
 async fn pending_ready_and_the_wake_up_of_a_donjon_mock_pass_through_tower_poll_ready() {
@@ -116,14 +117,15 @@ fn readiness_and_response_errors_keep_their_types_through_into_tower() {
 
     let mut not_ready = TowerService::new(Broken { ready: false });
     assert_types(&not_ready);
-    let error: Boom = assert_ready_err!(cx.enter(|cx, _| not_ready.poll_ready(cx)));
-    assert_eq!(error, Boom("donjon readiness"));
+    let error: Boom =
+        assert_ready_err!(cx.enter(|cx, _| Service::<&str>::poll_ready(&mut not_ready, cx)));
+    assert_eq!(error, Boom("readiness"));
 
     let mut failing = Broken { ready: true }.into_tower();
-    assert_ready_ok!(cx.enter(|cx, _| failing.poll_ready(cx)));
+    assert_ready_ok!(cx.enter(|cx, _| Service::<&str>::poll_ready(&mut failing, cx)));
     let mut response = task::spawn(failing.call("hello"));
     let error: Boom = assert_ready_err!(response.poll());
-    assert_eq!(error, Boom("donjon response"));
+    assert_eq!(error, Boom("response"));
 }
 
 #[tokio::test]

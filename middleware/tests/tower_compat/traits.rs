@@ -13,13 +13,8 @@ use donjon::tower_compat::{
 };
 use tokio_test::{assert_ready_ok, task};
 
+use crate::support::{assert_clone, assert_copy, assert_send, assert_sync, assert_unpin};
 use crate::{Mock, Prefix, TowerMock, TowerPrefix, donjon_pair, tower_pair};
-
-fn assert_send<T: Send>() {}
-fn assert_sync<T: Sync>() {}
-fn assert_unpin<T: Unpin>() {}
-fn assert_clone<T: Clone>() {}
-fn assert_copy<T: Copy>() {}
 
 /// A layer with an identity of its own, to see which layer comes back.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

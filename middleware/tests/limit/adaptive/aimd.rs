@@ -5,6 +5,7 @@ use std::time::Duration;
 use donjon::limit::adaptive::{AdaptiveConcurrencyLimitLayer, Aimd, Algorithm, Sample};
 
 use super::{ms, new_service, round_trip};
+use crate::support::Boom;
 
 // The update alone.
 
@@ -121,7 +122,7 @@ async fn concurrent_calls_each_move_the_limit_in_the_order_they_finish() {
     // Three succeed and the last fails.
     for (i, send) in senders.into_iter().enumerate() {
         if i == 3 {
-            send.send_error(crate::Boom("failed"));
+            send.send_error(Boom("failed"));
         } else {
             send.send_response("world");
         }

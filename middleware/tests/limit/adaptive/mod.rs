@@ -22,7 +22,8 @@ use tokio_test::assert_ready_ok;
 
 // The mock's handle, named apart from the limit's `Handle`.
 use crate::Handle as MockHandle;
-use crate::{Boom, Mock};
+use crate::Mock;
+use crate::support::Boom;
 
 /// The limit under test, around a [`Mock`].
 pub(crate) type Limited<A> = AdaptiveConcurrencyLimit<Mock, A>;

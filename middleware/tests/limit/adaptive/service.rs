@@ -18,8 +18,7 @@ use donjon_test::mock::{self, error::Closed};
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok};
 
 use super::{Background, Script, ms, new_service, round_trip, scripted};
-use crate::Boom;
-use crate::support::assert_readiness_follows_mock;
+use crate::support::{Boom, assert_readiness_follows_mock};
 
 // The readiness contract.
 
