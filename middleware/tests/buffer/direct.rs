@@ -2,15 +2,16 @@
 //! service from the caller's task instead of waking the worker, as long as
 //! nothing is queued. Everything else still goes through the worker.
 
-use std::future::Ready;
+use std::future::{Ready, poll_fn};
 use std::task::{Context, Poll};
 
 use donjon::buffer::Buffer;
-use donjon::{BoxError, Service, ServiceExt};
+use donjon::{BoxError, Service};
 use donjon_test::{assert_request_eq, mock};
 use tokio_test::{assert_pending, assert_ready_ok};
 
 use crate::end_to_end::PanicsInCall;
+use crate::support::ready;
 use crate::{Msg, assert_panicked, assert_service_error};
 
 type Direct = Buffer<Msg, mock::future::ResponseFuture<Msg>>;
@@ -75,7 +76,7 @@ async fn a_readiness_error_found_directly_fails_the_buffer_for_everyone() {
     assert_ready_ok!(buffer.poll_ready());
     let error = buffer.call("doomed").await.expect_err("the service failed");
     assert_service_error(&error, "boom");
-    let error = other.ready().await.expect_err("the buffer is closed");
+    let error = ready(&mut other).await.expect_err("the buffer is closed");
     assert_service_error(&error, "boom");
     // The worker learns of it and ends: the service is dropped.
     tokio::task::yield_now().await;
@@ -88,15 +89,10 @@ async fn a_readiness_error_found_directly_fails_the_buffer_for_everyone() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_panic_in_a_direct_call_fails_the_buffer_with_its_message() {
     let mut buffer = Buffer::new(PanicsInCall, 4);
-    let error = buffer
-        .ready()
-        .await
-        .expect("ready")
-        .call("explode")
-        .await
-        .expect_err("the call panicked");
+    ready(&mut buffer).await.expect("ready");
+    let error = buffer.call("explode").await.expect_err("the call panicked");
     assert_panicked(&error, "asked to explode");
-    let error = buffer.ready().await.expect_err("the buffer is closed");
+    let error = ready(&mut buffer).await.expect_err("the buffer is closed");
     assert_panicked(&error, "asked to explode");
 }
 
@@ -151,7 +147,8 @@ async fn issue_6_many_threads_direct_and_queued_lose_nothing_and_give_every_plac
             tokio::spawn(async move {
                 for i in 0..300u64 {
                     let n = caller * 1_000 + i;
-                    let response = buffer.ready().await.expect("ready").call(n);
+                    poll_fn(|cx| buffer.poll_ready(cx)).await.expect("ready");
+                    let response = buffer.call(n);
                     if n % 5 == 0 {
                         drop(response);
                     } else {

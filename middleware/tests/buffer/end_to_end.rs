@@ -15,8 +15,8 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use tokio::sync::oneshot;
 
-use crate::support::Echo;
-use crate::{Msg, assert_closed, assert_panicked, assert_service_error, ready, ready_and_call};
+use crate::support::{Echo, ready, ready_and_call};
+use crate::{Msg, assert_closed, assert_panicked, assert_service_error};
 
 /// A request of the stress tests: (task, sequence number).
 type Request = (usize, usize);

@@ -20,10 +20,8 @@ mod upstream;
 mod worker_gone;
 
 use std::error::Error;
-use std::future::poll_fn;
 
 use donjon::BoxError;
-use donjon::Service;
 use donjon::buffer::error::{Closed, Panicked, ServiceError};
 use donjon::buffer::{self, Buffer};
 use donjon_test::mock;
@@ -87,26 +85,4 @@ pub(crate) fn assert_panicked(error: &BoxError, message: &str) {
         .downcast_ref::<Panicked>()
         .unwrap_or_else(|| panic!("expected Panicked as the source, got {source:?}"));
     assert_eq!(panicked.message(), message);
-}
-
-/// Waits until `service` is ready (what `ServiceExt::ready` does, without
-/// needing the `util` feature).
-pub(crate) async fn ready<S, Req>(service: &mut S) -> Result<(), S::Error>
-where
-    S: Service<Req>,
-{
-    poll_fn(|cx| service.poll_ready(cx)).await
-}
-
-/// Waits until `service` is ready, then calls it and waits for the
-/// response (what `ServiceExt::oneshot` does, keeping the service).
-pub(crate) async fn ready_and_call<S, Req>(
-    service: &mut S,
-    request: Req,
-) -> Result<S::Response, S::Error>
-where
-    S: Service<Req>,
-{
-    ready(service).await?;
-    service.call(request).await
 }

@@ -11,8 +11,8 @@ use donjon::{BoxError, Layer, Service, ServiceBuilder};
 use donjon_test::{assert_request_eq, mock};
 use tokio_test::{assert_pending, assert_ready_ok, task};
 
-use crate::support::Echo;
-use crate::{Msg, new_buffer, ready_and_call};
+use crate::support::{Echo, ready_and_call};
+use crate::{Msg, new_buffer};
 
 #[test]
 #[should_panic(expected = "readiness contract")]

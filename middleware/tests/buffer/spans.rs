@@ -11,7 +11,8 @@ use donjon_test::mock;
 use tokio_test::{assert_pending, assert_ready_ok, task};
 use tracing::{Instrument, Span};
 
-use crate::{Msg, ready_and_call};
+use crate::Msg;
+use crate::support::ready_and_call;
 
 /// What the inner service did, and in which span.
 type Log = Arc<Mutex<Vec<(&'static str, Option<&'static str>)>>>;

@@ -10,8 +10,8 @@ use futures::executor::block_on;
 use tokio::runtime::{Builder, Runtime};
 use tokio_test::{assert_pending, assert_ready, assert_ready_err, assert_ready_ok, task};
 
-use crate::support::take_request;
-use crate::{Msg, assert_closed, new_buffer, ready, ready_and_call};
+use crate::support::{ready, ready_and_call, take_request};
+use crate::{Msg, assert_closed, new_buffer};
 
 #[test]
 fn a_place_reserved_before_the_worker_was_dropped_yields_a_response_that_fails_at_once() {

@@ -1,18 +1,15 @@
 //! Property tests of `Gcra` over a real service on a paused clock, and a
 //! stress test of its clones on real threads.
 
-use std::convert::Infallible;
-use std::future::ready;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Waker};
 use std::time::Duration;
 
+use donjon::Service;
 use donjon::limit::gcra::{Gcra, Quota};
-use donjon::{Service, ServiceExt, service_fn};
 use proptest::prelude::*;
 
-use crate::support::{Recorder, check_bound, paused_runtime};
+use crate::support::{self, Counting, Echo, Recorder, check_bound, paused_runtime};
 use tokio::time::{Instant, advance};
 
 /// How many requests `log` holds.
@@ -140,11 +137,11 @@ proptest! {
                     let log = Arc::clone(&log);
                     tokio::spawn(async move {
                         loop {
-                            let ready = handle.ready().await.unwrap();
+                            support::ready(&mut handle).await.unwrap();
                             if Instant::now() > end || recorded(&log) > ceiling {
                                 break;
                             }
-                            let _ = ready.call(()).await;
+                            let _ = handle.call(()).await;
                         }
                     })
                 })
@@ -178,15 +175,9 @@ fn clones_on_real_threads_admit_exactly_the_burst() {
     let quota = Quota::new(1, Duration::from_secs(3600))
         .and_then(|quota| quota.with_burst(100))
         .unwrap();
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counted = Arc::clone(&calls);
-    let limited = Gcra::new(
-        service_fn(move |()| {
-            counted.fetch_add(1, Ordering::Relaxed);
-            ready(Ok::<_, Infallible>(()))
-        }),
-        quota,
-    );
+    let counted = Counting::new(Echo);
+    let counts = counted.counts();
+    let limited = Gcra::new(counted, quota);
     std::thread::scope(|scope| {
         for _ in 0..THREADS {
             let mut handle = limited.clone();
@@ -199,12 +190,12 @@ fn clones_on_real_threads_admit_exactly_the_burst() {
                 let _entered = runtime.enter();
                 let mut cx = Context::from_waker(Waker::noop());
                 for _ in 0..TRIES {
-                    if handle.poll_ready(&mut cx).is_ready() {
+                    if Service::<()>::poll_ready(&mut handle, &mut cx).is_ready() {
                         drop(handle.call(()));
                     }
                 }
             });
         }
     });
-    assert_eq!(calls.load(Ordering::Relaxed), 100);
+    assert_eq!(counts.calls(), 100);
 }

@@ -506,6 +506,7 @@ fn concurrency_limit_gives_access_to_the_inner_service() {
 /// Many callers on several threads, some dropping their response futures
 /// before completion: never more than the limit in flight, every request
 /// served, every permit back at the end.
+#[cfg(feature = "util")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn issue_6_many_threads_never_exceed_the_limit_and_lose_no_permit() {
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -3,13 +3,12 @@
 
 use donjon::limit::try_concurrency::error::Overloaded;
 use donjon::limit::{TryConcurrencyLimit, TryConcurrencyLimitLayer};
-use donjon::load_shed::LoadShedLayer;
-use donjon::{BoxError, Layer, Service, ServiceBuilder, ServiceExt};
+use donjon::{BoxError, Service, ServiceBuilder};
 use donjon_test::assert_request_eq;
 use donjon_test::mock::{self, Spawn, error::Closed};
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 
-use crate::support::{Boom, Echo, assert_readiness_follows_mock};
+use crate::support::{Boom, Echo, assert_readiness_follows_mock, ready};
 use crate::{Handle, Mock};
 
 /// A refusing limit of `max` around a fresh mock.
@@ -95,6 +94,7 @@ async fn clones_share_one_limit() {
     assert_eq!((one.await.unwrap(), two.await.unwrap()), ("1", "2"));
 }
 
+#[cfg(feature = "load-shed")]
 #[tokio::test]
 async fn the_refusal_is_load_sheds_overloaded() {
     let (mut service, _handle) = new_service(0);
@@ -226,8 +226,12 @@ fn into_inner_gives_back_an_unused_permit() {
     );
 }
 
+#[cfg(feature = "load-shed")]
 #[tokio::test]
 async fn a_caller_shed_while_the_inner_service_is_not_ready_frees_its_permit() {
+    use donjon::Layer;
+    use donjon::load_shed::LoadShedLayer;
+
     // A load shed over the limit, the clone kept alive, as a server keeps
     // one per connection.
     let (mock, mut handle) = mock::pair::<&'static str, &'static str>();
@@ -243,7 +247,8 @@ async fn a_caller_shed_while_the_inner_service_is_not_ready_frees_its_permit() {
     // The limit holds no permit for the shed caller: another one gets it.
     handle.allow(1);
     let mut other = limit;
-    let response = other.ready().await.unwrap().call("hello");
+    ready(&mut other).await.unwrap();
+    let response = other.call("hello");
     assert_request_eq!(handle, "hello").send_response("world");
     assert_eq!(response.await.unwrap(), "world");
     drop(kept);
@@ -255,14 +260,10 @@ async fn a_caller_shed_while_the_inner_service_is_not_ready_frees_its_permit() {
 async fn service_builder_try_concurrency_limit_refuses_over_the_limit() {
     let (mock, _handle) = mock::pair::<&'static str, &'static str>();
     let mut service = ServiceBuilder::new().try_concurrency_limit(1).service(mock);
-    let _held = service.ready().await.unwrap().call("held");
-    let error = service
-        .ready()
-        .await
-        .unwrap()
-        .call("more")
-        .await
-        .unwrap_err();
+    ready(&mut service).await.unwrap();
+    let _held = service.call("held");
+    ready(&mut service).await.unwrap();
+    let error = service.call("more").await.unwrap_err();
     assert_overloaded(&error);
 }
 

@@ -309,8 +309,7 @@ mod in_front_of_a_concurrency_limit {
 mod bounded_wait {
     use std::time::Duration;
 
-    use donjon::limit::ConcurrencyLimitLayer;
-    use donjon::{Layer, ServiceExt};
+    use donjon::Layer;
     use tokio::time::{Instant, advance};
 
     use super::*;
@@ -403,8 +402,12 @@ mod bounded_wait {
     }
 
     /// With a concurrency limit: a bulkhead with a maximum wait.
+    #[cfg(all(feature = "limit", feature = "util"))]
     #[tokio::test(start_paused = true)]
     async fn around_a_concurrency_limit_it_is_a_bulkhead_with_a_maximum_wait() {
+        use donjon::ServiceExt;
+        use donjon::limit::ConcurrencyLimitLayer;
+
         let inner = donjon::service_fn(|delay: u64| async move {
             tokio::time::sleep(Duration::from_millis(delay)).await;
             Ok::<_, BoxError>(delay)

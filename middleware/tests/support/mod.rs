@@ -11,7 +11,7 @@
 )]
 
 use std::fmt;
-use std::future::{Future, Pending, Ready, pending, ready};
+use std::future::{Future, Pending, Ready, pending};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -58,7 +58,7 @@ impl<T> Service<T> for Echo {
     }
 
     fn call(&mut self, request: T) -> Self::Future {
-        ready(Ok(request))
+        std::future::ready(Ok(request))
     }
 }
 
@@ -101,7 +101,7 @@ impl<T> Service<T> for Broken {
     }
 
     fn call(&mut self, _: T) -> Self::Future {
-        ready(Err(Boom("response")))
+        std::future::ready(Err(Boom("response")))
     }
 }
 
@@ -189,7 +189,7 @@ impl<T> Service<T> for PendingOnce {
             "PendingOnce was called before poll_ready returned Ready"
         );
         self.ready = false;
-        ready(Ok(request))
+        std::future::ready(Ok(request))
     }
 }
 
@@ -355,6 +355,28 @@ pub(crate) fn assert_clone<T: Clone>() {}
 /// Compiles only if `T` is `Copy`.
 pub(crate) fn assert_copy<T: Copy>() {}
 
+/// Waits until `service` is ready: what `ServiceExt::ready` does, without
+/// needing the `util` feature.
+pub(crate) async fn ready<S, Req>(service: &mut S) -> Result<(), S::Error>
+where
+    S: Service<Req>,
+{
+    std::future::poll_fn(|cx| service.poll_ready(cx)).await
+}
+
+/// Waits until `service` is ready, then calls it and waits for the
+/// response: what `ServiceExt::oneshot` does, keeping the service.
+pub(crate) async fn ready_and_call<S, Req>(
+    service: &mut S,
+    request: Req,
+) -> Result<S::Response, S::Error>
+where
+    S: Service<Req>,
+{
+    ready(service).await?;
+    service.call(request).await
+}
+
 /// What a `tracing_subscriber::fmt` subscriber wrote, for tests of the
 /// events a middleware emits: give a clone to `with_writer`, read `lines`.
 #[derive(Clone, Default)]
@@ -472,6 +494,6 @@ impl Service<()> for Recorder {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(self.start.elapsed());
-        ready(Ok(()))
+        std::future::ready(Ok(()))
     }
 }
