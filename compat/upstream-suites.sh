@@ -127,10 +127,9 @@ for crate in "${crates[@]}"; do
         (cd "$dir" && cargo test $(features_of "$crate") --no-fail-fast) \
             > "$work/$side-$crate.log" 2>&1 || true
         outcomes "$work/$side-$crate.log" > "$work/$side-$crate.outcomes"
-        if [ "$side" = donjon ]; then
-            (cd "$dir" && cargo tree -i tower $(features_of "$crate") -e normal,dev --depth 0) \
-                > "$work/donjon-$crate.tree" 2>&1 || true
-        fi
+        # shellcheck disable=SC2046
+        (cd "$dir" && cargo tree -i tower $(features_of "$crate") -e normal,dev --depth 0) \
+            > "$work/$side-$crate.tree" 2>&1 || true
     done
     report=$work/report-$crate.txt
     {
@@ -141,7 +140,7 @@ for crate in "${crates[@]}"; do
                 "$(wc -l < "$o")" "$(grep -c ' ok$' "$o" || true)" \
                 "$(grep -c ' FAILED$' "$o" || true)" "$(grep -c ' ignored$' "$o" || true)"
         done
-        echo "tower in the patched build: $(head -1 "$work/donjon-$crate.tree")"
+        echo "tower in each build: $(head -1 "$work/tower-$crate.tree"); $(head -1 "$work/donjon-$crate.tree")"
         if diff -q "$work/tower-$crate.outcomes" "$work/donjon-$crate.outcomes" >/dev/null; then
             echo "every test has the same outcome on both"
         else
