@@ -69,6 +69,32 @@ patch_section() { # crate side
     fi
 }
 
+# Files of the crate's repository that its tests read and its published
+# crate lacks. tower-http's file-serving tests read the repository's README
+# (any README does: a test compares the served bytes with the file) and
+# fixtures under test-files/, which only its repository has: give a checkout's
+# test-files/ in TOWER_HTTP_TEST_FILES to run those tests; without it they fail
+# on both sides, and the report counts them among the failures.
+repository_files() { # crate repository
+    case "$1" in
+        tower-http-*)
+            cp "$2/tower-http/README.md" "$2/README.md"
+            if [ -n "${TOWER_HTTP_TEST_FILES:-}" ]; then
+                cp -r "$TOWER_HTTP_TEST_FILES" "$2/test-files"
+            fi
+            ;;
+    esac
+}
+
+# Versions the crate's lock file holds that crates.io has since yanked, which
+# cargo will not keep once it re-resolves anything: moved to the newest
+# version not yanked, on both sides alike.
+unyank() { # crate
+    case "$1" in
+        tonic-0.14.9) cargo update --quiet -p webpki-roots@1.0.11 ;;
+    esac
+}
+
 # The version of a package the lock file holds (the first, if several).
 locked_version() { # package
     awk -v name="$1" '$0 == "name = \"" name "\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
@@ -112,9 +138,13 @@ for crate in "${crates[@]}"; do
     file=$work/$crate.crate
     [ -s "$file" ] || curl -sSfL -o "$file" "https://static.crates.io/crates/$name/$crate.crate"
     for side in tower donjon; do
-        dir=$work/$side/$crate
-        rm -rf "$dir" && mkdir -p "$work/$side"
-        tar xzf "$file" -C "$work/$side"
+        # The crate unpacked where its repository would hold it: some tests
+        # read files next to it (see repository_files).
+        repo=$work/$side/$crate
+        dir=$repo/$name
+        rm -rf "$repo" && mkdir -p "$repo"
+        tar xzf "$file" -C "$repo" && mv "$repo/$crate" "$dir"
+        repository_files "$crate" "$repo"
         # A workspace of its own, so that no enclosing manifest claims it.
         {
             printf '\n[workspace]\n'
@@ -122,7 +152,7 @@ for crate in "${crates[@]}"; do
             patch_section "$crate" "$side"
         } >> "$dir/Cargo.toml"
         echo "==> $crate on $side"
-        (cd "$dir" && align_tower "$side")
+        (cd "$dir" && unyank "$crate" && align_tower "$side")
         # shellcheck disable=SC2046
         (cd "$dir" && cargo test $(features_of "$crate") --no-fail-fast) \
             > "$work/$side-$crate.log" 2>&1 || true
