@@ -91,7 +91,7 @@ use super::credit::Credit;
 use super::error::CircuitOpen;
 use super::handle::{Figures, State};
 use super::machine::{Machine, Reason, Rules, Transition, nanos_since};
-use super::phase::{Phase, epoch_of, pack, state_of, to_tag};
+use super::phase::{CLOSED_TAG, DISABLED_TAG, Phase, epoch_of, pack, state_of, tag_of, to_tag};
 use super::ticket::{Admission, Decision, Ticket, Waiter};
 use super::window::Window;
 use crate::classify::Outcome;
@@ -211,12 +211,15 @@ impl Shared {
     #[inline]
     pub(super) fn admit_at_once(&self) -> Option<Admission> {
         let fast = self.fast.load(Ordering::Acquire);
-        match state_of(fast) {
-            State::Closed => Some(Admission::Closed {
+        // On the tag itself, not through `state_of`: the request path pays
+        // for no check of a tag that cannot occur. Every other state is
+        // decided under the lock, from the phase.
+        match tag_of(fast) {
+            CLOSED_TAG => Some(Admission::Closed {
                 epoch: epoch_of(fast),
             }),
-            State::Disabled => Some(Admission::Untracked),
-            State::Open | State::HalfOpen | State::ForcedOpen => None,
+            DISABLED_TAG => Some(Admission::Untracked),
+            _ => None,
         }
     }
 

@@ -23,6 +23,16 @@ pub(super) const fn epoch_of(word: u64) -> u64 {
     word >> TAG_BITS
 }
 
+/// The tags of the two states that admit a call without the lock, for the
+/// fast path's match on the state word.
+pub(super) const CLOSED_TAG: u64 = to_tag(State::Closed);
+pub(super) const DISABLED_TAG: u64 = to_tag(State::Disabled);
+
+/// The [tag](to_tag) in a state word.
+pub(super) const fn tag_of(word: u64) -> u64 {
+    word & TAG_MASK
+}
+
 /// The state in a state word.
 ///
 /// # Panics
@@ -30,7 +40,7 @@ pub(super) const fn epoch_of(word: u64) -> u64 {
 /// As [`from_tag`], if the word holds no state's tag.
 #[inline]
 pub(super) fn state_of(word: u64) -> State {
-    from_tag(word & TAG_MASK)
+    from_tag(tag_of(word))
 }
 
 /// The tag of `state` in the state word: with [`from_tag`], the one mapping
