@@ -1,0 +1,132 @@
+//! loom models of the gate: run with
+//! `RUSTFLAGS="--cfg donjon_loom" cargo test -p donjon --features limit --release --lib loom`.
+
+use std::future::poll_fn;
+use std::task::{Context, Poll, Waker};
+
+use loom::future::block_on;
+use loom::thread;
+
+use super::*;
+
+fn place(limit: usize) -> Place {
+    Place::new(Arc::new(Gate::new(limit)))
+}
+
+/// Waits for a permit (loom's `block_on` parks the thread until woken:
+/// a lost wake-up is reported as a deadlock).
+fn acquire(place: &mut Place) -> Result<(), GateClosed> {
+    block_on(poll_fn(|cx| place.poll_acquire(cx)))
+}
+
+/// Polls once with a waker nobody waits on: the caller is queued.
+fn poll_once(place: &mut Place) -> Poll<Result<(), GateClosed>> {
+    place.poll_acquire(&mut Context::from_waker(Waker::noop()))
+}
+
+/// Everything back: every permit free, no flag left set.
+fn assert_settled(gate: &Gate, limit: usize) {
+    let state = gate.state.load(Ordering::Relaxed);
+    assert_eq!(state >> SHIFT, limit, "every permit is back");
+    assert_eq!(state & (WAITERS | DEBT), 0, "no waiter or debt left");
+    assert!(lock(&gate.queue).waiters.is_empty());
+}
+
+#[test]
+fn loom_gate_acquire_and_release_by_three_callers_over_one_permit() {
+    loom::model(|| {
+        let main = place(1);
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let mut place = main.clone();
+                thread::spawn(move || {
+                    acquire(&mut place).expect("open");
+                    place.gate().release();
+                })
+            })
+            .collect();
+        let mut mine = main.clone();
+        acquire(&mut mine).expect("open");
+        mine.gate().release();
+        for thread in threads {
+            thread.join().expect("no panic");
+        }
+        assert_settled(main.gate(), 1);
+    });
+}
+
+#[test]
+fn loom_gate_a_waiter_cancelled_while_the_permit_comes_back() {
+    loom::model(|| {
+        let mut holder = place(1);
+        assert!(
+            holder
+                .poll_acquire(&mut Context::from_waker(Waker::noop()))
+                .is_ready()
+        );
+        let mut waiter = holder.clone();
+        assert!(
+            poll_once(&mut waiter).is_pending(),
+            "queued behind the holder"
+        );
+        let gate = Arc::clone(holder.gate());
+        let releaser = thread::spawn(move || gate.release());
+        // Cancelled: dropped while the grant may be on its way.
+        drop(waiter);
+        releaser.join().expect("no panic");
+        assert_settled(holder.gate(), 1);
+    });
+}
+
+#[test]
+fn loom_gate_a_grant_racing_a_withdrawal() {
+    loom::model(|| {
+        let holder = place(1);
+        let gate = Arc::clone(holder.gate());
+        assert!(gate.try_take());
+        let mut waiter = holder.clone();
+        assert!(poll_once(&mut waiter).is_pending());
+        let releaser = thread::spawn(move || gate.release());
+        // The caller stops waiting: it leaves, or claims the grant.
+        let withdrawn =
+            waiter.poll_acquire(&mut Context::from_waker(crate::sync::withdrawal_waker()));
+        if withdrawn == Poll::Ready(Ok(())) {
+            waiter.gate().release();
+        }
+        releaser.join().expect("no panic");
+        drop(waiter);
+        assert_settled(holder.gate(), 1);
+    });
+}
+
+#[test]
+fn loom_gate_close_wakes_a_waiter() {
+    loom::model(|| {
+        let holder = place(0);
+        let mut waiter = holder.clone();
+        let waiting = thread::spawn(move || acquire(&mut waiter));
+        holder.gate().close();
+        assert_eq!(waiting.join().expect("no panic"), Err(GateClosed));
+    });
+}
+
+#[test]
+fn loom_gate_a_limit_that_moves_while_callers_come_and_go() {
+    loom::model(|| {
+        let main = place(1);
+        let mut place = main.clone();
+        let caller = thread::spawn(move || {
+            acquire(&mut place).expect("open");
+            place.gate().release();
+        });
+        let gate = Arc::clone(main.gate());
+        let mover = thread::spawn(move || {
+            gate.set_limit(0);
+            gate.set_limit(2);
+        });
+        mover.join().expect("no panic");
+        caller.join().expect("no panic");
+        assert_settled(main.gate(), 2);
+        assert_eq!(main.gate().in_flight(), 0);
+    });
+}

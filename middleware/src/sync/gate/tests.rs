@@ -1,0 +1,173 @@
+//! Unit tests of the gate: queue order, withdrawals, grants passed on, limit changes, closing.
+
+use std::task::Poll;
+
+use tokio_test::task;
+
+use super::*;
+
+fn gate(limit: usize) -> Place {
+    Place::new(Arc::new(Gate::new(limit)))
+}
+
+/// Polls `place` in `task`.
+fn poll(place: &mut Place, task: &mut task::Spawn<()>) -> Poll<Result<(), GateClosed>> {
+    task.enter(|cx, _| place.poll_acquire(cx))
+}
+
+/// Polls `place` as a caller that stops waiting.
+fn poll_withdrawing(place: &mut Place) -> Poll<Result<(), GateClosed>> {
+    place.poll_acquire(&mut Context::from_waker(crate::sync::withdrawal_waker()))
+}
+
+#[test]
+fn a_newcomer_does_not_take_a_permit_freed_while_callers_wait() {
+    let mut holder = gate(1);
+    let (mut waiter, mut newcomer) = (holder.clone(), holder.clone());
+    let (mut waiter_task, mut newcomer_task) = (task::spawn(()), task::spawn(()));
+    assert!(poll(&mut holder, &mut task::spawn(())).is_ready());
+    assert!(poll(&mut waiter, &mut waiter_task).is_pending());
+
+    // Between a permit added and the queue served (as with a release on
+    // another thread), a newcomer queues behind the waiter.
+    holder.gate().state.fetch_add(ONE, Ordering::Release);
+    assert!(poll(&mut newcomer, &mut newcomer_task).is_pending());
+    assert!(!waiter_task.is_woken());
+
+    holder.gate().settle();
+    assert!(waiter_task.is_woken(), "the first waiter gets the permit");
+    assert!(!newcomer_task.is_woken());
+    assert_eq!(poll(&mut waiter, &mut waiter_task), Poll::Ready(Ok(())));
+    assert!(poll(&mut newcomer, &mut newcomer_task).is_pending());
+}
+
+#[test]
+fn a_place_reuses_its_waiter_from_one_wait_to_the_next() {
+    let mut holder = gate(1);
+    let mut waiter = holder.clone();
+    let mut waiter_task = task::spawn(());
+    assert!(poll(&mut holder, &mut task::spawn(())).is_ready());
+    assert!(poll(&mut waiter, &mut waiter_task).is_pending());
+    let first = Arc::as_ptr(waiter.waiter.as_ref().expect("it waits"));
+
+    holder.gate().release();
+    assert_eq!(poll(&mut waiter, &mut waiter_task), Poll::Ready(Ok(())));
+    assert!(poll(&mut waiter, &mut waiter_task).is_pending());
+    let second = Arc::as_ptr(waiter.waiter.as_ref().expect("it waits"));
+    assert!(std::ptr::eq(first, second), "no allocation for this wait");
+}
+
+#[test]
+fn a_withdrawal_leaves_the_queue_and_the_next_permit_goes_to_the_next_waiter() {
+    let mut holder = gate(1);
+    let (mut gave_up, mut next) = (holder.clone(), holder.clone());
+    let mut next_task = task::spawn(());
+    assert!(poll(&mut holder, &mut task::spawn(())).is_ready());
+    assert!(poll(&mut gave_up, &mut task::spawn(())).is_pending());
+    assert!(poll(&mut next, &mut next_task).is_pending());
+
+    assert!(poll_withdrawing(&mut gave_up).is_pending());
+    assert!(!gave_up.queued);
+    holder.gate().release();
+    assert!(next_task.is_woken(), "the caller behind the one that left");
+    assert_eq!(poll(&mut next, &mut next_task), Poll::Ready(Ok(())));
+}
+
+#[test]
+fn a_withdrawal_never_queues_and_claims_a_permit_granted_meanwhile() {
+    let mut holder = gate(1);
+    let mut other = holder.clone();
+    assert!(poll(&mut holder, &mut task::spawn(())).is_ready());
+    assert!(poll_withdrawing(&mut other).is_pending());
+    assert!(!other.queued, "nobody waits for a wake-up");
+    assert_eq!(holder.gate().state.load(Ordering::Relaxed) & WAITERS, 0);
+
+    assert!(poll(&mut other, &mut task::spawn(())).is_pending());
+    holder.gate().release();
+    assert_eq!(poll_withdrawing(&mut other), Poll::Ready(Ok(())));
+    assert_eq!(holder.gate().available(), 0, "the permit is the caller's");
+}
+
+#[test]
+fn a_place_dropped_after_its_grant_passes_the_permit_on() {
+    let mut holder = gate(1);
+    let (mut dropped, mut next) = (holder.clone(), holder.clone());
+    let mut next_task = task::spawn(());
+    assert!(poll(&mut holder, &mut task::spawn(())).is_ready());
+    assert!(poll(&mut dropped, &mut task::spawn(())).is_pending());
+    assert!(poll(&mut next, &mut next_task).is_pending());
+
+    holder.gate().release();
+    drop(dropped);
+    assert!(next_task.is_woken());
+    assert_eq!(poll(&mut next, &mut next_task), Poll::Ready(Ok(())));
+}
+
+#[test]
+fn a_lowered_limit_keeps_permits_as_they_come_back() {
+    let place = gate(3);
+    let gate = Arc::clone(place.gate());
+    assert!(gate.try_take() && gate.try_take());
+    gate.set_limit(1);
+    assert_eq!(gate.available(), 0, "the free permit was taken away");
+    assert_eq!(gate.in_flight(), 2, "two out, against a limit of 1");
+    gate.release();
+    assert_eq!(gate.available(), 0, "the first back pays the debt");
+    assert_eq!(gate.in_flight(), 1);
+    gate.release();
+    assert_eq!(gate.available(), 1);
+    assert_eq!(gate.state.load(Ordering::Relaxed) & FLAGS, 0);
+}
+
+#[test]
+fn a_raised_limit_serves_waiters_first() {
+    let mut holder = gate(1);
+    let mut waiter = holder.clone();
+    let mut waiter_task = task::spawn(());
+    assert!(poll(&mut holder, &mut task::spawn(())).is_ready());
+    assert!(poll(&mut waiter, &mut waiter_task).is_pending());
+    holder.gate().set_limit(3);
+    assert!(waiter_task.is_woken());
+    assert_eq!(poll(&mut waiter, &mut waiter_task), Poll::Ready(Ok(())));
+    assert_eq!(holder.gate().available(), 1);
+    assert_eq!(holder.gate().in_flight(), 2);
+}
+
+#[test]
+fn closing_wakes_the_waiters_with_an_error_and_permits_still_come_back() {
+    let mut holder = gate(1);
+    let mut waiter = holder.clone();
+    let mut waiter_task = task::spawn(());
+    assert!(poll(&mut holder, &mut task::spawn(())).is_ready());
+    assert!(poll(&mut waiter, &mut waiter_task).is_pending());
+    holder.gate().close();
+    assert!(waiter_task.is_woken());
+    assert_eq!(
+        poll(&mut waiter, &mut waiter_task),
+        Poll::Ready(Err(GateClosed))
+    );
+    holder.gate().release();
+    assert_eq!(holder.gate().available(), 1);
+    assert_eq!(
+        poll(&mut holder, &mut task::spawn(())),
+        Poll::Ready(Err(GateClosed))
+    );
+}
+
+#[test]
+fn more_waiters_than_a_wake_list_holds_are_all_served() {
+    let count = WakeList::CAPACITY * 2 + 1;
+    let holder = gate(0);
+    let mut waiters: Vec<_> = (0..count)
+        .map(|_| (holder.clone(), task::spawn(())))
+        .collect();
+    for (place, task) in &mut waiters {
+        assert!(poll(place, task).is_pending());
+    }
+    holder.gate().set_limit(count);
+    for (place, task) in &mut waiters {
+        assert!(task.is_woken());
+        assert_eq!(poll(place, task), Poll::Ready(Ok(())));
+    }
+    assert_eq!(holder.gate().available(), 0);
+}
