@@ -15,7 +15,7 @@
 # and not on donjon, or if a run finds no test at all.
 #
 # Not run by .ci/run: it downloads crates and builds three large dependency
-# trees twice (about 25 minutes on 2 cores with a cold cache).
+# trees twice (about 40 minutes on 2 cores with a cold cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
