@@ -21,13 +21,13 @@ fn direct_buffer(bound: usize) -> (mock::Spawn<Direct>, crate::Handle) {
     (mock::Spawn::new(Buffer::new(service, bound)), handle)
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn a_free_ready_service_is_called_from_the_callers_task() {
-    let (mut buffer, mut handle) = direct_buffer(4);
-    assert_ready_ok!(buffer.poll_ready());
-    let response = buffer.call("hello");
-    // No await since the call: the worker task has not run, yet the request
-    // has reached the service.
+/// Checks that the call of `"hello"` whose response is `response` reached
+/// the service without an await since it was made (it was direct), then
+/// answers it with `"world"`.
+async fn answer_at_once(
+    handle: &mut crate::Handle,
+    response: impl std::future::Future<Output = Result<Msg, BoxError>>,
+) {
     let (request, reply) = match handle.poll_request() {
         Poll::Ready(Some(request)) => request,
         other => panic!(
@@ -38,6 +38,16 @@ async fn a_free_ready_service_is_called_from_the_callers_task() {
     assert_eq!(request, "hello");
     reply.send_response("world");
     assert_eq!(response.await.expect("a response"), "world");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_free_ready_service_is_called_from_the_callers_task() {
+    let (mut buffer, mut handle) = direct_buffer(4);
+    assert_ready_ok!(buffer.poll_ready());
+    let response = buffer.call("hello");
+    // No await since the call: the worker task has not run, yet the request
+    // has reached the service.
+    answer_at_once(&mut handle, response).await;
     // Its place in the queue came back.
     for _ in 0..4 {
         assert_ready_ok!(buffer.poll_ready());
@@ -190,14 +200,5 @@ async fn direct_calls_resume_once_cancelled_requests_are_dropped_from_a_long_que
     let response = buffer.call("hello");
     // Nothing is waiting for the worker any more: the call is direct, and
     // the request has reached the service without an await.
-    let (request, reply) = match handle.poll_request() {
-        Poll::Ready(Some(request)) => request,
-        other => panic!(
-            "the request did not reach the service at once: {:?}",
-            other.is_ready()
-        ),
-    };
-    assert_eq!(request, "hello");
-    reply.send_response("world");
-    assert_eq!(response.await.expect("a response"), "world");
+    answer_at_once(&mut handle, response).await;
 }
