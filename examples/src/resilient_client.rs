@@ -11,9 +11,11 @@
 //!
 //! The naive client ([`RoundRobin`](crate::http_client::RoundRobin)) sends
 //! each request to the next backend in turn. The donjon client
-//! ([`resilient`]) balances by latency with
-//! p2c, ejects endpoints that keep failing, retries within a budget, and
-//! times out slow attempts. [`run`] drives one client and returns a
+//! ([`resilient`]) balances by peak EWMA latency with p2c, keeps a circuit
+//! breaker per endpoint (an endpoint whose breaker is open is not ready, and
+//! the balancer sends its share elsewhere until a probe closes it), times out
+//! each attempt, retries within a budget and after a backoff, and limits and
+//! sheds load. [`run`] drives one client and returns a
 //! [`Report`]; [`comparison`] lays two reports side by side.
 
 use std::fmt::Write as _;
