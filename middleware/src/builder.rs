@@ -305,6 +305,18 @@ impl<L> ServiceBuilder<L> {
         self.layer(crate::limit::RateLimitLayer::new(num, per))
     }
 
+    /// Adds a layer that records the requests through it, their errors,
+    /// durations and the requests in flight, under the `name` label; see
+    /// [`Metrics`](crate::metrics::Metrics).
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn metrics(
+        self,
+        name: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> ServiceBuilder<Stack<crate::metrics::MetricsLayer, L>> {
+        self.layer(crate::metrics::MetricsLayer::new(name))
+    }
+
     /// Adds a layer that retries failed requests as `policy` decides; see
     /// [`Retry`](crate::retry::Retry).
     #[cfg(feature = "retry")]

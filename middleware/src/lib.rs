@@ -65,6 +65,7 @@
 //! | `steer` | [`steer`]: route each request to one of several services |
 //! | `timeout` | [`timeout`]: fail requests that take too long (a set time, per request, or including the wait for readiness) |
 //! | `full` | everything above |
+//! | `metrics` | [`metrics`]: requests, errors, durations and middleware state through the `metrics` facade (not in `full`) |
 //! | `tower-compat` | [`tower_compat`]: adapters to and from tower's `Service` and `Layer` traits (not in `full`) |
 //! | `log` | makes donjon's `tracing` events emit `log` records as well |
 //!
@@ -141,6 +142,9 @@ pub mod load_shed;
 #[cfg(feature = "make")]
 #[cfg_attr(docsrs, doc(cfg(feature = "make")))]
 pub mod make;
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub mod metrics;
 #[cfg(feature = "ready-cache")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ready-cache")))]
 pub mod ready_cache;

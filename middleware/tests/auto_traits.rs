@@ -269,6 +269,18 @@ mod middleware {
         assert_all::<Elapsed>();
     }
 
+    #[cfg(feature = "metrics")]
+    #[test]
+    fn metrics_types() {
+        use donjon::metrics::{Metrics, MetricsLayer, ResponseFuture};
+        assert_all::<Metrics<M>>();
+        assert_clone::<Metrics<M>>();
+        assert_all::<MetricsLayer>();
+        assert_clone::<MetricsLayer>();
+        assert_send::<ResponseFuture<MockFuture>>();
+        assert_sync::<ResponseFuture<MockFuture>>();
+    }
+
     #[cfg(feature = "limit")]
     #[test]
     fn limit_types() {

@@ -24,6 +24,8 @@ mod limit;
 mod load;
 #[cfg(feature = "load-shed")]
 mod load_shed;
+#[cfg(feature = "metrics")]
+mod metrics;
 #[cfg(feature = "reconnect")]
 mod reconnect;
 #[cfg(feature = "retry")]

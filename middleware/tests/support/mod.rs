@@ -21,6 +21,9 @@ use donjon::{BoxError, Service};
 use donjon_test::mock::{Handle, SendResponse, Spawn};
 use tokio_test::{assert_pending, assert_ready_ok};
 
+#[cfg(feature = "metrics")]
+pub(crate) mod recorder;
+
 /// A shared counter: clones count into the same total, so a closure that
 /// captures one can be cloned by the middleware and still be observed.
 #[derive(Clone, Debug, Default)]

@@ -1,0 +1,92 @@
+//! Metrics through the [`metrics`](https://docs.rs/metrics) facade: what
+//! happens to requests, and what state the middleware is in, recorded by
+//! whichever recorder the application installs (Prometheus, OpenTelemetry,
+//! StatsD...).
+//!
+//! Use [`MetricsLayer`] where a stack's requests should be counted and timed
+//! (the RED metrics: rate, errors, duration), under a `name` label that tells
+//! this stack from others. Every metric donjon records follows the naming
+//! scheme below. Install the recorder before building the stacks: each
+//! metric's handle is taken from the recorder when the service is made.
+//!
+//! # Examples
+//!
+//! ```
+//! # #[cfg(feature = "util")]
+//! # fn main() {
+//! use donjon::{BoxError, ServiceBuilder, ServiceExt};
+//! use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+//!
+//! let recorder = DebuggingRecorder::new();
+//! let snapshotter = recorder.snapshotter();
+//! let service = metrics::with_local_recorder(&recorder, || {
+//!     ServiceBuilder::new()
+//!         .metrics("greeter")
+//!         .service_fn(|name: &'static str| async move {
+//!             if name.is_empty() {
+//!                 return Err(BoxError::from("no name"));
+//!             }
+//!             Ok(format!("hello, {name}"))
+//!         })
+//! });
+//!
+//! # futures::executor::block_on(async {
+//! service.clone().oneshot("donjon").await?;
+//! assert!(service.clone().oneshot("").await.is_err());
+//! # Ok::<(), BoxError>(())
+//! # }).unwrap();
+//!
+//! // The count of `metric` for the greeter (and a kind, if given).
+//! let snapshot = snapshotter.snapshot().into_vec();
+//! let count = |metric: &str, kind: Option<&str>| {
+//!     snapshot.iter().find_map(|(key, _, _, value)| {
+//!         let key = key.key();
+//!         let has = |label: &str, wanted: &str| {
+//!             key.labels().any(|l| l.key() == label && l.value() == wanted)
+//!         };
+//!         let ours = has("name", "greeter") && kind.is_none_or(|kind| has("kind", kind));
+//!         match value {
+//!             DebugValue::Counter(count) if key.name() == metric && ours => Some(*count),
+//!             _ => None,
+//!         }
+//!     })
+//! };
+//! assert_eq!(count("donjon_requests_total", None), Some(2));
+//! assert_eq!(count("donjon_request_errors_total", Some("other")), Some(1));
+//! assert_eq!(count("donjon_request_errors_total", Some("timeout")), Some(0));
+//! # }
+//! # #[cfg(not(feature = "util"))]
+//! # fn main() {}
+//! ```
+//!
+//! # Names
+//!
+//! Every metric starts with `donjon_`; counters end in `_total`, durations
+//! are in seconds and end in `_seconds`. Each carries the `name` label,
+//! chosen by the user for each layer instance, so that two stacks (or two
+//! breakers) are told apart.
+//!
+//! | name | kind | unit | labels | what |
+//! |---|---|---|---|---|
+//! | `donjon_requests_total` | counter | requests | `name` | requests called through a [`Metrics`] |
+//! | `donjon_request_errors_total` | counter | requests | `name`, `kind` | requests that failed, by [kind](error_kind) |
+//! | `donjon_requests_cancelled_total` | counter | requests | `name` | response futures dropped before they finished |
+//! | `donjon_request_duration_seconds` | histogram | seconds | `name` | from the call to the response or the error |
+//! | `donjon_requests_in_flight` | gauge | requests | `name` | called and neither finished nor dropped |
+//!
+//! # Costs
+//!
+//! Without the `metrics` feature, nothing: no type, field or call of this
+//! module exists. With it, only the services built with a name record
+//! anything; see [`Metrics`] for what a request costs.
+
+mod future;
+mod kind;
+mod layer;
+pub(crate) mod names;
+mod service;
+
+pub use self::future::ResponseFuture;
+pub use self::kind::error_kind;
+pub use self::layer::MetricsLayer;
+pub use self::service::Metrics;

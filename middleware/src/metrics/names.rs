@@ -1,0 +1,13 @@
+//! The names of donjon's metrics and of their labels: one list, which the
+//! module's table documents.
+
+/// The label naming the layer instance, given by the user.
+pub(crate) const NAME: &str = "name";
+/// The label giving a failure's kind ([`error_kind`](super::error_kind)).
+pub(crate) const KIND: &str = "kind";
+
+pub(crate) const REQUESTS: &str = "donjon_requests_total";
+pub(crate) const REQUEST_ERRORS: &str = "donjon_request_errors_total";
+pub(crate) const REQUESTS_CANCELLED: &str = "donjon_requests_cancelled_total";
+pub(crate) const REQUEST_DURATION: &str = "donjon_request_duration_seconds";
+pub(crate) const REQUESTS_IN_FLIGHT: &str = "donjon_requests_in_flight";
