@@ -121,6 +121,8 @@ pub(super) struct Shared {
     /// Identifies the clones that wait.
     next_waiter: AtomicU64,
     machine: Mutex<Machine>,
+    #[cfg(feature = "metrics")]
+    meter: super::meter::Meter,
 }
 
 impl Shared {
@@ -133,6 +135,8 @@ impl Shared {
         machine.grant(&credit, &rules, origin);
         let fast = pack(machine.epoch, machine.phase.to_tag());
         let time_window = matches!(config.window(), WindowKind::Time { .. });
+        #[cfg(feature = "metrics")]
+        let meter = super::meter::Meter::new(config.name());
         Arc::new(Shared {
             time_window,
             timed: time_window || rules.slow.is_some(),
@@ -143,6 +147,8 @@ impl Shared {
             origin,
             next_waiter: AtomicU64::new(0),
             machine: Mutex::new(machine),
+            #[cfg(feature = "metrics")]
+            meter,
         })
     }
 
@@ -200,6 +206,11 @@ impl Shared {
         drop(machine);
         if let Some(transition) = transition {
             transition.emit();
+            #[cfg(feature = "metrics")]
+            {
+                let (from, to) = transition.states();
+                self.meter.transition(from, to);
+            }
         }
         for (_, waker) in waiters {
             waker.wake();

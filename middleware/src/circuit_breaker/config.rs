@@ -57,6 +57,9 @@ pub struct Config {
     open_backoff: Option<Backoff>,
     half_open_calls: u32,
     open_behavior: OpenBehavior,
+    /// The `name` label of its metrics.
+    #[cfg(feature = "metrics")]
+    name: std::borrow::Cow<'static, str>,
 }
 
 /// What callers of an open [`CircuitBreaker`](super::CircuitBreaker) see.
@@ -170,7 +173,26 @@ impl Config {
             open_backoff: None,
             half_open_calls: 1,
             open_behavior: OpenBehavior::FailFast,
+            #[cfg(feature = "metrics")]
+            name: std::borrow::Cow::Borrowed("circuit_breaker"),
         }
+    }
+
+    /// Names the breaker in its metrics (the `name` label; see
+    /// [`metrics`](crate::metrics)): `"circuit_breaker"` unless set, so that
+    /// two breakers of one process should each have their own.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The `name` label of the breaker's metrics.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Reads the rates over the last `size` calls.

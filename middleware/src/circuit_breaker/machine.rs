@@ -125,6 +125,12 @@ pub(super) struct Transition {
 }
 
 impl Transition {
+    /// The states it left and entered.
+    #[cfg(feature = "metrics")]
+    pub(super) fn states(&self) -> (State, State) {
+        (self.from, self.to)
+    }
+
     pub(super) fn emit(&self) {
         macro_rules! event {
             ($level:ident) => {

@@ -113,6 +113,8 @@ pub mod future;
 mod handle;
 mod layer;
 mod machine;
+#[cfg(feature = "metrics")]
+mod meter;
 mod phase;
 mod service;
 mod ticket;

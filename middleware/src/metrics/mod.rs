@@ -73,12 +73,18 @@
 //! | `donjon_requests_cancelled_total` | counter | requests | `name` | response futures dropped before they finished |
 //! | `donjon_request_duration_seconds` | histogram | seconds | `name` | from the call to the response or the error |
 //! | `donjon_requests_in_flight` | gauge | requests | `name` | called and neither finished nor dropped |
+//! | `donjon_circuit_breaker_state` | gauge | 1 or 0 | `name`, `state` | 1 for the [breaker](crate::circuit_breaker)'s state (`closed`, `open`, `half_open`, `forced_open`, `disabled`), 0 for the others |
+//! | `donjon_circuit_breaker_transitions_total` | counter | transitions | `name`, `to` | changes of state, by the state entered |
+//!
+//! The `name` of a [`Metrics`] is given to [`MetricsLayer::new`]; a circuit
+//! breaker's to its `Config::with_name` (`"circuit_breaker"` if not).
 //!
 //! # Costs
 //!
 //! Without the `metrics` feature, nothing: no type, field or call of this
-//! module exists. With it, only the services built with a name record
-//! anything; see [`Metrics`] for what a request costs.
+//! module exists. With it, a [`Metrics`] layer costs what its docs say per
+//! request; the state of the other middleware is recorded when it changes
+//! (a breaker's transition), never on the request path.
 
 mod future;
 mod kind;

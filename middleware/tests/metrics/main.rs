@@ -265,3 +265,81 @@ async fn without_a_recorder_requests_go_through() {
     assert_request_eq!(handle, "hello").send_response("world");
     assert_eq!(assert_ready_ok!(response.poll()), "world");
 }
+
+// The circuit breaker's state and transitions.
+
+#[cfg(feature = "circuit-breaker")]
+mod circuit_breaker {
+    use std::time::Duration;
+
+    use donjon::circuit_breaker::{CircuitBreakerLayer, Config};
+    use donjon_test::assert_request_eq;
+    use donjon_test::mock;
+    use tokio_test::{assert_ready_err, assert_ready_ok, task};
+
+    use super::{Boom, Recorded};
+
+    const STATE: &str = "donjon_circuit_breaker_state";
+    const TRANSITIONS: &str = "donjon_circuit_breaker_transitions_total";
+
+    fn state(recorded: &Recorded, state: &str) -> f64 {
+        recorded.gauge(STATE, &[("name", "payments"), ("state", state)])
+    }
+
+    fn transitions_to(recorded: &Recorded, to: &str) -> u64 {
+        recorded.counter(TRANSITIONS, &[("name", "payments"), ("to", to)])
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_state_gauge_and_transitions_follow_the_breaker_under_its_name() {
+        let recorded = Recorded::default();
+        let config = Config::new()
+            .with_name("payments")
+            .with_consecutive_failures(2)
+            .with_open_duration(Duration::from_secs(10));
+        assert_eq!(config.name(), "payments");
+        let (mut service, mut handle) = recorded.with(|| {
+            mock::spawn_layer::<&'static str, &'static str, _>(CircuitBreakerLayer::new(config))
+        });
+        assert_eq!(state(&recorded, "closed"), 1.0);
+        assert_eq!(state(&recorded, "open"), 0.0);
+
+        for _ in 0..2 {
+            assert_ready_ok!(service.poll_ready());
+            let mut response = task::spawn(service.call("pay"));
+            assert_request_eq!(handle, "pay").send_error(Boom("declined"));
+            assert_ready_err!(response.poll());
+        }
+        assert_eq!(state(&recorded, "closed"), 0.0);
+        assert_eq!(state(&recorded, "open"), 1.0);
+        assert_eq!(transitions_to(&recorded, "open"), 1);
+
+        // The open period ends: the next caller is a probe, half-open.
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_ready_ok!(service.poll_ready());
+        assert_eq!(state(&recorded, "open"), 0.0);
+        assert_eq!(state(&recorded, "half_open"), 1.0);
+        assert_eq!(transitions_to(&recorded, "half_open"), 1);
+        let mut response = task::spawn(service.call("pay"));
+        assert_request_eq!(handle, "pay").send_response("paid");
+        assert_ready_ok!(response.poll());
+        assert_eq!(state(&recorded, "half_open"), 0.0);
+        assert_eq!(state(&recorded, "closed"), 1.0);
+        assert_eq!(transitions_to(&recorded, "closed"), 1);
+        assert_eq!(transitions_to(&recorded, "open"), 1);
+    }
+
+    #[test]
+    fn an_unnamed_breaker_reports_as_circuit_breaker() {
+        let recorded = Recorded::default();
+        let _service = recorded.with(|| {
+            mock::spawn_layer::<&'static str, &'static str, _>(CircuitBreakerLayer::new(
+                Config::new(),
+            ))
+        });
+        assert_eq!(
+            recorded.gauge(STATE, &[("name", "circuit_breaker"), ("state", "closed")]),
+            1.0
+        );
+    }
+}
