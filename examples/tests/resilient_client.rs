@@ -16,9 +16,16 @@ fn small() -> Scenario {
     }
 }
 
-async fn run_both(scenario: &Scenario) -> (Report, Report) {
+/// The three clients' reports on one scenario.
+struct Runs {
+    naive: Report,
+    tower: Report,
+    donjon: Report,
+}
+
+async fn run_all(scenario: &Scenario) -> Runs {
     let mut reports = Vec::new();
-    for kind in [ClientKind::Naive, ClientKind::Donjon] {
+    for kind in ClientKind::ALL {
         let completed = Arc::new(AtomicUsize::new(0));
         let report = tokio::time::timeout(
             Duration::from_secs(3600),
@@ -32,17 +39,31 @@ async fn run_both(scenario: &Scenario) -> (Report, Report) {
             scenario.requests,
             "every request completes, and is counted once"
         );
+        assert_eq!(report.kind, kind);
         reports.push(report);
     }
-    let donjon = reports.pop().expect("two reports");
-    let naive = reports.pop().expect("two reports");
-    println!("{}", comparison(&[&naive, &donjon]));
-    (naive, donjon)
+    println!("{}", comparison(&reports.iter().collect::<Vec<_>>()));
+    let [naive, tower, donjon] = <[Report; 3]>::try_from(reports).expect("three reports");
+    Runs {
+        naive,
+        tower,
+        donjon,
+    }
+}
+
+/// Attempts `report`'s client sent to the backend called `name`.
+fn attempts(report: &Report, name: &str) -> u64 {
+    report
+        .spread
+        .iter()
+        .find(|(backend, _)| backend == name)
+        .map(|(_, n)| *n)
+        .expect("a backend of that name")
 }
 
 #[tokio::test(start_paused = true)]
 async fn donjon_succeeds_more_often_and_has_a_lower_p99_than_round_robin() {
-    let (naive, donjon) = run_both(&small()).await;
+    let Runs { naive, donjon, .. } = run_all(&small()).await;
     assert_eq!(naive.requests, 600);
     assert_eq!(donjon.requests, 600);
     assert!(
@@ -61,7 +82,7 @@ async fn donjon_succeeds_more_often_and_has_a_lower_p99_than_round_robin() {
 
 #[tokio::test(start_paused = true)]
 async fn the_naive_client_spreads_evenly_and_suffers_every_fault() {
-    let (naive, _) = run_both(&small()).await;
+    let Runs { naive, .. } = run_all(&small()).await;
     let attempts: Vec<u64> = naive.spread.iter().map(|(_, n)| *n).collect();
     assert_eq!(attempts, [150, 150, 150, 150], "round-robin: {naive:?}");
     assert_eq!(naive.retries, 0);
@@ -76,26 +97,74 @@ async fn the_naive_client_spreads_evenly_and_suffers_every_fault() {
 
 #[tokio::test(start_paused = true)]
 async fn donjon_steers_away_from_the_slow_backend_and_retries_failures() {
-    let (_, donjon) = run_both(&small()).await;
-    let attempts = |name: &str| {
-        donjon
-            .spread
-            .iter()
-            .find(|(backend, _)| backend == name)
-            .map(|(_, n)| *n)
-            .expect("a backend of that name")
-    };
+    let Runs { donjon, .. } = run_all(&small()).await;
+    steers_away_from_the_slow_backend_and_retries_failures(&donjon);
+}
+
+#[tokio::test(start_paused = true)]
+async fn tower_steers_away_from_the_slow_backend_and_retries_failures() {
+    let Runs { tower, .. } = run_all(&small()).await;
+    steers_away_from_the_slow_backend_and_retries_failures(&tower);
+}
+
+/// What p2c by peak EWMA and retries within a budget do, in tower's stack
+/// as in donjon's.
+fn steers_away_from_the_slow_backend_and_retries_failures(report: &Report) {
     assert!(
-        attempts("slow") * 10 < attempts("steady"),
-        "the slow backend gets far less than the steady one: {:?}",
-        donjon.spread
+        attempts(report, "slow") * 10 < attempts(report, "steady"),
+        "{}: the slow backend gets far less than the steady one: {:?}",
+        report.kind.name(),
+        report.spread
     );
-    assert!(donjon.retries > 0, "failed attempts are retried");
-    let total: u64 = donjon.spread.iter().map(|(_, n)| n).sum();
+    assert!(report.retries > 0, "failed attempts are retried");
+    let total: u64 = report.spread.iter().map(|(_, n)| n).sum();
     assert_eq!(
         total,
-        donjon.requests as u64 + donjon.retries,
+        report.requests as u64 + report.retries,
         "every attempt is a first try or a retry"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn tower_retries_500s_away_and_has_a_lower_p99_than_round_robin() {
+    let Runs { naive, tower, .. } = run_all(&small()).await;
+    assert_eq!(tower.requests, 600);
+    assert!(
+        tower.server_errors < naive.server_errors,
+        "retries fix 500s: tower {} vs naive {}",
+        tower.server_errors,
+        naive.server_errors
+    );
+    assert!(
+        tower.percentile(0.99) < naive.percentile(0.99),
+        "tower {:?} vs naive {:?}",
+        tower.percentile(0.99),
+        naive.percentile(0.99)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn donjon_keeps_traffic_off_the_dead_backend_where_tower_cannot() {
+    let Runs { tower, donjon, .. } = run_all(&small()).await;
+    // Without circuit breakers, a refused connection looks like a fast
+    // answer to peak EWMA, and p2c favours the dead backend.
+    assert!(
+        attempts(&donjon, "doomed") < attempts(&tower, "doomed"),
+        "donjon {:?} vs tower {:?}",
+        donjon.spread,
+        tower.spread
+    );
+    assert!(
+        donjon.transport_errors < tower.transport_errors,
+        "donjon {} vs tower {} connection errors",
+        donjon.transport_errors,
+        tower.transport_errors
+    );
+    assert!(
+        donjon.success_rate() > tower.success_rate(),
+        "donjon {} vs tower {}",
+        donjon.success_rate(),
+        tower.success_rate()
     );
 }
 
@@ -186,18 +255,20 @@ mod command_line {
     }
 
     #[test]
-    fn a_small_run_prints_both_columns() {
+    fn a_small_run_prints_three_columns() {
         let output = flagship(&["--requests", "200", "--concurrency", "8"]);
         assert!(output.status.success());
         let table = String::from_utf8_lossy(&output.stdout);
-        for row in [
-            "naive",
-            "donjon",
-            "successes",
-            "p99 latency",
-            "retries",
-            "attempts to doomed",
-        ] {
+        let header = table
+            .lines()
+            .find(|line| line.contains("naive"))
+            .unwrap_or_else(|| panic!("no header in:\n{table}"));
+        assert_eq!(
+            header.split_whitespace().collect::<Vec<_>>(),
+            ["naive", "tower", "donjon"],
+            "the columns, in order"
+        );
+        for row in ["successes", "p99 latency", "retries", "attempts to doomed"] {
             assert!(table.contains(row), "{row} is missing from:\n{table}");
         }
     }

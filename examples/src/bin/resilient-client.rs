@@ -1,7 +1,8 @@
 //! The flagship example: four real HTTP backends on loopback (steady, slow,
 //! flaky, and one that goes down half-way), the same workload sent through a
-//! naive round-robin client and through a donjon stack, and the results side
-//! by side. See `donjon_examples::resilient_client`.
+//! naive round-robin client, through the best stack the `tower` crate
+//! allows, and through a donjon stack, and the results side by side. See
+//! `donjon_examples::resilient_client`.
 //!
 //! `cargo run -p donjon-examples --bin resilient-client -- --help` lists the
 //! flags.
@@ -15,13 +16,14 @@ use std::time::Duration;
 use donjon_examples::resilient_client::{ClientKind, Report, Scenario, comparison, run};
 
 const USAGE: &str = "\
-resilient-client: the same workload through a naive client and through donjon
+resilient-client: the same workload through a naive client, tower and donjon
 
 Starts four HTTP backends on loopback (steady, slow, flaky, and doomed, which
 goes down during the run), sends the workload through a round-robin client
-with no middleware, then through donjon (p2c by peak EWMA latency, outlier
-circuit breakers, timeout, retries within a budget and after a backoff, concurrency
-limit, load shedding), and prints both results side by side.
+with no middleware, then through the best stack tower 0.5.3 allows (p2c by
+peak EWMA latency, timeout, retries within a budget and after a backoff,
+concurrency limit, load shedding), then through donjon (the same, plus a
+circuit breaker per endpoint), and prints the three results side by side.
 
 Usage: resilient-client [OPTIONS]
 
@@ -32,9 +34,9 @@ Options:
   --slow-ms <MS>          latency of the slow backend [default: 200]
   --failure-share <F>     share of requests the flaky backend fails, in [0, 1] [default: 0.3]
   --down-at <F>           fraction of the run after which doomed goes down, in [0, 1] [default: 0.5]
-  --timeout-ms <MS>       donjon's timeout per attempt [default: 100]
-  --max-retries <N>       donjon's retries per request, at most [default: 3]
-  --retry-share <F>       donjon's retry budget, as a share of requests [default: 0.2]
+  --timeout-ms <MS>       tower's and donjon's timeout per attempt [default: 100]
+  --max-retries <N>       tower's and donjon's retries per request, at most [default: 3]
+  --retry-share <F>       tower's and donjon's retry budget, as a share of requests [default: 0.2]
   -h, --help              print this help
 ";
 
@@ -146,7 +148,7 @@ async fn main() -> ExitCode {
         100.0 * scenario.down_at,
     );
     let mut reports = Vec::new();
-    for kind in [ClientKind::Naive, ClientKind::Donjon] {
+    for kind in ClientKind::ALL {
         match run_with_progress(&scenario, kind).await {
             Ok(report) => reports.push(report),
             Err(error) => {

@@ -1,15 +1,17 @@
 //! An HTTP client (hyper-util's) behind a donjon stack: p2c balancing over
-//! several server addresses by peak EWMA latency, a timeout per attempt,
-//! retries within a budget and after a backoff, a concurrency limit and load
-//! shedding.
+//! several server addresses by peak EWMA latency, a circuit breaker per
+//! endpoint, a timeout per attempt, retries within a budget and after a
+//! backoff, a concurrency limit and load shedding.
 //!
-//! [`resilient`] builds the stack; [`round_robin`] builds the naive client
-//! the flagship example compares it with. Both take the same addresses and
-//! return the same [`ClientStats`].
+//! [`resilient`] builds the stack; the flagship example compares it with
+//! [`round_robin`], the naive client, and with [`tower_stack`], the closest
+//! stack the `tower` crate itself allows. All three take the same addresses
+//! and return the same [`ClientStats`].
 
 mod endpoint;
 mod naive;
 mod policy;
+mod tower_policy;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,13 +26,16 @@ use donjon::discover::ServiceList;
 use donjon::load::{CompleteOnResponse, PeakEwmaDiscover};
 use donjon::retry::backoff::ExponentialBackoffMaker;
 use donjon::retry::budget::TpsBudget;
+use donjon::tower_compat::IntoDonjon;
 use donjon::util::rng::HasherRng;
 use donjon::{BoxError, Service, ServiceBuilder};
 use http::{Request, Response};
+use tokio::time::Instant;
 
-pub use self::endpoint::{Endpoint, HyperClient, hyper_client};
+pub use self::endpoint::{AttemptLog, Endpoint, HyperClient, hyper_client};
 pub use self::naive::RoundRobin;
 pub use self::policy::RetryPolicy;
+pub use self::tower_policy::TowerRetryPolicy;
 
 /// A client as the examples use it: a cloneable donjon service from
 /// requests to whole responses, whose futures can be spawned.
@@ -84,7 +89,6 @@ pub struct ClientConfig {
     pub default_rtt: Duration,
     /// How fast the latency estimates forget.
     pub decay: Duration,
-    /// When an endpoint that keeps failing is taken out of rotation.
     /// When an endpoint's circuit breaker opens, taking it out of the
     /// balancer's rotation, and when it probes it again.
     pub breaker: Config,
@@ -119,7 +123,7 @@ impl Default for ClientConfig {
 /// What a client counted while it ran.
 #[derive(Debug, Clone)]
 pub struct ClientStats {
-    attempts: Vec<(SocketAddr, Arc<AtomicU64>)>,
+    attempts: Vec<(SocketAddr, Arc<AttemptLog>)>,
     retries: Arc<AtomicU64>,
 }
 
@@ -129,7 +133,16 @@ impl ClientStats {
     pub fn attempts(&self) -> Vec<(SocketAddr, u64)> {
         self.attempts
             .iter()
-            .map(|(addr, count)| (*addr, count.load(Ordering::Relaxed)))
+            .map(|(addr, log)| (*addr, log.count()))
+            .collect()
+    }
+
+    /// When each attempt to each address started, in the order the
+    /// addresses were given.
+    pub fn attempt_times(&self) -> Vec<(SocketAddr, Vec<Instant>)> {
+        self.attempts
+            .iter()
+            .map(|(addr, log)| (*addr, log.times()))
             .collect()
     }
 
@@ -140,8 +153,8 @@ impl ClientStats {
 }
 
 /// One [`Endpoint`] per address, on one shared hyper-util client, with
-/// their attempt counters.
-fn endpoints(addrs: &[SocketAddr]) -> (Vec<Endpoint>, Vec<(SocketAddr, Arc<AtomicU64>)>) {
+/// their attempt logs.
+fn endpoints(addrs: &[SocketAddr]) -> (Vec<Endpoint>, Vec<(SocketAddr, Arc<AttemptLog>)>) {
     let client = hyper_client();
     let endpoints: Vec<Endpoint> = addrs
         .iter()
@@ -242,4 +255,68 @@ pub fn resilient(addrs: &[SocketAddr], config: &ClientConfig) -> (impl HttpClien
         .buffer(config.concurrency_limit.max(1))
         .service(balance);
     (client, stats)
+}
+
+/// The closest stack to [`resilient`] that the `tower` crate (0.5.3) itself
+/// allows, over `addrs`, configured from the same `config`: load shedding, a
+/// concurrency limit, retries ([`TowerRetryPolicy`]) within tower's
+/// `TpsBudget` after tower's exponential backoff, a timeout per attempt, a
+/// buffer, and p2c balancing by peak EWMA latency. Every layer is tower's.
+///
+/// What it lacks is the circuit breaker per endpoint (tower has none,
+/// `config.breaker` is ignored): an endpoint that refuses connections fails
+/// fast, a fast failure looks like a fast answer to peak EWMA, and p2c keeps
+/// choosing it.
+///
+/// The stack is a `tower::Service`; [`IntoDonjon::into_donjon`] wraps the
+/// outermost layer so that the flagship drives all three clients through
+/// one trait. It forwards `poll_ready` and `call` unchanged: no donjon code
+/// runs inside the stack.
+///
+/// Call it inside a tokio runtime (the buffer spawns its worker).
+///
+/// # Errors
+///
+/// As [`resilient`], with tower's error types:
+/// `tower::timeout::error::Elapsed`, `tower::load_shed::error::Overloaded`.
+///
+/// # Panics
+///
+/// If the backoff bounds or `retry_share` are invalid.
+pub fn tower_stack(addrs: &[SocketAddr], config: &ClientConfig) -> (impl HttpClient, ClientStats) {
+    let (endpoints, attempts) = endpoints(addrs);
+    let discover = tower::load::PeakEwmaDiscover::new::<Request<Bytes>>(
+        tower::discover::ServiceList::new::<Request<Bytes>>(endpoints),
+        config.default_rtt,
+        config.decay,
+        tower::load::CompleteOnResponse::default(),
+    );
+    let balance = tower::balance::p2c::Balance::new(discover);
+
+    let budget = tower::retry::budget::TpsBudget::new(
+        Duration::from_secs(10),
+        config.min_retries_per_second,
+        config.retry_share,
+    );
+    let backoffs = tower::retry::backoff::ExponentialBackoffMaker::new(
+        config.backoff.0,
+        config.backoff.1,
+        0.5,
+        tower::util::rng::HasherRng::default(),
+    )
+    .expect("valid backoff bounds");
+    let policy = TowerRetryPolicy::new(budget, backoffs, config.max_retries);
+    let stats = ClientStats {
+        attempts,
+        retries: policy.retries(),
+    };
+
+    let client = tower::ServiceBuilder::new()
+        .load_shed()
+        .concurrency_limit(config.concurrency_limit)
+        .retry(policy)
+        .timeout(config.timeout)
+        .buffer(config.concurrency_limit.max(1))
+        .service(balance);
+    (client.into_donjon(), stats)
 }

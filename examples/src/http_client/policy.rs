@@ -82,18 +82,24 @@ impl Policy<Request<Bytes>, Response<Bytes>, BoxError> for RetryPolicy {
     }
 
     fn clone_request(&mut self, request: &Request<Bytes>) -> Option<Request<Bytes>> {
-        let idempotent = matches!(
-            *request.method(),
-            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
-        );
-        if !idempotent {
-            return None;
-        }
-        let mut copy = Request::new(request.body().clone());
-        *copy.method_mut() = request.method().clone();
-        *copy.uri_mut() = request.uri().clone();
-        *copy.version_mut() = request.version();
-        *copy.headers_mut() = request.headers().clone();
-        Some(copy)
+        copy_if_idempotent(request)
     }
+}
+
+/// A copy of `request` to retry, if its method is idempotent: what both
+/// retry policies (donjon's and tower's) keep for a retry.
+pub(super) fn copy_if_idempotent(request: &Request<Bytes>) -> Option<Request<Bytes>> {
+    let idempotent = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+    );
+    if !idempotent {
+        return None;
+    }
+    let mut copy = Request::new(request.body().clone());
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    Some(copy)
 }

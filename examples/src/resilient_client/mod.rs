@@ -1,5 +1,6 @@
 //! The flagship scenario: the same workload sent to four real HTTP backends
-//! on loopback, once through a naive client and once through donjon.
+//! on loopback, through a naive client, through the best stack the `tower`
+//! crate allows, and through donjon.
 //!
 //! The backends ([`crate::backend`]):
 //!
@@ -15,8 +16,11 @@
 //! breaker per endpoint (an endpoint whose breaker is open is not ready, and
 //! the balancer sends its share elsewhere until a probe closes it), times out
 //! each attempt, retries within a budget and after a backoff, and limits and
-//! sheds load. [`run`] drives one client and returns a
-//! [`Report`]; [`comparison`] lays two reports side by side.
+//! sheds load. The tower client ([`tower_stack`]) is what a tower user would
+//! build instead: the same stack from the `tower` crate, with the same
+//! settings, but no circuit breaker, which tower does not have. [`run`] drives
+//! one client and returns a [`Report`]; [`comparison`] lays reports side by
+//! side.
 
 use std::fmt::Write as _;
 use std::io;
@@ -32,7 +36,9 @@ use http::{Request, Response};
 use tokio::time::Instant;
 
 use crate::backend::{Backend, Behaviour};
-use crate::http_client::{ClientConfig, ClientStats, HttpClient, resilient, round_robin};
+use crate::http_client::{
+    ClientConfig, ClientStats, HttpClient, resilient, round_robin, tower_stack,
+};
 
 /// The workload and the backends' behaviour.
 #[derive(Debug, Clone)]
@@ -50,7 +56,8 @@ pub struct Scenario {
     /// The fraction of the workload after which `doomed` goes down, in
     /// `[0, 1]`.
     pub down_at: f64,
-    /// The donjon client's configuration.
+    /// The tower and donjon clients' configuration (tower ignores the
+    /// circuit breakers').
     pub client: ClientConfig,
 }
 
@@ -122,15 +129,22 @@ impl Scenario {
 pub enum ClientKind {
     /// Round-robin, no middleware.
     Naive,
+    /// The best stack of the `tower` crate: like donjon's, without the
+    /// circuit breakers.
+    Tower,
     /// The donjon stack.
     Donjon,
 }
 
 impl ClientKind {
+    /// Every kind, in the order the flagship runs and shows them.
+    pub const ALL: [ClientKind; 3] = [ClientKind::Naive, ClientKind::Tower, ClientKind::Donjon];
+
     /// Its name in reports.
     pub fn name(self) -> &'static str {
         match self {
             ClientKind::Naive => "naive",
+            ClientKind::Tower => "tower",
             ClientKind::Donjon => "donjon",
         }
     }
@@ -199,12 +213,20 @@ enum Outcome {
     Transport,
 }
 
+/// Sorts a result into an [`Outcome`], knowing donjon's and tower's error
+/// types.
 fn classify(result: &Result<Response<Bytes>, BoxError>) -> Outcome {
     match result {
         Ok(response) if response.status().is_success() => Outcome::Success,
         Ok(_) => Outcome::ServerError,
-        Err(error) if error.is::<Elapsed>() => Outcome::Timeout,
-        Err(error) if error.is::<Overloaded>() => Outcome::Shed,
+        Err(error) if error.is::<Elapsed>() || error.is::<tower::timeout::error::Elapsed>() => {
+            Outcome::Timeout
+        }
+        Err(error)
+            if error.is::<Overloaded>() || error.is::<tower::load_shed::error::Overloaded>() =>
+        {
+            Outcome::Shed
+        }
         Err(_) => Outcome::Transport,
     }
 }
@@ -238,6 +260,10 @@ pub async fn run(
     let (outcomes, stats) = match kind {
         ClientKind::Naive => {
             let (client, stats) = round_robin(&addrs);
+            (drive(client, scenario, &backends, completed).await, stats)
+        }
+        ClientKind::Tower => {
+            let (client, stats) = tower_stack(&addrs, &scenario.client);
             (drive(client, scenario, &backends, completed).await, stats)
         }
         ClientKind::Donjon => {
