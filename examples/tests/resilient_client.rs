@@ -51,6 +51,17 @@ async fn run_all(scenario: &Scenario) -> Runs {
     }
 }
 
+/// Attempts `report`'s client sent to the backend called `name` after the
+/// doomed backend went down.
+fn attempts_after_down(report: &Report, name: &str) -> usize {
+    let (_, times) = report
+        .attempt_times
+        .iter()
+        .find(|(backend, _)| backend == name)
+        .expect("a backend of that name");
+    times.iter().filter(|at| **at > report.down_at).count()
+}
+
 /// Attempts `report`'s client sent to the backend called `name`.
 fn attempts(report: &Report, name: &str) -> u64 {
     report
@@ -154,6 +165,14 @@ async fn donjon_keeps_traffic_off_the_dead_backend_where_tower_cannot() {
         donjon.spread,
         tower.spread
     );
+    let (tower_dead, donjon_dead) = (
+        attempts_after_down(&tower, "doomed"),
+        attempts_after_down(&donjon, "doomed"),
+    );
+    assert!(
+        donjon_dead * 10 < tower_dead,
+        "attempts to doomed once down: donjon {donjon_dead} vs tower {tower_dead}"
+    );
     assert!(
         donjon.transport_errors < tower.transport_errors,
         "donjon {} vs tower {} connection errors",
@@ -166,6 +185,64 @@ async fn donjon_keeps_traffic_off_the_dead_backend_where_tower_cannot() {
         donjon.success_rate(),
         tower.success_rate()
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_run_records_its_requests_and_attempts_over_time_and_when_doomed_went_down() {
+    let scenario = small();
+    let down_after = 300; // half of 600
+    for report in <[Report; 3]>::from(run_all(&scenario).await) {
+        let name = report.kind.name();
+        assert_eq!(report.samples.len(), report.requests, "{name}");
+        assert!(
+            report.samples.is_sorted_by_key(|sample| sample.sent),
+            "{name}: samples in the order they were sent"
+        );
+        assert_eq!(
+            report.samples.iter().filter(|s| s.succeeded).count(),
+            report.successes,
+            "{name}"
+        );
+        assert!(
+            report
+                .samples
+                .iter()
+                .all(|sample| sample.sent + sample.latency <= report.elapsed),
+            "{name}: every request ends within the run"
+        );
+        let logged: Vec<(String, u64)> = report
+            .attempt_times
+            .iter()
+            .map(|(backend, times)| (backend.clone(), times.len() as u64))
+            .collect();
+        assert_eq!(logged, report.spread, "{name}: one time per attempt");
+        for (backend, times) in &report.attempt_times {
+            assert!(times.is_sorted(), "{name}: {backend}'s attempts in order");
+        }
+        // Doomed goes down when the 300th request finishes: by then at
+        // least 300 were sent, and at most one more per other task.
+        let sent_by = report
+            .samples
+            .iter()
+            .filter(|s| s.sent <= report.down_at)
+            .count();
+        let sent_before = report
+            .samples
+            .iter()
+            .filter(|s| s.sent < report.down_at)
+            .count();
+        assert!(
+            sent_by >= down_after && sent_before < down_after + scenario.concurrency,
+            "{name}: down at {:?}, {sent_before} requests sent before, {sent_by} by then",
+            report.down_at
+        );
+    }
+}
+
+impl From<Runs> for [Report; 3] {
+    fn from(runs: Runs) -> Self {
+        [runs.naive, runs.tower, runs.donjon]
+    }
 }
 
 #[test]
@@ -199,6 +276,9 @@ fn percentiles_are_nearest_rank() {
         retries: 0,
         spread: Vec::new(),
         elapsed: Duration::ZERO,
+        samples: Vec::new(),
+        attempt_times: Vec::new(),
+        down_at: Duration::ZERO,
     };
     assert_eq!(report.percentile(0.50), Duration::from_millis(50));
     assert_eq!(report.percentile(0.99), Duration::from_millis(99));
@@ -229,6 +309,7 @@ mod command_line {
             "--failure-share",
             "--down-at",
             "--timeout-ms",
+            "--plot",
         ] {
             assert!(usage.contains(flag), "{flag} is missing from:\n{usage}");
         }
@@ -270,6 +351,100 @@ mod command_line {
         );
         for row in ["successes", "p99 latency", "retries", "attempts to doomed"] {
             assert!(table.contains(row), "{row} is missing from:\n{table}");
+        }
+    }
+
+    #[test]
+    fn plot_writes_an_svg_with_two_panels_per_client_and_the_down_marker() {
+        let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("flagship-plot.svg");
+        let _ = std::fs::remove_file(&path);
+        let output = flagship(&[
+            "--requests",
+            "200",
+            "--concurrency",
+            "8",
+            "--plot",
+            path.to_str().expect("a UTF-8 path"),
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let svg = std::fs::read_to_string(&path).expect("the chart is written");
+        let texts = svg_texts(&svg).unwrap_or_else(|error| panic!("malformed SVG: {error}"));
+        let count = |wanted: &str| texts.iter().filter(|text| *text == wanted).count();
+        for client in ["naive", "tower", "donjon"] {
+            for panel in ["latency", "share of attempts"] {
+                let title = format!("{client}: {panel}");
+                assert_eq!(count(&title), 1, "{title} in {texts:?}");
+            }
+        }
+        assert_eq!(count("doomed down"), 6, "a marker per panel: {texts:?}");
+        for backend in ["steady", "slow", "flaky", "doomed"] {
+            assert_eq!(count(backend), 1, "{backend} in the legend: {texts:?}");
+        }
+    }
+
+    #[test]
+    fn the_svg_check_refuses_malformed_documents() {
+        let good = "<svg a=\"1\"><g><text x=\"0\">\n a &amp; b \n</text><rect/></g></svg>";
+        assert_eq!(svg_texts(good), Ok(vec!["a &amp; b".to_owned()]));
+        for bad in [
+            "<svg><g></svg>",
+            "<svg><text>a</g></svg>",
+            "<svg><text>a & b</text></svg>",
+            "<svg></svg><svg></svg>",
+            "<html></html>",
+            "<svg><text>a</text>",
+        ] {
+            assert!(svg_texts(bad).is_err(), "{bad} passes");
+        }
+    }
+
+    /// The contents of `svg`'s `<text>` elements, trimmed, once it is
+    /// checked to be one `<svg>` element whose tags nest and whose
+    /// character data holds no stray `&` or `>`.
+    fn svg_texts(svg: &str) -> Result<Vec<String>, String> {
+        let mut open: Vec<&str> = Vec::new();
+        let mut texts = Vec::new();
+        let mut rest = svg.trim();
+        if !rest.starts_with("<svg") {
+            return Err("it does not start with <svg".into());
+        }
+        while let Some(start) = rest.find('<') {
+            let data = &rest[..start];
+            if data.contains('>') || data.split('&').skip(1).any(|s| !s.contains(';')) {
+                return Err(format!("bad character data {data:?}"));
+            }
+            if open.last() == Some(&"text") {
+                texts.push(data.trim().to_owned());
+            } else if !data.trim().is_empty() && open.is_empty() {
+                return Err(format!("text outside the root element: {data:?}"));
+            }
+            let end = rest[start..].find('>').ok_or("a tag is not closed")? + start;
+            let tag = &rest[start + 1..end];
+            if let Some(name) = tag.strip_prefix('/') {
+                match open.pop() {
+                    Some(opened) if opened == name.trim() => {}
+                    other => return Err(format!("</{name}> closes {other:?}")),
+                }
+                if open.is_empty() && !rest[end + 1..].trim().is_empty() {
+                    return Err("content after the root element".into());
+                }
+            } else if !tag.ends_with('/') {
+                let name = tag.split_whitespace().next().ok_or("an empty tag")?;
+                if open.is_empty() && name != "svg" {
+                    return Err(format!("the root is <{name}>"));
+                }
+                open.push(name);
+            }
+            rest = &rest[end + 1..];
+        }
+        if open.is_empty() {
+            Ok(texts)
+        } else {
+            Err(format!("unclosed elements: {open:?}"))
         }
     }
 }

@@ -5,15 +5,17 @@
 //! `donjon_examples::resilient_client`.
 //!
 //! `cargo run -p donjon-examples --bin resilient-client -- --help` lists the
-//! flags.
+//! flags; `-- --plot FILE.svg` also draws latency and each backend's share of
+//! the attempts over time, per client, as an SVG chart.
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use donjon_examples::resilient_client::{ClientKind, Report, Scenario, comparison, run};
+use donjon_examples::resilient_client::{ClientKind, Report, Scenario, comparison, plot, run};
 
 const USAGE: &str = "\
 resilient-client: the same workload through a naive client, tower and donjon
@@ -37,11 +39,21 @@ Options:
   --timeout-ms <MS>       tower's and donjon's timeout per attempt [default: 100]
   --max-retries <N>       tower's and donjon's retries per request, at most [default: 3]
   --retry-share <F>       tower's and donjon's retry budget, as a share of requests [default: 0.2]
+  --plot <FILE.svg>       also draw latency and each backend's share of attempts over time,
+                          per client, as an SVG chart in FILE.svg
   -h, --help              print this help
 ";
 
-fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Scenario>, String> {
+/// What the command line asks for.
+struct Options {
+    scenario: Scenario,
+    /// Where to write the chart, if anywhere.
+    plot: Option<PathBuf>,
+}
+
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
     let mut scenario = Scenario::default();
+    let mut plot = None;
     let mut args = args.peekable();
     while let Some(flag) = args.next() {
         if flag == "-h" || flag == "--help" {
@@ -72,11 +84,12 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Scenario>, St
             }
             "--max-retries" => scenario.client.max_retries = number(&name, &value)?,
             "--retry-share" => scenario.client.retry_share = number(&name, &value)?,
+            "--plot" => plot = Some(PathBuf::from(value)),
             _ => return Err(format!("unknown option {name}")),
         }
     }
     scenario.validate()?;
-    Ok(Some(scenario))
+    Ok(Some(Options { scenario, plot }))
 }
 
 /// Runs one client, drawing a progress bar on stderr when it is a terminal.
@@ -126,8 +139,11 @@ fn draw(label: &str, done: usize, total: usize) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let scenario = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(scenario)) => scenario,
+    let Options {
+        scenario,
+        plot: plot_path,
+    } = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(options)) => options,
         Ok(None) => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -137,16 +153,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    println!(
-        "{} requests, {} at a time, to 4 backends on loopback: steady ({} ms), slow ({} ms), \
-         flaky (fails {:.0}%), doomed (goes down after {:.0}% of the run)\n",
-        scenario.requests,
-        scenario.concurrency,
-        scenario.latency.as_millis(),
-        scenario.slow_latency.as_millis(),
-        100.0 * scenario.failure_share,
-        100.0 * scenario.down_at,
-    );
+    println!("{}\n", scenario.summary());
     let mut reports = Vec::new();
     for kind in ClientKind::ALL {
         match run_with_progress(&scenario, kind).await {
@@ -157,7 +164,22 @@ async fn main() -> ExitCode {
             }
         }
     }
+    let reports: Vec<&Report> = reports.iter().collect();
     println!();
-    print!("{}", comparison(&reports.iter().collect::<Vec<_>>()));
+    print!("{}", comparison(&reports));
+    if let Some(path) = plot_path {
+        let svg = match plot(&scenario.summary(), &reports) {
+            Ok(svg) => svg,
+            Err(error) => {
+                eprintln!("error: could not draw the chart: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if let Err(error) = std::fs::write(&path, svg) {
+            eprintln!("error: could not write {}: {error}", path.display());
+            return ExitCode::FAILURE;
+        }
+        println!("\nchart written to {}", path.display());
+    }
     ExitCode::SUCCESS
 }

@@ -46,8 +46,11 @@ impl AttemptLog {
         self.lock().clone()
     }
 
-    fn record(&self, at: Instant) {
-        self.lock().push(at);
+    /// Logs an attempt starting now. The clock is read under the lock, so
+    /// that the times stay in order when several threads log at once.
+    fn record(&self) {
+        let mut times = self.lock();
+        times.push(Instant::now());
     }
 
     /// The list, even if a thread panicked while holding it: pushing an
@@ -96,7 +99,7 @@ impl Endpoint {
     /// Logs an attempt and turns `request` into one for hyper-util, aimed at
     /// this endpoint's address.
     fn prepare(&self, request: Request<Bytes>) -> Request<Full<Bytes>> {
-        self.attempts.record(Instant::now());
+        self.attempts.record();
         let (mut parts, body) = request.into_parts();
         parts.uri = self.aim(parts.uri);
         Request::from_parts(parts, Full::new(body))

@@ -20,12 +20,15 @@
 //! build instead: the same stack from the `tower` crate, with the same
 //! settings, but no circuit breaker, which tower does not have. [`run`] drives
 //! one client and returns a [`Report`]; [`comparison`] lays reports side by
-//! side.
+//! side, and [`plot`] draws them: latency and each backend's share of the
+//! attempts over time.
 
-use std::fmt::Write as _;
+mod plot;
+mod report;
+
 use std::io;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -36,9 +39,10 @@ use http::{Request, Response};
 use tokio::time::Instant;
 
 use crate::backend::{Backend, Behaviour};
-use crate::http_client::{
-    ClientConfig, ClientStats, HttpClient, resilient, round_robin, tower_stack,
-};
+use crate::http_client::{ClientConfig, HttpClient, resilient, round_robin, tower_stack};
+
+pub use self::plot::plot;
+pub use self::report::{Report, Sample, comparison};
 
 /// The workload and the backends' behaviour.
 #[derive(Debug, Clone)]
@@ -106,6 +110,20 @@ impl Scenario {
         Ok(())
     }
 
+    /// The workload and the backends, in one line.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} requests, {} at a time, to 4 backends on loopback: steady ({} ms), slow ({} ms), \
+             flaky (fails {:.0}%), doomed (goes down after {:.0}% of the run)",
+            self.requests,
+            self.concurrency,
+            self.latency.as_millis(),
+            self.slow_latency.as_millis(),
+            100.0 * self.failure_share,
+            100.0 * self.down_at,
+        )
+    }
+
     /// The four backends: name and behaviour.
     fn backends(&self) -> [(&'static str, Behaviour); 4] {
         let jitter = self.latency;
@@ -150,61 +168,8 @@ impl ClientKind {
     }
 }
 
-/// The outcome of one run.
-#[derive(Debug, Clone)]
-pub struct Report {
-    /// The client used.
-    pub kind: ClientKind,
-    /// Requests sent.
-    pub requests: usize,
-    /// Requests answered with a 2xx.
-    pub successes: usize,
-    /// Requests answered with a 5xx.
-    pub server_errors: usize,
-    /// Requests whose last attempt timed out.
-    pub timeouts: usize,
-    /// Requests shed by the client's load shedder.
-    pub shed: usize,
-    /// Requests that failed otherwise (connection refused or reset...).
-    pub transport_errors: usize,
-    /// Every request's latency, successful or not, sorted.
-    pub latencies: Vec<Duration>,
-    /// Retries made.
-    pub retries: u64,
-    /// Attempts per backend, by name.
-    pub spread: Vec<(String, u64)>,
-    /// How long the run took.
-    pub elapsed: Duration,
-}
-
-impl Report {
-    /// Requests that did not get a 2xx.
-    pub fn errors(&self) -> usize {
-        self.requests - self.successes
-    }
-
-    /// The share of requests that got a 2xx.
-    pub fn success_rate(&self) -> f64 {
-        self.successes as f64 / self.requests as f64
-    }
-
-    /// The latency under which `fraction` of the requests finished
-    /// (nearest rank).
-    pub fn percentile(&self, fraction: f64) -> Duration {
-        if self.latencies.is_empty() {
-            return Duration::ZERO;
-        }
-        let rank = (fraction * self.latencies.len() as f64).ceil() as usize;
-        self.latencies[rank.clamp(1, self.latencies.len()) - 1]
-    }
-
-    /// The slowest request.
-    pub fn max(&self) -> Duration {
-        self.latencies.last().copied().unwrap_or_default()
-    }
-}
-
 /// How one request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Success,
     ServerError,
@@ -257,7 +222,7 @@ pub async fn run(
     let backends = Arc::new(backends);
     let addrs: Vec<_> = backends.iter().map(Backend::addr).collect();
     let start = Instant::now();
-    let (outcomes, stats) = match kind {
+    let (driven, stats) = match kind {
         ClientKind::Naive => {
             let (client, stats) = round_robin(&addrs);
             (drive(client, scenario, &backends, completed).await, stats)
@@ -271,8 +236,23 @@ pub async fn run(
             (drive(client, scenario, &backends, completed).await, stats)
         }
     };
-    let elapsed = start.elapsed();
-    Ok(report(kind, outcomes, &stats, &backends, elapsed))
+    Ok(Report::new(kind, start, driven, &stats, &backends))
+}
+
+/// One request, as [`drive`] saw it.
+struct Recorded {
+    outcome: Outcome,
+    sent: Instant,
+    latency: Duration,
+}
+
+/// What [`drive`] saw.
+struct Driven {
+    requests: Vec<Recorded>,
+    /// When the doomed backend went down.
+    down: Instant,
+    /// When the last request finished.
+    end: Instant,
 }
 
 /// Sends the workload from `scenario.concurrency` tasks, taking the doomed
@@ -282,11 +262,13 @@ async fn drive(
     scenario: &Scenario,
     backends: &Arc<Vec<Backend>>,
     completed: Arc<AtomicUsize>,
-) -> Vec<(Outcome, Duration)> {
+) -> Driven {
     let requests = scenario.requests;
     let down_after = (scenario.down_at * requests as f64).round() as usize;
+    let down = Arc::new(OnceLock::new());
     if down_after == 0 {
         backends[3].go_down();
+        down.get_or_init(Instant::now);
     }
     let next = Arc::new(AtomicUsize::new(0));
     let tasks: Vec<_> = (0..scenario.concurrency)
@@ -295,131 +277,42 @@ async fn drive(
             let next = Arc::clone(&next);
             let completed = Arc::clone(&completed);
             let backends = Arc::clone(backends);
+            let down = Arc::clone(&down);
             tokio::spawn(async move {
-                let mut outcomes = Vec::new();
+                let mut recorded = Vec::new();
                 while next.fetch_add(1, Ordering::Relaxed) < requests {
                     let request = Request::get("/work")
                         .body(Bytes::new())
                         .expect("a valid request");
-                    let start = Instant::now();
+                    let sent = Instant::now();
                     let result = match client.ready().await {
                         Ok(ready) => ready.call(request).await,
                         Err(error) => Err(error),
                     };
-                    outcomes.push((classify(&result), start.elapsed()));
+                    recorded.push(Recorded {
+                        outcome: classify(&result),
+                        sent,
+                        latency: sent.elapsed(),
+                    });
                     if completed.fetch_add(1, Ordering::Relaxed) + 1 == down_after {
                         backends[3].go_down();
+                        down.get_or_init(Instant::now);
                     }
                 }
-                outcomes
+                recorded
             })
         })
         .collect();
-    let mut outcomes = Vec::with_capacity(requests);
+    let mut recorded = Vec::with_capacity(requests);
     for task in tasks {
-        outcomes.extend(task.await.expect("a client task panicked"));
+        recorded.extend(task.await.expect("a client task panicked"));
     }
-    outcomes
-}
-
-fn report(
-    kind: ClientKind,
-    outcomes: Vec<(Outcome, Duration)>,
-    stats: &ClientStats,
-    backends: &[Backend],
-    elapsed: Duration,
-) -> Report {
-    let mut report = Report {
-        kind,
-        requests: outcomes.len(),
-        successes: 0,
-        server_errors: 0,
-        timeouts: 0,
-        shed: 0,
-        transport_errors: 0,
-        latencies: Vec::with_capacity(outcomes.len()),
-        retries: stats.retries(),
-        spread: backends
-            .iter()
-            .zip(stats.attempts())
-            .map(|(backend, (_addr, attempts))| (backend.name().to_owned(), attempts))
-            .collect(),
-        elapsed,
-    };
-    for (outcome, latency) in outcomes {
-        match outcome {
-            Outcome::Success => report.successes += 1,
-            Outcome::ServerError => report.server_errors += 1,
-            Outcome::Timeout => report.timeouts += 1,
-            Outcome::Shed => report.shed += 1,
-            Outcome::Transport => report.transport_errors += 1,
-        }
-        report.latencies.push(latency);
+    let end = Instant::now();
+    Driven {
+        requests: recorded,
+        // `down_after` is at most `requests`, so the request that makes the
+        // count reach it has finished by now.
+        down: *down.get().expect("the doomed backend went down"),
+        end,
     }
-    report.latencies.sort_unstable();
-    report
-}
-
-/// A table with one column per report.
-pub fn comparison(reports: &[&Report]) -> String {
-    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
-    let mut row = |label: &str, cell: &dyn Fn(&Report) -> String| {
-        rows.push((label.to_owned(), reports.iter().map(|r| cell(r)).collect()));
-    };
-    row("requests", &|r| r.requests.to_string());
-    row("successes", &|r| {
-        // Rounded down, so that 99.95% does not show as 100%.
-        let tenths = (1000.0 * r.success_rate()).floor() / 10.0;
-        format!("{} ({tenths:.1}%)", r.successes)
-    });
-    row("errors", &|r| r.errors().to_string());
-    row("  5xx answers", &|r| r.server_errors.to_string());
-    row("  timeouts", &|r| r.timeouts.to_string());
-    row("  connection", &|r| r.transport_errors.to_string());
-    row("  shed", &|r| r.shed.to_string());
-    row("p50 latency", &|r| millis(r.percentile(0.50)));
-    row("p99 latency", &|r| millis(r.percentile(0.99)));
-    row("max latency", &|r| millis(r.max()));
-    row("retries", &|r| r.retries.to_string());
-    let names: Vec<String> = reports
-        .first()
-        .map(|r| r.spread.iter().map(|(name, _)| name.clone()).collect())
-        .unwrap_or_default();
-    for (index, name) in names.iter().enumerate() {
-        row(&format!("attempts to {name}"), &|r| {
-            let total: u64 = r.spread.iter().map(|(_, n)| n).sum();
-            let count = r.spread.get(index).map_or(0, |(_, n)| *n);
-            format!(
-                "{count} ({:.0}%)",
-                100.0 * count as f64 / total.max(1) as f64
-            )
-        });
-    }
-    row("run time", &|r| format!("{:.1} s", r.elapsed.as_secs_f64()));
-
-    let label_width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
-    let column_width = rows
-        .iter()
-        .flat_map(|(_, cells)| cells.iter().map(String::len))
-        .chain(reports.iter().map(|r| r.kind.name().len()))
-        .max()
-        .unwrap_or(0);
-    let mut table = String::new();
-    let _ = write!(table, "{:label_width$}", "");
-    for report in reports {
-        let _ = write!(table, "   {:>column_width$}", report.kind.name());
-    }
-    table.push('\n');
-    for (label, cells) in rows {
-        let _ = write!(table, "{label:label_width$}");
-        for cell in cells {
-            let _ = write!(table, "   {cell:>column_width$}");
-        }
-        table.push('\n');
-    }
-    table
-}
-
-fn millis(duration: Duration) -> String {
-    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
 }
