@@ -37,7 +37,8 @@ build() {
     # Touching the source makes cargo relink: the seed is not in RUSTFLAGS.
     touch "benches/examples/$1.rs"
     # A failed build must not hand back the previous binary.
-    SHUFFLE_SEED=${2:-} cargo build --quiet --release -p donjon-benches --example "$1" || return
+    # shellcheck disable=SC2086
+    SHUFFLE_SEED=${2:-} cargo build --quiet --release -p donjon-benches ${BENCH_FEATURES:+--features $BENCH_FEATURES} --example "$1" || return
     echo "$CARGO_TARGET_DIR/release/examples/$1"
 }
 

@@ -105,6 +105,13 @@ pub const CASES: &[Case] = &[
         libs: WITH_TOWER,
         target: Target::Tower(1.0),
     },
+    #[cfg(feature = "metrics")]
+    Case {
+        name: "red",
+        about: "the metrics layer (RED) over service_fn, no recorder installed (raw: the async fn)",
+        libs: &[Lib::Donjon, Lib::Raw],
+        target: Target::None,
+    },
     Case {
         name: "box_service",
         about: "BoxService (raw: a boxed future)",
@@ -505,7 +512,7 @@ pub mod raw {
     /// Runs `case` for `n` requests.
     pub fn run(case: &str, rt: &Runtime, n: u64) -> Option<Duration> {
         Some(match case {
-            "service_fn" | "retry" => timed(rt, async move {
+            "service_fn" | "retry" | "red" => timed(rt, async move {
                 for i in 0..n {
                     black_box(double(black_box(i)).await.expect("the call fails"));
                 }

@@ -4,7 +4,8 @@
 //! (`retry_rate`: tower's `Retry` needs a `Clone` service, which tower's
 //! `RateLimit` is not) and the five-layer pipeline (`pipeline`). Every case
 //! wraps the same `double` and is driven by the same loop as the cases of
-//! `mod.rs`, with limits, windows and timeouts no request comes near.
+//! `mod.rs`, with limits, windows and timeouts no request comes near. With
+//! the `metrics` feature, donjon also has `red`: the metrics layer alone.
 
 /// The cases, against donjon.
 pub mod donjon {
@@ -40,6 +41,11 @@ pub mod donjon {
                 let limit = RateLimit::new(service_fn(double), Rate::new(RATE_LIMIT, RATE_WINDOW));
                 timed(rt, drive(Retry::new(Never, limit), n))
             }
+            #[cfg(feature = "metrics")]
+            "red" => timed(
+                rt,
+                drive(ServiceBuilder::new().metrics("bench").service_fn(double), n),
+            ),
             "pipeline" => {
                 let pipeline = ServiceBuilder::new()
                     .timeout(TIMEOUT)
