@@ -8,6 +8,8 @@ use tokio::time::{Instant, Sleep};
 
 use super::future::ResponseFuture;
 use crate::BoxError;
+#[cfg(feature = "metrics")]
+use crate::metrics::names;
 
 /// Rejects requests at once with [`Overloaded`](super::error::Overloaded) when the inner service is
 /// not ready, instead of making the caller wait.
@@ -53,6 +55,18 @@ use crate::BoxError;
 /// adaptive limit). Dropping the service during a bounded wait drops its
 /// timer.
 ///
+/// # Metrics
+///
+/// With the `metrics` feature, each shed request counts in
+/// `donjon_load_shed_total` (see [`metrics`](crate::metrics)), under the
+/// name given to [`with_name`](LoadShed::with_name) or to the layer
+/// (`"load_shed"` by default for a [`LoadShedLayer`](super::LoadShedLayer)).
+/// [`new`](LoadShed::new) and [`with_max_wait`](LoadShed::with_max_wait)
+/// are `const fn`s, which cannot reach a recorder: a `LoadShed` made with
+/// them records nothing until it is named. The counter's handle is taken
+/// when it is named, and shared by its clones. A shed request costs one
+/// increment of it; a served one, nothing.
+///
 /// # Examples
 ///
 /// ```
@@ -76,6 +90,9 @@ pub struct LoadShed<S> {
     timer: Option<Pin<Box<Sleep>>>,
     /// Whether `timer` times a wait in progress.
     waiting: bool,
+    /// `donjon_load_shed_total`: a no-op until named.
+    #[cfg(feature = "metrics")]
+    shed: metrics::Counter,
 }
 
 impl<S> LoadShed<S> {
@@ -87,6 +104,8 @@ impl<S> LoadShed<S> {
             max_wait: None,
             timer: None,
             waiting: false,
+            #[cfg(feature = "metrics")]
+            shed: metrics::Counter::noop(),
         }
     }
 
@@ -101,7 +120,20 @@ impl<S> LoadShed<S> {
             max_wait: Some(max_wait),
             timer: None,
             waiting: false,
+            #[cfg(feature = "metrics")]
+            shed: metrics::Counter::noop(),
         }
+    }
+
+    /// Names it in its metrics (the `name` label; see
+    /// [`metrics`](crate::metrics)), taking the handle of
+    /// `donjon_load_shed_total` from the recorder installed now.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        let name: std::borrow::Cow<'static, str> = name.into();
+        self.shed = metrics::counter!(names::LOAD_SHED, names::NAME => name);
+        self
     }
 
     /// How long it waits for the inner service before shedding, if at all.
@@ -189,6 +221,8 @@ where
         if std::mem::take(&mut self.inner_ready) {
             ResponseFuture::called(self.inner.call(request))
         } else {
+            #[cfg(feature = "metrics")]
+            self.shed.increment(1);
             ResponseFuture::overloaded()
         }
     }
@@ -199,6 +233,8 @@ impl<S: Clone> Clone for LoadShed<S> {
         // A clone has not polled the inner service yet, nor started a wait.
         LoadShed {
             max_wait: self.max_wait,
+            #[cfg(feature = "metrics")]
+            shed: self.shed.clone(),
             ..LoadShed::new(self.inner.clone())
         }
     }

@@ -18,3 +18,6 @@ pub(crate) const REQUESTS_IN_FLIGHT: &str = "donjon_requests_in_flight";
 
 pub(crate) const BREAKER_STATE: &str = "donjon_circuit_breaker_state";
 pub(crate) const BREAKER_TRANSITIONS: &str = "donjon_circuit_breaker_transitions_total";
+
+#[cfg(feature = "load-shed")]
+pub(crate) const LOAD_SHED: &str = "donjon_load_shed_total";

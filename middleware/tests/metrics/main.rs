@@ -343,3 +343,6 @@ mod circuit_breaker {
         );
     }
 }
+
+// The other middleware's metrics.
+mod others;
