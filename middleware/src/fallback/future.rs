@@ -23,6 +23,9 @@ where
 {
     #[pin]
     state: State<F, Fb, Req, Res, C>,
+    /// `donjon_fallbacks_total`.
+    #[cfg(feature = "metrics")]
+    fallbacks: metrics::Counter,
 }
 
 #[pin_project(project = StateProj)]
@@ -57,7 +60,13 @@ impl<F, Fb, Req, Res, C> ResponseFuture<F, Fb, Req, Res, C>
 where
     Fb: Service<Failure<Req, Res>>,
 {
-    pub(super) fn new(response: F, request: Option<Req>, fallback: Fb, classify: C) -> Self {
+    pub(super) fn new(
+        response: F,
+        request: Option<Req>,
+        fallback: Fb,
+        classify: C,
+        #[cfg(feature = "metrics")] fallbacks: metrics::Counter,
+    ) -> Self {
         ResponseFuture {
             state: State::Primary {
                 response,
@@ -65,6 +74,8 @@ where
                 fallback: Some(fallback),
                 classify,
             },
+            #[cfg(feature = "metrics")]
+            fallbacks,
         }
     }
 }
@@ -86,7 +97,8 @@ where
     type Output = Result<Res, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.project().state;
+        let this = self.project();
+        let mut state = this.state;
         loop {
             let next = match state.as_mut().project() {
                 StateProj::Primary {
@@ -129,6 +141,10 @@ where
                     let result = ready!(response.poll(cx));
                     let primary = primary.take();
                     state.set(State::Done);
+                    #[cfg(feature = "metrics")]
+                    if result.is_ok() {
+                        this.fallbacks.increment(1);
+                    }
                     return Poll::Ready(result.map_err(|error| {
                         Box::new(FallbackFailed::new(primary, error.into())) as BoxError
                     }));

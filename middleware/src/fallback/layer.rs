@@ -12,6 +12,9 @@ pub struct FallbackLayer<Fb, K = CloneRequest, C = ErrorsAreFailures> {
     fallback: Fb,
     keep: K,
     classify: C,
+    /// The `name` label of its services' metrics.
+    #[cfg(feature = "metrics")]
+    name: std::borrow::Cow<'static, str>,
 }
 
 impl<Fb> FallbackLayer<Fb> {
@@ -21,6 +24,8 @@ impl<Fb> FallbackLayer<Fb> {
             fallback,
             keep: CloneRequest,
             classify: ErrorsAreFailures,
+            #[cfg(feature = "metrics")]
+            name: std::borrow::Cow::Borrowed("fallback"),
         }
     }
 }
@@ -32,6 +37,8 @@ impl<Fb, K, C> FallbackLayer<Fb, K, C> {
             fallback: self.fallback,
             keep,
             classify: self.classify,
+            #[cfg(feature = "metrics")]
+            name: self.name,
         }
     }
 
@@ -41,7 +48,19 @@ impl<Fb, K, C> FallbackLayer<Fb, K, C> {
             fallback: self.fallback,
             keep: self.keep,
             classify,
+            #[cfg(feature = "metrics")]
+            name: self.name,
         }
+    }
+
+    /// Names its services in their metrics (the `name` label; see
+    /// [`metrics`](crate::metrics)): `"fallback"` unless set. Each service
+    /// takes its handle from the recorder installed when it is made.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.name = name.into();
+        self
     }
 }
 
@@ -49,8 +68,11 @@ impl<S, Fb: Clone, K: Clone, C: Clone> Layer<S> for FallbackLayer<Fb, K, C> {
     type Service = Fallback<S, Fb, K, C>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Fallback::new(inner, self.fallback.clone())
+        let service = Fallback::new(inner, self.fallback.clone())
             .keeping(self.keep.clone())
-            .classifying(self.classify.clone())
+            .classifying(self.classify.clone());
+        #[cfg(feature = "metrics")]
+        let service = service.with_name(self.name.clone());
+        service
     }
 }

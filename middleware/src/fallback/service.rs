@@ -8,6 +8,8 @@ use super::future::ResponseFuture;
 use super::{CloneRequest, Failure, KeepRequest};
 use crate::BoxError;
 use crate::classify::{Classify, ErrorsAreFailures};
+#[cfg(feature = "metrics")]
+use crate::metrics::names;
 
 /// Sends requests to the inner service and, when a call counts as failed,
 /// answers from a fallback service instead; see the
@@ -37,12 +39,29 @@ use crate::classify::{Classify, ErrorsAreFailures};
 ///
 /// Dropping the response future drops whichever call is in flight, the
 /// inner one or the fallback's, and the kept request.
+///
+/// # Metrics
+///
+/// With the `metrics` feature, each call the fallback answers (with a
+/// response, not an error) counts in `donjon_fallbacks_total` (see
+/// [`metrics`](crate::metrics)), under the name given to
+/// [`with_name`](Fallback::with_name) or to the layer (`"fallback"` by
+/// default for a [`FallbackLayer`](super::FallbackLayer)).
+/// [`new`](Fallback::new) is a `const fn`, which cannot reach a recorder: a
+/// `Fallback` made with it records nothing until it is named. The
+/// counter's handle is taken when it is named, and shared by its clones;
+/// each response future holds a clone of it (a reference count raised and
+/// lowered per request, once a recorder gave a handle), and a call the
+/// fallback answers costs one increment.
 #[derive(Debug, Clone)]
 pub struct Fallback<S, Fb, K = CloneRequest, C = ErrorsAreFailures> {
     inner: S,
     fallback: Fb,
     keep: K,
     classify: C,
+    /// `donjon_fallbacks_total`: a no-op until named.
+    #[cfg(feature = "metrics")]
+    fallbacks: metrics::Counter,
 }
 
 impl<S, Fb> Fallback<S, Fb> {
@@ -54,6 +73,8 @@ impl<S, Fb> Fallback<S, Fb> {
             fallback,
             keep: CloneRequest,
             classify: ErrorsAreFailures,
+            #[cfg(feature = "metrics")]
+            fallbacks: metrics::Counter::noop(),
         }
     }
 }
@@ -68,6 +89,8 @@ impl<S, Fb, K, C> Fallback<S, Fb, K, C> {
             fallback: self.fallback,
             keep,
             classify: self.classify,
+            #[cfg(feature = "metrics")]
+            fallbacks: self.fallbacks,
         }
     }
 
@@ -78,7 +101,20 @@ impl<S, Fb, K, C> Fallback<S, Fb, K, C> {
             fallback: self.fallback,
             keep: self.keep,
             classify,
+            #[cfg(feature = "metrics")]
+            fallbacks: self.fallbacks,
         }
+    }
+
+    /// Names it in its metrics (the `name` label; see
+    /// [`metrics`](crate::metrics)), taking the handle of
+    /// `donjon_fallbacks_total` from the recorder installed now.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        let name: std::borrow::Cow<'static, str> = name.into();
+        self.fallbacks = metrics::counter!(names::FALLBACKS, names::NAME => name);
+        self
     }
 
     /// Returns a reference to the inner service.
@@ -123,6 +159,13 @@ where
     fn call(&mut self, request: Req) -> Self::Future {
         let kept = self.keep.keep(&request);
         let response = self.inner.call(request);
-        ResponseFuture::new(response, kept, self.fallback.clone(), self.classify.clone())
+        ResponseFuture::new(
+            response,
+            kept,
+            self.fallback.clone(),
+            self.classify.clone(),
+            #[cfg(feature = "metrics")]
+            self.fallbacks.clone(),
+        )
     }
 }

@@ -76,6 +76,7 @@
 //! | `donjon_circuit_breaker_state` | gauge | 1 or 0 | `name`, `state` | 1 for the [breaker](crate::circuit_breaker)'s state (`closed`, `open`, `half_open`, `forced_open`, `disabled`), 0 for the others |
 //! | `donjon_circuit_breaker_transitions_total` | counter | transitions | `name`, `to` | changes of state, by the state entered |
 //! | `donjon_load_shed_total` | counter | requests | `name` | requests a [`LoadShed`](crate::load_shed::LoadShed) shed (failed with `Overloaded` without reaching the inner service) |
+//! | `donjon_fallbacks_total` | counter | requests | `name` | calls a [`Fallback`](crate::fallback::Fallback)'s fallback answered with a response |
 //!
 //! The `name` of a [`Metrics`] is given to [`MetricsLayer::new`]; a circuit
 //! breaker's to its `Config::with_name` (`"circuit_breaker"` if not).

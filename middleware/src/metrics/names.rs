@@ -21,3 +21,5 @@ pub(crate) const BREAKER_TRANSITIONS: &str = "donjon_circuit_breaker_transitions
 
 #[cfg(feature = "load-shed")]
 pub(crate) const LOAD_SHED: &str = "donjon_load_shed_total";
+#[cfg(feature = "fallback")]
+pub(crate) const FALLBACKS: &str = "donjon_fallbacks_total";

@@ -65,3 +65,127 @@ mod load_shed {
         assert_eq!(recorded.counter(SHED, &[("name", "load_shed")]), 1);
     }
 }
+
+#[cfg(feature = "fallback")]
+mod fallback {
+    use std::task::Poll;
+
+    use donjon::fallback::{Failure, Fallback, FallbackLayer};
+    use donjon::{Layer, Service};
+    use donjon_test::assert_request_eq;
+    use donjon_test::mock::{self, Handle, Mock};
+    use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
+
+    use crate::support::Boom;
+    use crate::support::recorder::Recorded;
+
+    type Msg = &'static str;
+    type Backup = Mock<Failure<Msg, Msg>, Msg>;
+
+    const FALLBACKS: &str = "donjon_fallbacks_total";
+
+    /// Sends `request` through `service`: the primary fails it, and the
+    /// fallback answers with `answer`, a response or (`Err`) an error.
+    async fn fall_back<S>(
+        service: &mut S,
+        primary: &mut Handle<Msg, Msg>,
+        backup: &mut Handle<Failure<Msg, Msg>, Msg>,
+        answer: Result<Msg, Boom>,
+    ) where
+        S: Service<Msg, Response = Msg, Error = donjon::BoxError>,
+    {
+        futures::future::poll_fn(|cx| service.poll_ready(cx))
+            .await
+            .expect("ready");
+        let mut response = task::spawn(service.call("hello"));
+        assert_request_eq!(primary, "hello").send_error(Boom("primary"));
+        assert_pending!(response.poll(), "waiting for the fallback");
+        let Poll::Ready(Some((_, reply))) = backup.poll_request() else {
+            panic!("the fallback got no request");
+        };
+        match answer {
+            Ok(answer) => {
+                reply.send_response(answer);
+                assert_eq!(assert_ready_ok!(response.poll()), answer);
+            }
+            Err(error) => {
+                reply.send_error(error);
+                assert_ready_err!(response.poll());
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn calls_the_fallback_answers_are_counted_and_others_are_not() {
+        let recorded = Recorded::default();
+        let (backup, mut backup_handle) = mock::pair::<Failure<Msg, Msg>, Msg>();
+        let (primary, mut primary_handle) = mock::pair::<Msg, Msg>();
+        let mut service = recorded.with(|| {
+            FallbackLayer::new(backup)
+                .with_name("profile")
+                .layer(primary)
+        });
+        let count = || recorded.counter(FALLBACKS, &[("name", "profile")]);
+        assert_eq!(count(), 0);
+
+        // A call the primary answers: no fallback.
+        futures::future::poll_fn(|cx| service.poll_ready(cx))
+            .await
+            .expect("ready");
+        let mut response = task::spawn(service.call("hello"));
+        assert_request_eq!(primary_handle, "hello").send_response("world");
+        assert_ready_ok!(response.poll());
+        assert_eq!(count(), 0);
+
+        fall_back(
+            &mut service,
+            &mut primary_handle,
+            &mut backup_handle,
+            Ok("stale"),
+        )
+        .await;
+        assert_eq!(count(), 1);
+
+        // The fallback fails too: the call is not answered by it.
+        fall_back(
+            &mut service,
+            &mut primary_handle,
+            &mut backup_handle,
+            Err(Boom("backup")),
+        )
+        .await;
+        assert_eq!(count(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_named_service_and_its_clones_share_the_counter_and_the_layer_defaults_to_fallback() {
+        let recorded = Recorded::default();
+        let (backup, mut backup_handle) = mock::pair::<Failure<Msg, Msg>, Msg>();
+        let (primary, mut primary_handle) = mock::pair::<Msg, Msg>();
+        let mut service = recorded.with(|| {
+            Fallback::<Mock<Msg, Msg>, Backup>::new(primary, backup.clone()).with_name("direct")
+        });
+        let mut clone = service.clone();
+        for service in [&mut service, &mut clone] {
+            fall_back(
+                service,
+                &mut primary_handle,
+                &mut backup_handle,
+                Ok("stale"),
+            )
+            .await;
+        }
+        assert_eq!(recorded.counter(FALLBACKS, &[("name", "direct")]), 2);
+
+        let (primary, mut primary_handle) = mock::pair::<Msg, Msg>();
+        let mut layered = recorded.with(|| FallbackLayer::new(backup).layer(primary));
+        fall_back(
+            &mut layered,
+            &mut primary_handle,
+            &mut backup_handle,
+            Ok("stale"),
+        )
+        .await;
+        assert_eq!(recorded.counter(FALLBACKS, &[("name", "fallback")]), 1);
+    }
+}
