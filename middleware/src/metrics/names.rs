@@ -23,3 +23,7 @@ pub(crate) const BREAKER_TRANSITIONS: &str = "donjon_circuit_breaker_transitions
 pub(crate) const LOAD_SHED: &str = "donjon_load_shed_total";
 #[cfg(feature = "fallback")]
 pub(crate) const FALLBACKS: &str = "donjon_fallbacks_total";
+#[cfg(feature = "retry")]
+pub(crate) const RETRIES: &str = "donjon_retries_total";
+#[cfg(feature = "retry")]
+pub(crate) const RETRY_BUDGET_BALANCE: &str = "donjon_retry_budget_balance";

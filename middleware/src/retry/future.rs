@@ -84,6 +84,8 @@ where
                         .expect("a retry is only started with a copy of the request");
                     *this.request = this.retry.policy.clone_request(&request);
                     let future = this.retry.service.call(request);
+                    #[cfg(feature = "metrics")]
+                    this.retry.retries.increment(1);
                     this.state.set(State::Called(future));
                 }
             }

@@ -189,3 +189,139 @@ mod fallback {
         assert_eq!(recorded.counter(FALLBACKS, &[("name", "fallback")]), 1);
     }
 }
+
+#[cfg(feature = "retry")]
+mod retry {
+    use std::future::{Ready, ready};
+    use std::time::Duration;
+
+    use donjon::retry::budget::{Budget, TpsBudget};
+    use donjon::retry::{Policy, Retry, RetryLayer};
+    use donjon_test::assert_request_eq;
+    use donjon_test::mock::{self, Spawn};
+    use tokio_test::{assert_pending, assert_ready_ok, task};
+
+    use crate::support::Boom;
+    use crate::support::recorder::Recorded;
+
+    type Mock = mock::Mock<&'static str, &'static str>;
+    type Handle = mock::Handle<&'static str, &'static str>;
+
+    const RETRIES: &str = "donjon_retries_total";
+    const BALANCE: &str = "donjon_retry_budget_balance";
+
+    /// Retries errors, at once, up to `left` more times.
+    #[derive(Clone)]
+    struct Attempts {
+        left: usize,
+    }
+
+    impl<Req: Clone, Res, E> Policy<Req, Res, E> for Attempts {
+        type Future = Ready<()>;
+
+        fn retry(&mut self, _: &mut Req, result: &mut Result<Res, E>) -> Option<Ready<()>> {
+            if result.is_err() && self.left > 0 {
+                self.left -= 1;
+                Some(ready(()))
+            } else {
+                None
+            }
+        }
+
+        fn clone_request(&mut self, request: &Req) -> Option<Req> {
+            Some(request.clone())
+        }
+    }
+
+    /// Sends one request, which fails `failures` times before it is
+    /// answered.
+    async fn fails_then_answers(
+        service: &mut Spawn<Retry<Attempts, Mock>>,
+        handle: &mut Handle,
+        failures: usize,
+    ) {
+        assert_ready_ok!(service.poll_ready());
+        let mut response = task::spawn(service.call("hello"));
+        for _ in 0..failures {
+            assert_request_eq!(handle, "hello").send_error(Boom("flaked"));
+            assert_pending!(response.poll());
+        }
+        assert_request_eq!(handle, "hello").send_response("world");
+        assert_eq!(assert_ready_ok!(response.poll()), "world");
+    }
+
+    #[tokio::test]
+    async fn retries_are_counted_and_first_attempts_are_not() {
+        let recorded = Recorded::default();
+        let layer = RetryLayer::new(Attempts { left: 5 }).with_name("api");
+        let (mut service, mut handle) = recorded.with(|| mock::spawn_layer(layer));
+        let retries = || recorded.counter(RETRIES, &[("name", "api")]);
+
+        fails_then_answers(&mut service, &mut handle, 0).await;
+        assert_eq!(retries(), 0);
+        fails_then_answers(&mut service, &mut handle, 2).await;
+        assert_eq!(retries(), 2);
+        fails_then_answers(&mut service, &mut handle, 1).await;
+        assert_eq!(retries(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_named_service_counts_and_the_layer_defaults_to_retry() {
+        let recorded = Recorded::default();
+        let (mut direct, mut handle) = recorded.with(|| {
+            mock::spawn_with(|mock: Mock| {
+                Retry::new(Attempts { left: 5 }, mock).with_name("direct")
+            })
+        });
+        fails_then_answers(&mut direct, &mut handle, 1).await;
+        assert_eq!(recorded.counter(RETRIES, &[("name", "direct")]), 1);
+
+        let (mut layered, mut handle) =
+            recorded.with(|| mock::spawn_layer(RetryLayer::new(Attempts { left: 5 })));
+        fails_then_answers(&mut layered, &mut handle, 1).await;
+        assert_eq!(recorded.counter(RETRIES, &[("name", "retry")]), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_budgets_balance_is_recorded_at_each_withdrawal() {
+        let recorded = Recorded::default();
+        // Two requests pay for one retry; no minimum.
+        let budget =
+            recorded.with(|| TpsBudget::new(Duration::from_secs(10), 0, 0.5).with_name("api"));
+        let balance = || recorded.gauge(BALANCE, &[("name", "api")]);
+        assert_eq!(balance(), 0.0);
+
+        for _ in 0..5 {
+            budget.deposit();
+        }
+        assert_eq!(balance(), 0.0, "deposits are not recorded");
+        assert!(budget.withdraw());
+        assert_eq!(
+            balance(),
+            1.0,
+            "five requests paid for two retries; one is left"
+        );
+        assert!(budget.withdraw());
+        assert_eq!(balance(), 0.0);
+        assert!(!budget.withdraw());
+        assert_eq!(balance(), 0.0);
+
+        // The deposits age out; a refused withdrawal still records.
+        budget.deposit();
+        budget.deposit();
+        tokio::time::advance(Duration::from_secs(11)).await;
+        assert!(!budget.withdraw());
+        assert_eq!(balance(), 0.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unnamed_budget_starts_at_its_reserve_under_tps_budget() {
+        let recorded = Recorded::default();
+        // At least 2 retries per second over a 3-second window.
+        let budget = recorded.with(|| TpsBudget::new(Duration::from_secs(3), 2, 0.1));
+        let balance = || recorded.gauge(BALANCE, &[("name", "tps_budget")]);
+        assert_eq!(balance(), 6.0);
+        assert!(budget.withdraw());
+        assert_eq!(balance(), 5.0);
+    }
+}

@@ -46,6 +46,20 @@ const MILLION: i64 = 1_000_000;
 /// and a few additions: a withdrawal checks the balance and takes from it
 /// at once, so that concurrent withdrawals never spend the same retry.
 ///
+/// # Metrics
+///
+/// With the `metrics` feature, the gauge `donjon_retry_budget_balance` (see
+/// [`metrics`](crate::metrics)) gives the retries the budget could pay for,
+/// under the name given to [`with_name`](TpsBudget::with_name)
+/// (`"tps_budget"` by default). The balance is not kept anywhere: it is a
+/// sum over the window, which also falls as deposits age out, with no
+/// deposit or withdrawal to say so. So it is recorded where it is computed
+/// already, at each withdrawal (and when the budget is made): the gauge
+/// reads the balance as the last withdrawal left it, and deposits, which
+/// come with every request, cost nothing more. A withdrawal sets it before
+/// releasing the lock, so that concurrent withdrawals leave the latest
+/// balance, not an older one.
+///
 /// # Examples
 ///
 /// ```
@@ -77,6 +91,9 @@ pub struct TpsBudget {
     deposit_amount: i64,
     /// What a withdrawal costs, in units.
     withdraw_amount: i64,
+    /// `donjon_retry_budget_balance`.
+    #[cfg(feature = "metrics")]
+    gauge: metrics::Gauge,
 }
 
 /// Deposits minus withdrawals, in units, per bucket.
@@ -125,7 +142,7 @@ impl TpsBudget {
         // At most 2³¹ × 60 × 10⁶, well within an i64.
         let reserve = i64::from(min_per_sec) * ttl.as_secs() as i64 * withdraw_amount;
 
-        TpsBudget {
+        let budget = TpsBudget {
             buckets: Mutex::new(Buckets {
                 current: 0,
                 slots: [0; SLOTS],
@@ -135,7 +152,35 @@ impl TpsBudget {
             reserve,
             deposit_amount,
             withdraw_amount,
-        }
+            #[cfg(feature = "metrics")]
+            gauge: balance_gauge("tps_budget".into()),
+        };
+        #[cfg(feature = "metrics")]
+        budget.record(budget.reserve);
+        budget
+    }
+
+    /// Names the budget in its metrics (the `name` label; see
+    /// [`metrics`](crate::metrics)), taking the handle of
+    /// `donjon_retry_budget_balance` from the recorder installed now. The
+    /// gauge of the name it had is set to 0.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.gauge.set(0.0);
+        self.gauge = balance_gauge(name.into());
+        let balance = self.balance(&self.buckets());
+        self.record(balance);
+        self
+    }
+
+    /// Sets the gauge to the retries `balance` pays for.
+    #[cfg(feature = "metrics")]
+    fn record(&self, balance: i64) {
+        // Below zero when withdrawals outlive the deposits that paid for
+        // them: no retry either way.
+        self.gauge
+            .set((balance.max(0) / self.withdraw_amount) as f64);
     }
 
     /// The buckets, moved on to the bucket of the current time: the buckets
@@ -169,6 +214,13 @@ impl Buckets {
     }
 }
 
+/// The handle of `donjon_retry_budget_balance` for the budget `name`.
+#[cfg(feature = "metrics")]
+fn balance_gauge(name: std::borrow::Cow<'static, str>) -> metrics::Gauge {
+    use crate::metrics::names;
+    metrics::gauge!(names::RETRY_BUDGET_BALANCE, names::NAME => name)
+}
+
 /// The greatest common divisor of `a` and `b`, not both zero.
 fn gcd(mut a: i64, mut b: i64) -> i64 {
     while b != 0 {
@@ -193,11 +245,16 @@ impl Budget for TpsBudget {
 
     fn withdraw(&self) -> bool {
         let mut buckets = self.buckets();
-        if self.balance(&buckets) < self.withdraw_amount {
+        let balance = self.balance(&buckets);
+        if balance < self.withdraw_amount {
+            #[cfg(feature = "metrics")]
+            self.record(balance);
             return false;
         }
         let slot = buckets.slot();
         *slot = slot.saturating_sub(self.withdraw_amount);
+        #[cfg(feature = "metrics")]
+        self.record(balance - self.withdraw_amount);
         true
     }
 }
