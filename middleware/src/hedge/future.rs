@@ -165,6 +165,8 @@ where
                     ready!(service.poll_ready(cx)).map_err(Into::into)?;
                     let (mut service, copy) = parts.take().expect("the hedge is sent once");
                     let future = service.call(copy);
+                    #[cfg(feature = "metrics")]
+                    this.shared.meter.sent.increment(1);
                     this.hedge.set(Hedge::Sent {
                         future,
                         sent_at: Instant::now(),
@@ -172,6 +174,8 @@ where
                 }
                 HedgeProj::Sent { future, sent_at } => {
                     let result = ready!(future.poll(cx));
+                    #[cfg(feature = "metrics")]
+                    this.shared.meter.won.increment(1);
                     if result.is_ok() {
                         this.shared.record(*sent_at);
                     }

@@ -43,6 +43,8 @@
 
 mod future;
 mod histogram;
+#[cfg(feature = "metrics")]
+mod meter;
 mod policy;
 mod service;
 

@@ -64,6 +64,17 @@ const BURST: u64 = 10 * HEDGE;
 /// are, from whichever attempt finishes first, or from the hedge's clone
 /// failing to become ready.
 ///
+/// # Metrics
+///
+/// With the `metrics` feature, each hedge sent counts in
+/// `donjon_hedges_total`, and each hedge whose answer came first (and so is
+/// the response) in `donjon_hedges_won_total` (see
+/// [`metrics`](crate::metrics)), under the name given to
+/// [`with_name`](Hedge::with_name) (`"hedge"` by default). The handles are
+/// taken when the hedge is made (and again when it is named), and shared by
+/// its requests through the state they share already: a request costs
+/// nothing more, a hedge sent one increment, a hedge that wins another.
+///
 /// # Panics
 ///
 /// The constructors panic if `latency_percentile` is not between 0 and 1.
@@ -89,6 +100,8 @@ pub(super) struct Shared {
     budget: AtomicU64,
     /// What each request adds to the budget, in thousandths of a hedge.
     earned_per_request: u64,
+    #[cfg(feature = "metrics")]
+    pub(super) meter: super::meter::Meter,
 }
 
 impl Shared {
@@ -215,6 +228,8 @@ impl<S, P> Hedge<S, P> {
             quantile: f64::from(latency_percentile),
             budget: AtomicU64::new(starting_budget(earned_per_request)),
             earned_per_request,
+            #[cfg(feature = "metrics")]
+            meter: super::meter::Meter::new("hedge".into()),
         };
         Hedge(Hedged {
             service,
@@ -235,6 +250,24 @@ impl<S, P> Hedge<S, P> {
             .expect("a Hedge is configured before its first request");
         shared.earned_per_request = earned(share);
         shared.budget = AtomicU64::new(starting_budget(shared.earned_per_request));
+        self
+    }
+
+    /// Names it in its metrics (the `name` label; see
+    /// [`metrics`](crate::metrics)), taking the handles of
+    /// `donjon_hedges_total` and `donjon_hedges_won_total` from the recorder
+    /// installed now.
+    ///
+    /// # Panics
+    ///
+    /// If called while a response future of this `Hedge` is alive: name it
+    /// before sending requests.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        let shared =
+            Arc::get_mut(&mut self.0.shared).expect("a Hedge is named before its first request");
+        shared.meter = super::meter::Meter::new(name.into());
         self
     }
 }

@@ -79,6 +79,8 @@
 //! | `donjon_fallbacks_total` | counter | requests | `name` | calls a [`Fallback`](crate::fallback::Fallback)'s fallback answered with a response |
 //! | `donjon_retries_total` | counter | requests | `name` | retries a [`Retry`](crate::retry::Retry) sent (not counting first attempts) |
 //! | `donjon_retry_budget_balance` | gauge | retries | `name` | retries a [`TpsBudget`](crate::retry::budget::TpsBudget) could pay for, as its last withdrawal left it |
+//! | `donjon_hedges_total` | counter | requests | `name` | hedges a [`Hedge`](crate::hedge::Hedge) sent (copies of slow requests) |
+//! | `donjon_hedges_won_total` | counter | requests | `name` | hedges that answered before the request they copied (their answer is the response) |
 //!
 //! The `name` of a [`Metrics`] is given to [`MetricsLayer::new`]; a circuit
 //! breaker's to its `Config::with_name` (`"circuit_breaker"` if not).

@@ -27,3 +27,7 @@ pub(crate) const FALLBACKS: &str = "donjon_fallbacks_total";
 pub(crate) const RETRIES: &str = "donjon_retries_total";
 #[cfg(feature = "retry")]
 pub(crate) const RETRY_BUDGET_BALANCE: &str = "donjon_retry_budget_balance";
+#[cfg(feature = "hedge")]
+pub(crate) const HEDGES: &str = "donjon_hedges_total";
+#[cfg(feature = "hedge")]
+pub(crate) const HEDGES_WON: &str = "donjon_hedges_won_total";

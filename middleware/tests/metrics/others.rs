@@ -325,3 +325,124 @@ mod retry {
         assert_eq!(balance(), 5.0);
     }
 }
+
+#[cfg(feature = "hedge")]
+mod hedge {
+    use std::task::Poll;
+    use std::time::Duration;
+
+    use donjon::hedge::{Hedge, Policy};
+    use donjon_test::mock::{self, SendResponse, Spawn};
+    use tokio::time::advance;
+    use tokio_test::{assert_pending, assert_ready_ok, task};
+
+    use crate::support::recorder::Recorded;
+
+    type Req = &'static str;
+    type Mock = mock::Mock<Req, Req>;
+    type Handle = mock::Handle<Req, Req>;
+
+    const SENT: &str = "donjon_hedges_total";
+    const WON: &str = "donjon_hedges_won_total";
+    /// The hedge delay of [`hedged`]: the 0.9 quantile of its latencies.
+    const DELAY: Duration = Duration::from_millis(10);
+
+    /// Hedges every request.
+    #[derive(Clone)]
+    struct Always;
+
+    impl Policy<Req> for Always {
+        fn clone_request(&self, request: &Req) -> Option<Req> {
+            Some(*request)
+        }
+
+        fn can_retry(&self, _: &Req) -> bool {
+            true
+        }
+    }
+
+    /// A hedge around a fresh mock (whose clones share its handle), hedging
+    /// after [`DELAY`], its handles taken from `recorded`.
+    fn hedged(
+        recorded: &Recorded,
+        name: Option<&'static str>,
+    ) -> (Spawn<Hedge<Mock, Always>>, Handle) {
+        recorded.with(|| {
+            mock::spawn_with(|mock: Mock| {
+                let latencies = [1, 1, 1, 1, 1, 1, 1, 1, 10, 10];
+                let period = Duration::from_secs(60);
+                let hedge =
+                    Hedge::new_with_mock_latencies(mock, Always, 10, 0.9, period, &latencies);
+                match name {
+                    Some(name) => hedge.with_name(name),
+                    None => hedge,
+                }
+            })
+        })
+    }
+
+    /// The next request the mock received.
+    fn next_request(handle: &mut Handle) -> SendResponse<Req> {
+        match handle.poll_request() {
+            Poll::Ready(Some((_, send))) => send,
+            _ => panic!("the mock received no request"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn hedges_sent_and_hedges_that_answered_first_are_counted() {
+        let recorded = Recorded::default();
+        let (mut service, mut handle) = hedged(&recorded, Some("search"));
+        let sent = || recorded.counter(SENT, &[("name", "search")]);
+        let won = || recorded.counter(WON, &[("name", "search")]);
+
+        // Answered within the delay: no hedge.
+        assert_ready_ok!(service.poll_ready());
+        let mut response = task::spawn(service.call("fast"));
+        next_request(&mut handle).send_response("fast");
+        assert_ready_ok!(response.poll());
+        assert_eq!((sent(), won()), (0, 0));
+
+        // Slow: hedged, and the original answers first.
+        assert_ready_ok!(service.poll_ready());
+        let mut response = task::spawn(service.call("slow"));
+        let original = next_request(&mut handle);
+        assert_pending!(response.poll());
+        advance(DELAY + Duration::from_millis(1)).await;
+        assert_pending!(response.poll());
+        let _hedge = next_request(&mut handle);
+        assert_eq!((sent(), won()), (1, 0));
+        original.send_response("original");
+        assert_eq!(assert_ready_ok!(response.poll()), "original");
+        assert_eq!((sent(), won()), (1, 0));
+
+        // Slow again: hedged, and the hedge answers first.
+        assert_ready_ok!(service.poll_ready());
+        let mut response = task::spawn(service.call("slow"));
+        let _original = next_request(&mut handle);
+        assert_pending!(response.poll());
+        advance(DELAY + Duration::from_millis(1)).await;
+        assert_pending!(response.poll());
+        next_request(&mut handle).send_response("hedge");
+        assert_eq!(assert_ready_ok!(response.poll()), "hedge");
+        assert_eq!((sent(), won()), (2, 1));
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "a Hedge is named before its first request")]
+    async fn naming_a_hedge_with_a_request_in_flight_panics() {
+        let recorded = Recorded::default();
+        let (mut service, _handle) = hedged(&recorded, None);
+        assert_ready_ok!(service.poll_ready());
+        let _response = service.call("in flight");
+        let _renamed = service.into_inner().with_name("too late");
+    }
+
+    #[test]
+    fn an_unnamed_hedge_reports_as_hedge() {
+        let recorded = Recorded::default();
+        let _service = hedged(&recorded, None);
+        assert_eq!(recorded.counter(SENT, &[("name", "hedge")]), 0);
+        assert_eq!(recorded.counter(WON, &[("name", "hedge")]), 0);
+    }
+}
