@@ -81,6 +81,7 @@
 //! | `donjon_retry_budget_balance` | gauge | retries | `name` | retries a [`TpsBudget`](crate::retry::budget::TpsBudget) could pay for, as its last withdrawal left it |
 //! | `donjon_hedges_total` | counter | requests | `name` | hedges a [`Hedge`](crate::hedge::Hedge) sent (copies of slow requests) |
 //! | `donjon_hedges_won_total` | counter | requests | `name` | hedges that answered before the request they copied (their answer is the response) |
+//! | `donjon_balancer_endpoints` | gauge | endpoints | `name`, `state` | endpoints a [`Balance`](crate::balance::p2c::Balance) holds, `ready` or `pending`; balancers of one name add up |
 //!
 //! The `name` of a [`Metrics`] is given to [`MetricsLayer::new`]; a circuit
 //! breaker's to its `Config::with_name` (`"circuit_breaker"` if not).

@@ -31,3 +31,5 @@ pub(crate) const RETRY_BUDGET_BALANCE: &str = "donjon_retry_budget_balance";
 pub(crate) const HEDGES: &str = "donjon_hedges_total";
 #[cfg(feature = "hedge")]
 pub(crate) const HEDGES_WON: &str = "donjon_hedges_won_total";
+#[cfg(feature = "balance")]
+pub(crate) const BALANCER_ENDPOINTS: &str = "donjon_balancer_endpoints";

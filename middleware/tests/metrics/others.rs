@@ -446,3 +446,94 @@ mod hedge {
         assert_eq!(recorded.counter(WON, &[("name", "hedge")]), 0);
     }
 }
+
+#[cfg(feature = "balance")]
+mod balance {
+    use donjon::balance::p2c::{Balance, MakeBalanceLayer};
+    use donjon::discover::{Change, ServiceList};
+    use donjon::load::Constant;
+    use donjon::{BoxError, Layer, ServiceExt, service_fn};
+    use donjon_test::mock::{self, Spawn};
+    use tokio_stream::wrappers::UnboundedReceiverStream;
+    use tokio_test::{assert_pending, assert_ready_ok};
+
+    use crate::support::Echo;
+    use crate::support::recorder::Recorded;
+
+    type Req = &'static str;
+    type Endpoint = Constant<mock::Mock<Req, Req>, u32>;
+    type Changes = UnboundedReceiverStream<Result<Change<u32, Endpoint>, &'static str>>;
+
+    const ENDPOINTS: &str = "donjon_balancer_endpoints";
+
+    /// The ready and pending endpoints the gauges show for `name`.
+    fn shown(recorded: &Recorded, name: &str) -> (f64, f64) {
+        let gauge = |state| recorded.gauge(ENDPOINTS, &[("name", name), ("state", state)]);
+        (gauge("ready"), gauge("pending"))
+    }
+
+    #[tokio::test]
+    async fn the_gauges_follow_the_endpoints_as_they_come_get_ready_and_go() {
+        let recorded = Recorded::default();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut balance: Spawn<Balance<Changes, Req>> = recorded.with(|| {
+            Spawn::new(Balance::new(UnboundedReceiverStream::new(rx)).with_name("backends"))
+        });
+        assert_eq!(shown(&recorded, "backends"), (0.0, 0.0));
+        assert_pending!(balance.poll_ready());
+
+        let (ready, _ready_handle) = mock::pair();
+        let (slow, mut slow_handle) = mock::pair();
+        slow_handle.allow(0);
+        tx.send(Ok(Change::Insert(1, Constant::new(ready, 0))))
+            .expect("the balancer listens");
+        tx.send(Ok(Change::Insert(2, Constant::new(slow, 0))))
+            .expect("the balancer listens");
+        assert_ready_ok!(balance.poll_ready());
+        assert_eq!(shown(&recorded, "backends"), (1.0, 1.0));
+
+        slow_handle.allow(1);
+        assert_ready_ok!(balance.poll_ready());
+        assert_eq!(shown(&recorded, "backends"), (2.0, 0.0));
+
+        tx.send(Ok(Change::Remove(1)))
+            .expect("the balancer listens");
+        assert_ready_ok!(balance.poll_ready());
+        assert_eq!(shown(&recorded, "backends"), (1.0, 0.0));
+
+        // Renamed, its endpoints move to the new name.
+        let balance = recorded.with(|| balance.into_inner().with_name("renamed"));
+        assert_eq!(shown(&recorded, "backends"), (0.0, 0.0));
+        assert_eq!(shown(&recorded, "renamed"), (1.0, 0.0));
+
+        drop(balance);
+        assert_eq!(
+            shown(&recorded, "renamed"),
+            (0.0, 0.0),
+            "a dropped balancer takes its endpoints away"
+        );
+    }
+
+    #[tokio::test]
+    async fn balancers_made_under_one_name_add_up() {
+        let recorded = Recorded::default();
+        let discover = service_fn(|_: ()| async {
+            Ok::<_, BoxError>(ServiceList::new::<Req>(vec![Constant::new(Echo, 0)]))
+        });
+        let make = MakeBalanceLayer::new().layer(discover);
+        let mut first = recorded
+            .with(|| futures::executor::block_on(make.clone().oneshot(())).expect("a balancer"));
+        let mut second = recorded
+            .with(|| futures::executor::block_on(make.clone().oneshot(())).expect("a balancer"));
+        futures::future::poll_fn(|cx| donjon::Service::<Req>::poll_ready(&mut first, cx))
+            .await
+            .expect("ready");
+        assert_eq!(shown(&recorded, "balance"), (1.0, 0.0));
+        futures::future::poll_fn(|cx| donjon::Service::<Req>::poll_ready(&mut second, cx))
+            .await
+            .expect("ready");
+        assert_eq!(shown(&recorded, "balance"), (2.0, 0.0));
+        drop(first);
+        assert_eq!(shown(&recorded, "balance"), (1.0, 0.0));
+    }
+}

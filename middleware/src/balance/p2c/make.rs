@@ -1,3 +1,5 @@
+#[cfg(feature = "metrics")]
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::hash::Hash;
@@ -39,6 +41,9 @@ use crate::discover::Discover;
 /// ```
 pub struct MakeBalance<S, Req> {
     inner: S,
+    /// The `name` label of the metrics of the balancers it makes.
+    #[cfg(feature = "metrics")]
+    name: Cow<'static, str>,
     _request: PhantomData<fn(Req)>,
 }
 
@@ -47,14 +52,32 @@ impl<S, Req> MakeBalance<S, Req> {
     pub const fn new(make_discover: S) -> Self {
         MakeBalance {
             inner: make_discover,
+            #[cfg(feature = "metrics")]
+            name: Cow::Borrowed(super::service::DEFAULT_NAME),
             _request: PhantomData,
         }
+    }
+
+    /// Names the balancers it makes in their metrics (the `name` label;
+    /// see [`Balance`'s metrics](Balance#metrics)): `"balance"` unless set.
+    /// They add up under the one name; each takes its handles from the
+    /// recorder installed when it is made.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.name = name.into();
+        self
     }
 }
 
 impl<S: Clone, Req> Clone for MakeBalance<S, Req> {
     fn clone(&self) -> Self {
-        MakeBalance::new(self.inner.clone())
+        MakeBalance {
+            inner: self.inner.clone(),
+            #[cfg(feature = "metrics")]
+            name: self.name.clone(),
+            _request: PhantomData,
+        }
     }
 }
 
@@ -85,6 +108,8 @@ where
     fn call(&mut self, target: T) -> Self::Future {
         MakeFuture {
             inner: self.inner.call(target),
+            #[cfg(feature = "metrics")]
+            name: self.name.clone(),
             _request: PhantomData,
         }
     }
@@ -96,6 +121,9 @@ where
 pub struct MakeFuture<F, Req> {
     #[pin]
     inner: F,
+    /// The `name` label of the balancer's metrics.
+    #[cfg(feature = "metrics")]
+    name: Cow<'static, str>,
     _request: PhantomData<fn(Req)>,
 }
 
@@ -118,7 +146,12 @@ where
     type Output = Result<Balance<D, Req>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let discover = ready!(self.project().inner.poll(cx))?;
-        Poll::Ready(Ok(Balance::new(discover)))
+        let this = self.project();
+        let discover = ready!(this.inner.poll(cx))?;
+        #[cfg(feature = "metrics")]
+        let balance = Balance::named(discover, std::mem::take(this.name));
+        #[cfg(not(feature = "metrics"))]
+        let balance = Balance::new(discover);
+        Poll::Ready(Ok(balance))
     }
 }

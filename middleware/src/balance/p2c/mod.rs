@@ -4,6 +4,8 @@
 
 mod layer;
 mod make;
+#[cfg(feature = "metrics")]
+mod meter;
 mod service;
 
 pub use self::layer::MakeBalanceLayer;

@@ -58,6 +58,18 @@ use crate::util::rng::{FastRng, Rng, sample_floyd2};
 /// they are, and [`error::Discover`] wrapping a failed discovery, after
 /// which the balancer should be dropped.
 ///
+/// # Metrics
+///
+/// With the `metrics` feature, the gauge `donjon_balancer_endpoints` (see
+/// [`metrics`](crate::metrics)) counts the endpoints the balancer holds,
+/// with the `state` label `ready` or `pending` (not ready, or not checked
+/// since), under the name given to [`with_name`](Balance::with_name) or to
+/// the [`MakeBalance`](super::MakeBalance) that made it (`"balance"` by
+/// default). Balancers of one name add up: each moves the gauges by its own
+/// changes, and takes its endpoints away when dropped. The counts are
+/// compared with the last ones shown at the end of each `poll_ready` and
+/// `call`, and the recorder is called only when they changed.
+///
 /// # Panics
 ///
 /// `call` panics without a preceding `poll_ready` returning
@@ -79,6 +91,8 @@ where
     /// With background readiness: the waker of the last `poll_ready`, to
     /// drive an endpoint as soon as a call returns it to pending.
     background: Option<Option<Waker>>,
+    #[cfg(feature = "metrics")]
+    meter: super::meter::Meter,
 }
 
 impl<D, Req> Balance<D, Req>
@@ -91,16 +105,30 @@ where
     /// Creates a balancer over the endpoints `discover` finds, picking with
     /// a small, fast generator seeded at random.
     pub fn new(discover: D) -> Self {
-        Self::with_pick_rng(discover, PickRng::Fast(FastRng::new()))
+        Self::with_pick_rng(
+            discover,
+            PickRng::Fast(FastRng::new()),
+            #[cfg(feature = "metrics")]
+            DEFAULT_NAME.into(),
+        )
     }
 
     /// Creates a balancer over the endpoints `discover` finds, picking with
     /// `rng`.
     pub fn from_rng<R: Rng + Send + Sync + 'static>(discover: D, rng: R) -> Self {
-        Self::with_pick_rng(discover, PickRng::Given(Box::new(rng)))
+        Self::with_pick_rng(
+            discover,
+            PickRng::Given(Box::new(rng)),
+            #[cfg(feature = "metrics")]
+            DEFAULT_NAME.into(),
+        )
     }
 
-    fn with_pick_rng(discover: D, rng: PickRng) -> Self {
+    fn with_pick_rng(
+        discover: D,
+        rng: PickRng,
+        #[cfg(feature = "metrics")] name: std::borrow::Cow<'static, str>,
+    ) -> Self {
         Balance {
             discover,
             services: ReadyCache::default(),
@@ -108,7 +136,36 @@ where
             called: None,
             rng,
             background: None,
+            #[cfg(feature = "metrics")]
+            meter: super::meter::Meter::new(name),
         }
+    }
+
+    /// A balancer over the endpoints `discover` finds, named `name` in its
+    /// metrics.
+    #[cfg(feature = "metrics")]
+    pub(super) fn named(discover: D, name: std::borrow::Cow<'static, str>) -> Self {
+        Self::with_pick_rng(discover, PickRng::Fast(FastRng::new()), name)
+    }
+
+    /// Names it in its metrics (the `name` label; see
+    /// [`metrics`](crate::metrics)), taking the handles of
+    /// `donjon_balancer_endpoints` from the recorder installed now. Its
+    /// endpoints move from the gauges of the name it had to the new ones.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.meter = super::meter::Meter::new(name.into());
+        self.show_endpoints();
+        self
+    }
+
+    /// Brings the gauges of its endpoints up to date.
+    #[cfg(feature = "metrics")]
+    #[inline]
+    fn show_endpoints(&mut self) {
+        let (ready, pending) = (self.services.ready_len(), self.services.pending_len());
+        self.meter.show(ready, pending);
     }
 
     /// The number of endpoints, ready or not.
@@ -154,6 +211,10 @@ where
         self
     }
 }
+
+/// The `name` label of a balancer's metrics, unless it is given one.
+#[cfg(feature = "metrics")]
+pub(super) const DEFAULT_NAME: &str = "balance";
 
 /// The generator a balancer samples endpoints with: its own fast one, or
 /// the one given to [`Balance::from_rng`] (called through a box).
@@ -304,6 +365,32 @@ where
     >;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        let ready = self.poll_pick(cx);
+        #[cfg(feature = "metrics")]
+        self.show_endpoints();
+        ready
+    }
+
+    fn call(&mut self, request: Req) -> Self::Future {
+        let future = self.call_picked(request);
+        #[cfg(feature = "metrics")]
+        self.show_endpoints();
+        future.map_err(Into::into as fn(_) -> BoxError)
+    }
+}
+
+impl<D, Req> Balance<D, Req>
+where
+    D: Discover + Unpin,
+    D::Key: Hash + Clone,
+    D::Error: Into<BoxError>,
+    D::Service: Service<Req> + Load,
+    <D::Service as Load>::Metric: fmt::Debug,
+    <D::Service as Service<Req>>::Error: Into<BoxError>,
+{
+    /// Takes in the discovery's changes, drives the endpoints, and picks one
+    /// for the next call: [`Service::poll_ready`], but for the metrics.
+    fn poll_pick(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         if let Some(waker) = &mut self.background {
             crate::sync::register(waker, cx.waker());
         }
@@ -332,7 +419,9 @@ where
         }
     }
 
-    fn call(&mut self, request: Req) -> Self::Future {
+    /// Sends `request` to the endpoint picked: [`Service::call`], but for
+    /// the metrics.
+    fn call_picked(&mut self, request: Req) -> <D::Service as Service<Req>>::Future {
         let index = self.ready_index.take().expect("called before ready");
         // The endpoint stays in the ready set, unchecked, until the next
         // `poll_ready` checks it; picks check their endpoint anyway. This
@@ -359,7 +448,7 @@ where
             self.promote_pending(&mut Context::from_waker(&waker));
             self.background = Some(Some(waker));
         }
-        future.map_err(Into::into as fn(_) -> BoxError)
+        future
     }
 }
 
