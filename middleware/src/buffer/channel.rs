@@ -39,7 +39,19 @@
 //!
 //! The loom models in `service.rs` race direct calls with the worker, and
 //! the worker's failure with callers.
+//!
+//! # Metrics
+//!
+//! With the `metrics` feature, the gauge `donjon_buffer_queue_depth` lives
+//! in the state, and is moved (+1, -1, -n) under the state lock wherever
+//! `queue` changes: a request queued ([`Channel::send`]), taken by the
+//! worker ([`Channel::recv`]), dropped from a long queue once cancelled, or
+//! failed when the channel closes ([`Channel::close`]).
+//! [`Channel::rename`] swaps it under the lock too. The `# Metrics` of
+//! [`Buffer`](super::Buffer) tells why there.
 
+#[cfg(feature = "metrics")]
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -191,6 +203,13 @@ impl<F> Reply<F> {
     }
 }
 
+/// The handle of `donjon_buffer_queue_depth` for the buffer `name`.
+#[cfg(feature = "metrics")]
+fn depth_gauge(name: Cow<'static, str>) -> metrics::Gauge {
+    use crate::metrics::names;
+    metrics::gauge!(names::BUFFER_QUEUE_DEPTH, names::NAME => name)
+}
+
 /// The [`Channel::word`] bit set once the channel is closed.
 const CLOSED: usize = 1;
 /// One request waiting for the worker, in [`Channel::word`].
@@ -221,6 +240,10 @@ struct ChannelState<Req, F> {
     /// Why the channel closed: stored with [`CLOSED`] set, and only read
     /// once it is (`Closed` until then).
     reason: WorkerError,
+    /// `donjon_buffer_queue_depth`, moved with `queue`: see the module's
+    /// `# Metrics`.
+    #[cfg(feature = "metrics")]
+    depth: metrics::Gauge,
 }
 
 /// What the worker finds in the queue.
@@ -236,7 +259,12 @@ pub(super) enum Next<Req, F> {
 impl<Req, F> Channel<Req, F> {
     /// A channel of `bound` places; `direct` lets handles call the service
     /// themselves when it is free, ready and nothing is queued.
-    pub(super) fn new(bound: usize, direct: Option<Arc<dyn DirectCall<Req, F>>>) -> Self {
+    /// With the `metrics` feature, its queue depth is recorded under `name`.
+    pub(super) fn new(
+        bound: usize,
+        direct: Option<Arc<dyn DirectCall<Req, F>>>,
+        #[cfg(feature = "metrics")] name: Cow<'static, str>,
+    ) -> Self {
         Channel {
             state: Mutex::new(ChannelState {
                 queue: VecDeque::new(),
@@ -244,6 +272,8 @@ impl<Req, F> Channel<Req, F> {
                 holding: None,
                 handles: 1,
                 reason: WorkerError::Closed,
+                #[cfg(feature = "metrics")]
+                depth: depth_gauge(name),
             }),
             capacity: Arc::new(Gate::new(bound)),
             bound,
@@ -305,9 +335,14 @@ impl<Req, F> Channel<Req, F> {
             if state.queue.len() >= 2 * self.bound.max(16) {
                 let before = state.queue.len();
                 state.queue.retain(|queued| !queued.reply.is_cancelled());
-                self.finished(before - state.queue.len());
+                let dropped = before - state.queue.len();
+                self.finished(dropped);
+                #[cfg(feature = "metrics")]
+                state.depth.decrement(dropped as f64);
             }
             state.queue.push_back(envelope);
+            #[cfg(feature = "metrics")]
+            state.depth.increment(1.0);
             state.worker.take()
         };
         if let Some(worker) = worker {
@@ -320,6 +355,8 @@ impl<Req, F> Channel<Req, F> {
     pub(super) fn recv(&self, cx: &mut Context<'_>) -> Next<Req, F> {
         let mut state = lock(&self.state);
         if let Some(envelope) = state.queue.pop_front() {
+            #[cfg(feature = "metrics")]
+            state.depth.decrement(1.0);
             return Next::Envelope(envelope);
         }
         if state.handles == 0 || self.is_closed() {
@@ -356,6 +393,19 @@ impl<Req, F> Channel<Req, F> {
         register(&mut state.holding, cx.waker());
     }
 
+    /// Records the queue depth under `name` from now on: the requests
+    /// queued move from the gauge of the name it had to the new one.
+    #[cfg(feature = "metrics")]
+    pub(super) fn rename(&self, name: Cow<'static, str>) {
+        // The recorder is asked outside the lock.
+        let depth = depth_gauge(name);
+        let mut state = lock(&self.state);
+        let queued = state.queue.len() as f64;
+        state.depth.decrement(queued);
+        depth.increment(queued);
+        state.depth = depth;
+    }
+
     /// The inner service failed with `cause` (found by the worker, or by a
     /// handle calling it directly): closes the channel as
     /// [`close`](Self::close) does, and returns the error it closed with.
@@ -380,6 +430,8 @@ impl<Req, F> Channel<Req, F> {
             }
             let queued = std::mem::take(&mut state.queue);
             self.finished(queued.len() + usize::from(current.is_some()));
+            #[cfg(feature = "metrics")]
+            state.depth.decrement(queued.len() as f64);
             // The worker learns of a failure found by a handle calling the
             // service directly.
             let wakers = first.then(|| [state.worker.take(), state.holding.take()]);

@@ -14,6 +14,9 @@ use crate::BoxError;
 #[must_use = "a layer does nothing until it wraps a service"]
 pub struct BufferLayer<Req> {
     bound: usize,
+    /// The `name` label of its buffers' metrics.
+    #[cfg(feature = "metrics")]
+    name: &'static str,
     _request: PhantomData<fn(Req)>,
 }
 
@@ -24,8 +27,21 @@ impl<Req> BufferLayer<Req> {
     pub const fn new(bound: usize) -> Self {
         BufferLayer {
             bound,
+            #[cfg(feature = "metrics")]
+            name: super::service::DEFAULT_NAME,
             _request: PhantomData,
         }
+    }
+
+    /// Names its buffers in their metrics (the `name` label; see
+    /// [`Buffer::with_name`]): `"buffer"` unless set. A `&'static str`, so
+    /// that the layer stays `Copy`. Each buffer takes its handle from the
+    /// recorder installed when it is made.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub const fn with_name(mut self, name: &'static str) -> Self {
+        self.name = name;
+        self
     }
 }
 
@@ -39,7 +55,12 @@ where
     type Service = Buffer<Req, S::Future>;
 
     fn layer(&self, service: S) -> Self::Service {
-        Buffer::new(service, self.bound)
+        Buffer::spawned(
+            service,
+            self.bound,
+            #[cfg(feature = "metrics")]
+            self.name.into(),
+        )
     }
 }
 

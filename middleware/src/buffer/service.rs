@@ -1,3 +1,5 @@
+#[cfg(feature = "metrics")]
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -60,6 +62,29 @@ use crate::sync::Place;
 /// the inner service. A handle dropped with an unused reservation gives it
 /// back.
 ///
+/// # Metrics
+///
+/// With the `metrics` feature, the gauge `donjon_buffer_queue_depth` (see
+/// [`metrics`](crate::metrics)) counts the requests queued and not yet
+/// taken by the worker (one cancelled while queued counts until the worker
+/// reaches it), under the name given to [`with_name`](Buffer::with_name)
+/// or to the layer (`"buffer"` by default); buffers of one name add up. Its
+/// handle is taken when the buffer is made (and again when it is named),
+/// and shared by its handles and its worker.
+///
+/// The `metrics` facade has no gauge that the recorder reads when it
+/// exports: values are pushed. So the depth is moved where the queue
+/// changes, +1 when a request is queued and -1 when the worker takes it,
+/// under the queue's lock, which both hold there anyway. Under the lock,
+/// the moves of every handle and of the worker reach the gauge in order, and
+/// a rename carries the count over without losing a request. Direct calls,
+/// which skip the queue, cost nothing; a queued request costs those two
+/// moves (one atomic operation each for the usual recorders), and no lock
+/// of its own. The count that direct calls read, which the request path
+/// keeps without the lock, is not used: it also counts the request the
+/// worker holds while the service is not ready, and it is lowered outside
+/// the lock, where the gauge could not be renamed safely.
+///
 /// # Panics
 ///
 /// `call` panics without a preceding `poll_ready` returning
@@ -91,7 +116,33 @@ where
         S::Error: Into<BoxError> + Send + Sync,
         Req: Send + 'static,
     {
-        let (buffer, worker) = Self::build(service, bound, true);
+        Self::spawned(
+            service,
+            bound,
+            #[cfg(feature = "metrics")]
+            DEFAULT_NAME.into(),
+        )
+    }
+
+    /// [`new`](Buffer::new), its metrics recorded under `name`.
+    pub(super) fn spawned<S>(
+        service: S,
+        bound: usize,
+        #[cfg(feature = "metrics")] name: Cow<'static, str>,
+    ) -> Self
+    where
+        S: Service<Req, Future = F> + Send + 'static,
+        F: Send,
+        S::Error: Into<BoxError> + Send + Sync,
+        Req: Send + 'static,
+    {
+        let (buffer, worker) = Self::build(
+            service,
+            bound,
+            true,
+            #[cfg(feature = "metrics")]
+            name,
+        );
         tokio::spawn(worker);
         buffer
     }
@@ -109,12 +160,23 @@ where
         S::Error: Into<BoxError> + Send + Sync,
         Req: Send + 'static,
     {
-        Self::build(service, bound, false)
+        Self::build(
+            service,
+            bound,
+            false,
+            #[cfg(feature = "metrics")]
+            DEFAULT_NAME.into(),
+        )
     }
 
     /// A buffer and its worker; with `direct`, handles may call the service
     /// themselves when it is free and ready and nothing is queued.
-    fn build<S>(service: S, bound: usize, direct: bool) -> (Self, Worker<S, Req>)
+    fn build<S>(
+        service: S,
+        bound: usize,
+        direct: bool,
+        #[cfg(feature = "metrics")] name: Cow<'static, str>,
+    ) -> (Self, Worker<S, Req>)
     where
         S: Service<Req, Future = F> + Send + 'static,
         F: Send,
@@ -128,7 +190,12 @@ where
         } else {
             None
         };
-        let channel = Arc::new(Channel::new(bound, direct));
+        let channel = Arc::new(Channel::new(
+            bound,
+            direct,
+            #[cfg(feature = "metrics")]
+            name,
+        ));
         let buffer = Buffer {
             place: Place::new(Arc::clone(&channel.capacity)),
             channel: Arc::clone(&channel),
@@ -136,7 +203,23 @@ where
         };
         (buffer, Worker::new(slot, channel))
     }
+
+    /// Names the buffer in its metrics (the `name` label; see
+    /// [`metrics`](crate::metrics)), taking the handle of
+    /// `donjon_buffer_queue_depth` from the recorder installed now: for
+    /// every handle of it, and its worker. The requests queued move from the
+    /// gauge of the name it had to the new one.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.channel.rename(name.into());
+        self
+    }
 }
+
+/// The `name` label of a buffer's metrics, unless it is given one.
+#[cfg(feature = "metrics")]
+pub(super) const DEFAULT_NAME: &str = "buffer";
 
 impl<Req, Res, F, E> Service<Req> for Buffer<Req, F>
 where
@@ -281,7 +364,13 @@ mod loom_models {
             polls: Arc::new(AtomicUsize::new(0)),
             fail_after,
         };
-        let (buffer, worker) = Buffer::build(service, 1, true);
+        let (buffer, worker) = Buffer::build(
+            service,
+            1,
+            true,
+            #[cfg(feature = "metrics")]
+            DEFAULT_NAME.into(),
+        );
         (buffer, thread::spawn(move || block_on(worker)))
     }
 

@@ -82,6 +82,7 @@
 //! | `donjon_hedges_total` | counter | requests | `name` | hedges a [`Hedge`](crate::hedge::Hedge) sent (copies of slow requests) |
 //! | `donjon_hedges_won_total` | counter | requests | `name` | hedges that answered before the request they copied (their answer is the response) |
 //! | `donjon_balancer_endpoints` | gauge | endpoints | `name`, `state` | endpoints a [`Balance`](crate::balance::p2c::Balance) holds, `ready` or `pending`; balancers of one name add up |
+//! | `donjon_buffer_queue_depth` | gauge | requests | `name` | requests queued in a [`Buffer`](crate::buffer::Buffer), not yet taken by its worker; buffers of one name add up |
 //!
 //! The `name` of a [`Metrics`] is given to [`MetricsLayer::new`]; a circuit
 //! breaker's to its `Config::with_name` (`"circuit_breaker"` if not).

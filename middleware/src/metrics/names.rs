@@ -33,3 +33,5 @@ pub(crate) const HEDGES: &str = "donjon_hedges_total";
 pub(crate) const HEDGES_WON: &str = "donjon_hedges_won_total";
 #[cfg(feature = "balance")]
 pub(crate) const BALANCER_ENDPOINTS: &str = "donjon_balancer_endpoints";
+#[cfg(feature = "buffer")]
+pub(crate) const BUFFER_QUEUE_DEPTH: &str = "donjon_buffer_queue_depth";

@@ -537,3 +537,114 @@ mod balance {
         assert_eq!(shown(&recorded, "balance"), (1.0, 0.0));
     }
 }
+
+#[cfg(feature = "buffer")]
+mod buffer {
+    use donjon::buffer::{self, Buffer, BufferLayer};
+    use donjon_test::assert_request_eq;
+    use donjon_test::mock::{self, Spawn};
+    use tokio_test::{assert_pending, assert_ready_ok, task};
+
+    use crate::support::recorder::Recorded;
+
+    type Msg = &'static str;
+    type Mock = mock::Mock<Msg, Msg>;
+    type MockBuffer = Buffer<Msg, mock::future::ResponseFuture<Msg>>;
+
+    const DEPTH: &str = "donjon_buffer_queue_depth";
+
+    fn depth(recorded: &Recorded, name: &str) -> f64 {
+        recorded.gauge(DEPTH, &[("name", name)])
+    }
+
+    /// Queues `request` (the buffer has a place for it).
+    fn queue(
+        caller: &mut Spawn<MockBuffer>,
+        request: Msg,
+    ) -> task::Spawn<buffer::future::ResponseFuture<mock::future::ResponseFuture<Msg>>> {
+        assert_ready_ok!(caller.poll_ready());
+        task::spawn(caller.call(request))
+    }
+
+    #[tokio::test]
+    async fn the_depth_counts_the_requests_queued_until_the_worker_takes_them() {
+        let recorded = Recorded::default();
+        let (mock, mut handle) = mock::pair::<Msg, Msg>();
+        let (caller, worker) = recorded.with(|| {
+            let (caller, worker) = Buffer::<Msg, _>::pair::<Mock>(mock, 10);
+            (caller.with_name("queue"), worker)
+        });
+        let mut caller = Spawn::new(caller);
+        let mut worker = task::spawn(worker);
+        assert_eq!(depth(&recorded, "queue"), 0.0);
+
+        let _first = queue(&mut caller, "first");
+        let _second = queue(&mut caller, "second");
+        let third = queue(&mut caller, "third");
+        assert_eq!(depth(&recorded, "queue"), 3.0);
+
+        // The service takes one request: the worker calls it with the
+        // first, then takes the second and holds it until the service is
+        // ready again.
+        handle.allow(1);
+        assert_pending!(worker.poll());
+        assert_request_eq!(handle, "first").send_response("one");
+        assert_eq!(depth(&recorded, "queue"), 1.0, "the third is queued");
+
+        // A request cancelled while queued counts until the worker reaches
+        // it.
+        drop(third);
+        assert_eq!(depth(&recorded, "queue"), 1.0);
+        handle.allow(5);
+        assert_pending!(worker.poll());
+        assert_request_eq!(handle, "second").send_response("two");
+        assert_eq!(depth(&recorded, "queue"), 0.0);
+
+        // The worker goes: the requests queued are failed, and leave.
+        let _fourth = queue(&mut caller, "fourth");
+        assert_eq!(depth(&recorded, "queue"), 1.0);
+        drop(worker);
+        assert_eq!(depth(&recorded, "queue"), 0.0);
+    }
+
+    #[tokio::test]
+    async fn renaming_moves_the_queued_requests_to_the_new_name() {
+        let recorded = Recorded::default();
+        let (mock, _handle) = mock::pair::<Msg, Msg>();
+        let (caller, _worker) = recorded.with(|| Buffer::<Msg, _>::pair::<Mock>(mock, 10));
+        let mut caller = Spawn::new(caller);
+        let _queued = queue(&mut caller, "queued");
+        assert_eq!(depth(&recorded, "buffer"), 1.0, "unnamed, it is the buffer");
+
+        let caller = recorded.with(|| caller.into_inner().with_name("renamed"));
+        assert_eq!(depth(&recorded, "buffer"), 0.0);
+        assert_eq!(depth(&recorded, "renamed"), 1.0);
+        drop(caller);
+    }
+
+    #[tokio::test]
+    async fn a_layers_buffer_counts_only_the_requests_it_queues() {
+        let recorded = Recorded::default();
+        let (mut caller, mut handle) = recorded
+            .with(|| mock::spawn_layer::<Msg, Msg, _>(BufferLayer::new(5).with_name("layered")));
+
+        // Ready and free: called directly, never queued.
+        let response = queue(&mut caller, "direct");
+        assert_eq!(depth(&recorded, "layered"), 0.0);
+        assert_request_eq!(handle, "direct").send_response("ok");
+        assert_eq!(response.await.expect("answered"), "ok");
+
+        // Not ready: queued, until the worker takes it.
+        handle.allow(0);
+        let response = queue(&mut caller, "queued");
+        assert_eq!(depth(&recorded, "layered"), 1.0);
+        handle.allow(1);
+        assert_request_eq!(handle, "queued").send_response("ok");
+        assert_eq!(depth(&recorded, "layered"), 0.0);
+        assert_eq!(response.await.expect("answered"), "ok");
+
+        let (_unnamed, _handle) =
+            recorded.with(|| mock::spawn_layer::<Msg, Msg, _>(BufferLayer::new(5)));
+        assert_eq!(depth(&recorded, "buffer"), 0.0);
+    }
+}
