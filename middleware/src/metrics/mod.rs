@@ -84,15 +84,24 @@
 //! | `donjon_balancer_endpoints` | gauge | endpoints | `name`, `state` | endpoints a [`Balance`](crate::balance::p2c::Balance) holds, `ready` or `pending`; balancers of one name add up |
 //! | `donjon_buffer_queue_depth` | gauge | requests | `name` | requests queued in a [`Buffer`](crate::buffer::Buffer), not yet taken by its worker; buffers of one name add up |
 //!
-//! The `name` of a [`Metrics`] is given to [`MetricsLayer::new`]; a circuit
-//! breaker's to its `Config::with_name` (`"circuit_breaker"` if not).
+//! The `name` of a [`Metrics`] is given to [`MetricsLayer::new`]; each other
+//! middleware takes it from a `with_name` method on its layer or service (a
+//! circuit breaker's, on its `Config`), and defaults to the middleware's
+//! name in snake case (`"circuit_breaker"`, `"load_shed"`, `"buffer"`...).
+//! A `const` constructor (`LoadShed::new`, `Retry::new`, `Fallback::new`)
+//! cannot take handles from the recorder: a service made by one records
+//! nothing until `with_name` names it; made by its layer, it records under
+//! the default name.
 //!
 //! # Costs
 //!
 //! Without the `metrics` feature, nothing: no type, field or call of this
 //! module exists. With it, a [`Metrics`] layer costs what its docs say per
-//! request; the state of the other middleware is recorded when it changes
-//! (a breaker's transition), never on the request path.
+//! request. The other middleware record their state where it changes: a
+//! breaker's transition, a request shed, retried or hedged, a buffer's queue
+//! growing or shrinking (under the lock its queue already takes), a
+//! balancer's endpoints moving between ready and pending. Each type's docs
+//! say what it adds to a request.
 
 mod future;
 mod kind;

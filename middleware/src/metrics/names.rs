@@ -6,8 +6,10 @@ pub(crate) const NAME: &str = "name";
 /// The label giving a failure's kind ([`error_kind`](super::error_kind)).
 pub(crate) const KIND: &str = "kind";
 /// The label giving a state.
+#[cfg(any(feature = "circuit-breaker", feature = "balance"))]
 pub(crate) const STATE: &str = "state";
 /// The label giving the state a transition led to.
+#[cfg(feature = "circuit-breaker")]
 pub(crate) const TO: &str = "to";
 
 pub(crate) const REQUESTS: &str = "donjon_requests_total";
@@ -16,7 +18,9 @@ pub(crate) const REQUESTS_CANCELLED: &str = "donjon_requests_cancelled_total";
 pub(crate) const REQUEST_DURATION: &str = "donjon_request_duration_seconds";
 pub(crate) const REQUESTS_IN_FLIGHT: &str = "donjon_requests_in_flight";
 
+#[cfg(feature = "circuit-breaker")]
 pub(crate) const BREAKER_STATE: &str = "donjon_circuit_breaker_state";
+#[cfg(feature = "circuit-breaker")]
 pub(crate) const BREAKER_TRANSITIONS: &str = "donjon_circuit_breaker_transitions_total";
 
 #[cfg(feature = "load-shed")]
