@@ -17,9 +17,57 @@ use donjon::limit::GlobalConcurrencyLimitLayer;
 use donjon::load_shed::error::Overloaded;
 use donjon::timeout::error::Elapsed;
 use donjon::{BoxError, ServiceBuilder};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+
+/// The requests `/hold` keeps waiting: each one tells that it has arrived,
+/// then waits to be released. A test knows the app is busy by waiting for
+/// [`held`](Hold::held), never for time to pass.
+#[derive(Debug)]
+pub struct Hold {
+    /// A permit for each request that reached `/hold`.
+    arrived: Semaphore,
+    release: Notify,
+}
+
+impl Hold {
+    /// Holds every request to `/hold` until it is released.
+    pub const fn new() -> Self {
+        Hold {
+            arrived: Semaphore::const_new(0),
+            release: Notify::const_new(),
+        }
+    }
+
+    /// Waits until one more request has reached `/hold`'s handler than the
+    /// calls before this one waited for: once it returns, that request is
+    /// inside the donjon stack, holding its concurrency permit.
+    pub async fn held(&self) {
+        self.arrived
+            .acquire()
+            .await
+            .expect("the semaphore is never closed")
+            .forget();
+    }
+
+    /// Releases one held request, or the next one to arrive if none is
+    /// waiting yet.
+    pub fn release_one(&self) {
+        self.release.notify_one();
+    }
+
+    async fn hold(&self) {
+        self.arrived.add_permits(1);
+        self.release.notified().await;
+    }
+}
+
+impl Default for Hold {
+    fn default() -> Self {
+        Hold::new()
+    }
+}
 
 /// Answers donjon's errors: 503 when shed, 504 when timed out.
 async fn handle_error(error: BoxError) -> (StatusCode, &'static str) {
@@ -35,10 +83,10 @@ async fn handle_error(error: BoxError) -> (StatusCode, &'static str) {
     }
 }
 
-/// The application: `/` answers at once; `/hold` answers once `release` is
-/// notified. At most `concurrency` requests run at once (others get 503 at
-/// once), and none longer than `timeout` (504).
-pub fn app(release: Arc<Notify>, concurrency: usize, timeout: Duration) -> Router {
+/// The application: `/` answers at once; `/hold` answers once `hold`
+/// releases it. At most `concurrency` requests run at once (others get 503
+/// at once), and none longer than `timeout` (504).
+pub fn app(hold: Arc<Hold>, concurrency: usize, timeout: Duration) -> Router {
     let limits = ServiceBuilder::new()
         .tower_layer(HandleErrorLayer::new(handle_error))
         .load_shed()
@@ -53,9 +101,9 @@ pub fn app(release: Arc<Notify>, concurrency: usize, timeout: Duration) -> Route
         .route(
             "/hold",
             get(move || {
-                let release = Arc::clone(&release);
+                let hold = Arc::clone(&hold);
                 async move {
-                    release.notified().await;
+                    hold.hold().await;
                     "released\n"
                 }
             }),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use donjon_examples::axum_app::app;
+use donjon_examples::axum_app::{Hold, app};
 use http::{Response, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
@@ -13,22 +13,17 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 
 type HttpClient = Client<HttpConnector, Empty<Bytes>>;
 
 /// Serves the app on a loopback port; returns its base URL and a client.
-async fn start(
-    release: Arc<Notify>,
-    concurrency: usize,
-    timeout: Duration,
-) -> (String, HttpClient) {
+async fn start(hold: Arc<Hold>, concurrency: usize, timeout: Duration) -> (String, HttpClient) {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port");
     let base = format!("http://{}", listener.local_addr().expect("an address"));
     tokio::spawn(async move {
-        axum::serve(listener, app(release, concurrency, timeout))
+        axum::serve(listener, app(hold, concurrency, timeout))
             .await
             .expect("the server runs");
     });
@@ -61,7 +56,7 @@ fn served_by(response: &Response<Incoming>) -> Option<&str> {
 
 #[tokio::test]
 async fn the_tower_http_layer_marks_responses_that_went_through_donjon() {
-    let (base, client) = start(Arc::new(Notify::new()), 8, Duration::from_secs(3600)).await;
+    let (base, client) = start(Arc::new(Hold::new()), 8, Duration::from_secs(3600)).await;
     let response = get(&client, format!("{base}/")).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(served_by(&response), Some("donjon"));
@@ -70,8 +65,8 @@ async fn the_tower_http_layer_marks_responses_that_went_through_donjon() {
 
 #[tokio::test]
 async fn donjon_sheds_load_inside_the_tower_http_layer() {
-    let release = Arc::new(Notify::new());
-    let (base, client) = start(Arc::clone(&release), 1, Duration::from_secs(3600)).await;
+    let hold = Arc::new(Hold::new());
+    let (base, client) = start(Arc::clone(&hold), 1, Duration::from_secs(3600)).await;
 
     // One request holds the only permit...
     let held = {
@@ -79,26 +74,16 @@ async fn donjon_sheds_load_inside_the_tower_http_layer() {
         let url = format!("{base}/hold");
         tokio::spawn(async move { get(&client, url).await.status() })
     };
-    // ...so, once it is in, the next one is shed by donjon, and the
-    // tower-http layer outside still marks the 503.
-    let mut attempts = 0;
-    let shed = loop {
-        let response = get(&client, format!("{base}/")).await;
-        if response.status() == StatusCode::SERVICE_UNAVAILABLE {
-            break response;
-        }
-        // The held request has not reached the server yet.
-        assert_eq!(response.status(), StatusCode::OK);
-        attempts += 1;
-        assert!(attempts < 1_000, "the held request never took the permit");
-        tokio::task::yield_now().await;
-    };
+    hold.held().await;
+    // ...so the next one is shed by donjon, and the tower-http layer
+    // outside still marks the 503.
+    let shed = get(&client, format!("{base}/")).await;
+    assert_eq!(shed.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(served_by(&shed), Some("donjon"));
     assert_eq!(body(shed).await, "overloaded, try again later\n");
 
-    // Nothing is lost: the held request completes once released
-    // (`notify_one` keeps the release for a handler not waiting yet).
-    release.notify_one();
+    // Nothing is lost: the held request completes once released.
+    hold.release_one();
     assert_eq!(held.await.expect("the client task"), StatusCode::OK);
 }
 
@@ -106,7 +91,7 @@ async fn donjon_sheds_load_inside_the_tower_http_layer() {
 // it has nothing else to do: donjon's 10 s timeout passes at once.
 #[tokio::test(start_paused = true)]
 async fn donjons_timeout_answers_504_through_axum() {
-    let (base, client) = start(Arc::new(Notify::new()), 8, Duration::from_secs(10)).await;
+    let (base, client) = start(Arc::new(Hold::new()), 8, Duration::from_secs(10)).await;
     let response = get(&client, format!("{base}/hold")).await;
     assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
     assert_eq!(served_by(&response), Some("donjon"));

@@ -7,8 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use donjon_examples::axum_app::app;
-use tokio::sync::Notify;
+use donjon_examples::axum_app::{Hold, app};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -16,7 +15,7 @@ async fn main() -> std::io::Result<()> {
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(
         listener,
-        app(Arc::new(Notify::new()), 64, Duration::from_secs(2)),
+        app(Arc::new(Hold::new()), 64, Duration::from_secs(2)),
     )
     .await
 }
