@@ -36,6 +36,8 @@ pub mod adaptive;
 pub mod concurrency;
 pub mod gcra;
 pub mod keyed;
+#[cfg(feature = "metrics")]
+mod meter;
 pub mod rate;
 pub mod try_concurrency;
 

@@ -83,6 +83,9 @@
 //! | `donjon_hedges_won_total` | counter | requests | `name` | hedges that answered before the request they copied (their answer is the response) |
 //! | `donjon_balancer_endpoints` | gauge | endpoints | `name`, `state` | endpoints a [`Balance`](crate::balance::p2c::Balance) holds, `ready` or `pending`; balancers of one name add up |
 //! | `donjon_buffer_queue_depth` | gauge | requests | `name` | requests queued in a [`Buffer`](crate::buffer::Buffer), not yet taken by its worker; buffers of one name add up |
+//! | `donjon_concurrency_limit_waiters` | gauge | callers | `name` | callers of a `ConcurrencyLimit` (or of a `GlobalConcurrencyLimitLayer`'s shared limit) waiting for a permit |
+//! | `donjon_concurrency_limit_in_flight` | gauge | permits | `name` | permits of a `ConcurrencyLimit` or a `TryConcurrencyLimit` in use, from the `poll_ready` that takes one until the response is ready |
+//! | `donjon_concurrency_limit_refusals_total` | counter | requests | `name` | requests a `TryConcurrencyLimit` refused |
 //!
 //! The `name` of a [`Metrics`] is given to [`MetricsLayer::new`]; each other
 //! middleware takes it from a `with_name` method on its layer or service (a

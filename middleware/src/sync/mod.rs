@@ -23,6 +23,8 @@
 mod gate;
 mod wake;
 
+#[cfg(all(feature = "metrics", feature = "limit"))]
+pub(crate) use gate::GateMeter;
 #[cfg(any(feature = "buffer", feature = "limit"))]
 pub(crate) use gate::{Gate, GatePermit, MAX_PERMITS, Place};
 #[cfg(test)]

@@ -6,6 +6,8 @@ use tokio::sync::Semaphore;
 
 use super::future::ResponseFuture;
 use super::permits::{Permit, Permits};
+#[cfg(feature = "metrics")]
+use crate::limit::meter;
 use crate::sync::is_withdrawal;
 
 /// Limits how many requests the inner service handles at once.
@@ -35,6 +37,17 @@ use crate::sync::is_withdrawal;
 /// semaphore handed to [`with_semaphore`](ConcurrencyLimit::with_semaphore)
 /// is closed.
 ///
+/// # Metrics
+///
+/// With the `metrics` feature, the callers waiting for a permit
+/// (`donjon_concurrency_limit_waiters`) and the permits in use, from the
+/// `poll_ready` that takes one until the response is ready
+/// (`donjon_concurrency_limit_in_flight`), under the name given to
+/// `with_name` (`"concurrency_limit"`, or `"global_concurrency_limit"` for
+/// a [`GlobalConcurrencyLimitLayer`](super::GlobalConcurrencyLimitLayer)'s
+/// limit, if none). Each permit taken and given back moves the second
+/// gauge; a caller joining or leaving the queue moves the first.
+///
 /// # Examples
 ///
 /// ```
@@ -63,7 +76,14 @@ impl<S> ConcurrencyLimit<S> {
     ///
     /// If `max` is more than [`Semaphore::MAX_PERMITS`].
     pub fn new(inner: S, max: usize) -> Self {
-        Self::with_permits(inner, Permits::new(max))
+        Self::with_permits(
+            inner,
+            Permits::new(
+                max,
+                #[cfg(feature = "metrics")]
+                meter::concurrency(meter::CONCURRENCY_LIMIT.into(), true),
+            ),
+        )
     }
 
     /// Wraps `inner`, taking a permit of `semaphore` for each request in
@@ -72,7 +92,14 @@ impl<S> ConcurrencyLimit<S> {
     /// Sharing one semaphore between services makes them share one limit.
     /// The semaphore must not be closed.
     pub fn with_semaphore(inner: S, semaphore: Arc<Semaphore>) -> Self {
-        Self::with_permits(inner, Permits::with_semaphore(semaphore))
+        Self::with_permits(
+            inner,
+            Permits::with_semaphore(
+                semaphore,
+                #[cfg(feature = "metrics")]
+                meter::concurrency(meter::CONCURRENCY_LIMIT.into(), true),
+            ),
+        )
     }
 
     pub(super) fn with_permits(inner: S, permits: Permits) -> Self {
@@ -81,6 +108,36 @@ impl<S> ConcurrencyLimit<S> {
             permits,
             permit: None,
         }
+    }
+
+    /// Names the limit in its metrics (the `name` label; see
+    /// [`metrics`](crate::metrics)): `"concurrency_limit"` unless set, so
+    /// that two limits of one process should each have their own.
+    ///
+    /// The handles taken under the default name when the service was made
+    /// stay with the recorder, at zero; a
+    /// [`ConcurrencyLimitLayer::with_name`](super::ConcurrencyLimitLayer::with_name)
+    /// takes only those of the name it is given.
+    ///
+    /// # Panics
+    ///
+    /// If the limit is shared already, or this service holds or waits for
+    /// a permit: name a limit as it is made, before it is cloned or polled,
+    /// and name the limit of a
+    /// [`GlobalConcurrencyLimitLayer`](super::GlobalConcurrencyLimitLayer)
+    /// on the layer.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        assert!(
+            self.permit.is_none()
+                && self
+                    .permits
+                    .set_meter(meter::concurrency(name.into(), true)),
+            "ConcurrencyLimit::with_name names a limit as it is made: call it before the service \
+             is cloned or polled, and on the GlobalConcurrencyLimitLayer for a shared limit"
+        );
+        self
     }
 
     /// Returns a reference to the inner service.

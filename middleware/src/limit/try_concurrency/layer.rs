@@ -1,6 +1,8 @@
 use donjon_layer::Layer;
 
 use super::TryConcurrencyLimit;
+#[cfg(feature = "metrics")]
+use crate::limit::meter;
 
 /// A [`Layer`] that wraps each service in its own [`TryConcurrencyLimit`]
 /// of `max` requests at once.
@@ -24,12 +26,29 @@ use super::TryConcurrencyLimit;
 #[must_use = "a layer does nothing until it wraps a service"]
 pub struct TryConcurrencyLimitLayer {
     max: usize,
+    /// The `name` label of the limits' metrics.
+    #[cfg(feature = "metrics")]
+    name: std::borrow::Cow<'static, str>,
 }
 
 impl TryConcurrencyLimitLayer {
     /// Creates a layer allowing `max` requests at once per service.
     pub const fn new(max: usize) -> Self {
-        TryConcurrencyLimitLayer { max }
+        TryConcurrencyLimitLayer {
+            max,
+            #[cfg(feature = "metrics")]
+            name: std::borrow::Cow::Borrowed(meter::TRY_CONCURRENCY_LIMIT),
+        }
+    }
+
+    /// Names the limits of the services it wraps in their metrics (the
+    /// `name` label; see [`metrics`](crate::metrics)):
+    /// `"try_concurrency_limit"` unless set.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.name = name.into();
+        self
     }
 }
 
@@ -37,6 +56,11 @@ impl<S> Layer<S> for TryConcurrencyLimitLayer {
     type Service = TryConcurrencyLimit<S>;
 
     fn layer(&self, service: S) -> Self::Service {
-        TryConcurrencyLimit::new(service, self.max)
+        TryConcurrencyLimit::with_parts(
+            service,
+            self.max,
+            #[cfg(feature = "metrics")]
+            self.name.clone(),
+        )
     }
 }

@@ -6,6 +6,8 @@ use super::future::ResponseFuture;
 use crate::BoxError;
 use crate::limit::concurrency::future::ResponseFuture as Called;
 use crate::limit::concurrency::permits::{Permit, Permits};
+#[cfg(feature = "metrics")]
+use crate::limit::meter;
 use crate::sync::is_withdrawal;
 
 /// Limits how many requests the inner service handles at once, refusing
@@ -40,6 +42,15 @@ use crate::sync::is_withdrawal;
 /// [`Semaphore::MAX_PERMITS`](tokio::sync::Semaphore::MAX_PERMITS). `call`
 /// panics without a preceding `poll_ready` returning `Ready(Ok(()))`.
 ///
+/// # Metrics
+///
+/// With the `metrics` feature, the requests refused
+/// (`donjon_concurrency_limit_refusals_total`, counted by the `call` that
+/// fails) and the permits in use (`donjon_concurrency_limit_in_flight`, as
+/// for a [`ConcurrencyLimit`](crate::limit::ConcurrencyLimit)), under the
+/// name given to `with_name` (`"try_concurrency_limit"` if none). Its
+/// callers never wait, so it records no waiters.
+///
 /// # Examples
 ///
 /// ```
@@ -60,6 +71,9 @@ pub struct TryConcurrencyLimit<S> {
     permits: Permits,
     /// What `poll_ready` decided for the next call.
     next: Next,
+    /// The requests refused.
+    #[cfg(feature = "metrics")]
+    refusals: metrics::Counter,
 }
 
 #[derive(Debug)]
@@ -81,11 +95,60 @@ impl<S> TryConcurrencyLimit<S> {
     /// If `max` is more than
     /// [`Semaphore::MAX_PERMITS`](tokio::sync::Semaphore::MAX_PERMITS).
     pub fn new(inner: S, max: usize) -> Self {
+        Self::with_parts(
+            inner,
+            max,
+            #[cfg(feature = "metrics")]
+            meter::TRY_CONCURRENCY_LIMIT.into(),
+        )
+    }
+
+    /// Wraps `inner` in a limit of `max`, named `name` in its metrics.
+    pub(super) fn with_parts(
+        inner: S,
+        max: usize,
+        #[cfg(feature = "metrics")] name: std::borrow::Cow<'static, str>,
+    ) -> Self {
         TryConcurrencyLimit {
             inner,
-            permits: Permits::new(max),
+            permits: Permits::new(
+                max,
+                #[cfg(feature = "metrics")]
+                meter::concurrency(name.clone(), false),
+            ),
             next: Next::Undecided,
+            #[cfg(feature = "metrics")]
+            refusals: meter::concurrency_refusals(name),
         }
+    }
+
+    /// Names the limit in its metrics (the `name` label; see
+    /// [`metrics`](crate::metrics)): `"try_concurrency_limit"` unless set,
+    /// so that two limits of one process should each have their own.
+    ///
+    /// The handles taken under the default name when the service was made
+    /// stay with the recorder, at zero; a
+    /// [`TryConcurrencyLimitLayer::with_name`](super::TryConcurrencyLimitLayer::with_name)
+    /// takes only those of the name it is given.
+    ///
+    /// # Panics
+    ///
+    /// If the limit is shared already, or this service holds a permit:
+    /// name a limit as it is made, before it is cloned or polled.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        let name = name.into();
+        assert!(
+            !matches!(self.next, Next::Permit(_))
+                && self
+                    .permits
+                    .set_meter(meter::concurrency(name.clone(), false)),
+            "TryConcurrencyLimit::with_name names a limit as it is made: call it before the \
+             service is cloned or polled"
+        );
+        self.refusals = meter::concurrency_refusals(name);
+        self
     }
 
     /// Returns a reference to the inner service.
@@ -146,7 +209,11 @@ where
             Next::Permit(permit) => {
                 ResponseFuture::called(Called::new(self.inner.call(request), permit))
             }
-            Next::Refuse => ResponseFuture::refused(),
+            Next::Refuse => {
+                #[cfg(feature = "metrics")]
+                self.refusals.increment(1);
+                ResponseFuture::refused()
+            }
             Next::Undecided => panic!(
                 "TryConcurrencyLimit called before it was ready; poll_ready must return \
                  Ready(Ok(())) before each call"
@@ -162,6 +229,8 @@ impl<S: Clone> Clone for TryConcurrencyLimit<S> {
             inner: self.inner.clone(),
             permits: self.permits.clone(),
             next: Next::Undecided,
+            #[cfg(feature = "metrics")]
+            refusals: self.refusals.clone(),
         }
     }
 }

@@ -6,6 +6,8 @@ use std::task::{Context, Poll, Waker};
 
 use loom::future::block_on;
 use loom::thread;
+#[cfg(feature = "metrics")]
+use metrics::Gauge;
 
 use super::*;
 
@@ -129,4 +131,57 @@ fn loom_gate_a_limit_that_moves_while_callers_come_and_go() {
         assert_settled(main.gate(), 2);
         assert_eq!(main.gate().in_flight(), 0);
     });
+}
+
+/// A meter whose gauges read back: (meter, waiters, in flight).
+#[cfg(feature = "metrics")]
+fn meter() -> (
+    GateMeter,
+    Arc<std::sync::atomic::AtomicU64>,
+    Arc<std::sync::atomic::AtomicU64>,
+) {
+    let waiters = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let in_flight = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let meter = GateMeter {
+        waiters: Gauge::from_arc(Arc::clone(&waiters)),
+        in_flight: Gauge::from_arc(Arc::clone(&in_flight)),
+    };
+    (meter, waiters, in_flight)
+}
+
+/// The value of a gauge of [`meter`].
+#[cfg(feature = "metrics")]
+fn gauge(bits: &std::sync::atomic::AtomicU64) -> f64 {
+    f64::from_bits(bits.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+#[cfg(feature = "metrics")]
+#[test]
+fn loom_gate_meter_a_waiter_cancelled_or_withdrawn_while_the_permit_comes_back() {
+    for withdraw in [false, true] {
+        loom::model(move || {
+            let (meter, waiters, in_flight) = meter();
+            let mut holder = Place::new(Arc::new(Gate::new(1).with_meter(meter)));
+            assert!(poll_once(&mut holder).is_ready());
+            let mut waiter = holder.clone();
+            assert!(poll_once(&mut waiter).is_pending());
+            assert_eq!((gauge(&waiters), gauge(&in_flight)), (1.0, 1.0));
+            let gate = Arc::clone(holder.gate());
+            let releaser = thread::spawn(move || gate.release());
+            if withdraw {
+                // It leaves the queue, or claims the permit granted meanwhile.
+                let withdrawn =
+                    waiter.poll_acquire(&mut Context::from_waker(crate::sync::withdrawal_waker()));
+                if withdrawn == Poll::Ready(Ok(())) {
+                    waiter.gate().release();
+                }
+            }
+            // Cancelled: dropped while the grant may be on its way.
+            drop(waiter);
+            releaser.join().expect("no panic");
+            assert_settled(holder.gate(), 1);
+            assert_eq!(gauge(&waiters), 0.0, "every waiter left the queue once");
+            assert_eq!(gauge(&in_flight), 0.0, "every permit counted came back");
+        });
+    }
 }

@@ -52,10 +52,25 @@
 //! - `limit`, and the loads of the permit word that only report figures
 //!   (`available`, `in_flight`) or only choose between paths before a
 //!   compare-and-swap decides, are `Relaxed`.
+//!
+//! # Metrics
+//!
+//! With the `metrics` feature, an owner that wants them gives the gate a
+//! [`GateMeter`] (the concurrency limits do; the buffer does not): the
+//! callers queued and the permits out, as two gauges moved by one for each
+//! change, so that they add up whatever the order of the threads. A permit
+//! counts from when it is taken for a caller (granted, for a waiter) until
+//! it comes back; the permits a lowered limit takes away are not counted.
+//! The queue's changes are recorded once its lock is released. Without a
+//! meter each change costs a test of an `Option`; without the feature,
+//! nothing.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::task::{Context, Poll, Waker};
+
+#[cfg(feature = "metrics")]
+use metrics::Gauge;
 
 use super::atomic::{AtomicUsize, Ordering};
 use super::{Arc, Mutex, WakeList, is_withdrawal, lock, register};
@@ -79,6 +94,23 @@ pub(crate) struct Gate {
     /// The limit: written under the queue's lock, read as a figure.
     limit: AtomicUsize,
     queue: Mutex<Queue>,
+    /// What the owner records, if anything.
+    #[cfg(feature = "metrics")]
+    meter: Option<GateMeter>,
+}
+
+/// The gauges a gate moves (feature `metrics`), given by its owner.
+#[cfg(feature = "metrics")]
+#[cfg_attr(
+    not(feature = "limit"),
+    allow(dead_code, reason = "only the limits give a gate a meter")
+)]
+#[derive(Debug)]
+pub(crate) struct GateMeter {
+    /// Callers in the queue.
+    pub(crate) waiters: Gauge,
+    /// Permits taken for callers and not given back yet.
+    pub(crate) in_flight: Gauge,
 }
 
 struct Queue {
@@ -144,6 +176,68 @@ impl Gate {
                 waiters: VecDeque::new(),
                 debt: 0,
             }),
+            #[cfg(feature = "metrics")]
+            meter: None,
+        }
+    }
+
+    /// The gate, recording into `meter`.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(
+        not(feature = "limit"),
+        allow(dead_code, reason = "only the limits give a gate a meter")
+    )]
+    pub(crate) fn with_meter(mut self, meter: GateMeter) -> Self {
+        self.set_meter(meter);
+        self
+    }
+
+    /// Records into `meter` from now on, in place of the meter it had.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(
+        not(feature = "limit"),
+        allow(dead_code, reason = "only the limits give a gate a meter")
+    )]
+    pub(crate) fn set_meter(&mut self, meter: GateMeter) {
+        self.meter = Some(meter);
+    }
+
+    /// Records `taken` permits taken for callers and `served` waiters
+    /// leaving the queue with one of them.
+    #[cfg(feature = "metrics")]
+    #[inline]
+    fn record_taken(&self, taken: usize, served: usize) {
+        if let Some(meter) = &self.meter {
+            if taken > 0 {
+                meter.in_flight.increment(taken as f64);
+            }
+            if served > 0 {
+                meter.waiters.decrement(served as f64);
+            }
+        }
+    }
+
+    /// Records a permit given back.
+    #[cfg(feature = "metrics")]
+    #[inline]
+    fn record_released(&self) {
+        if let Some(meter) = &self.meter {
+            meter.in_flight.decrement(1.0);
+        }
+    }
+
+    /// Records `joined` callers joining the queue and `left` leaving it
+    /// without a permit.
+    #[cfg(feature = "metrics")]
+    #[inline]
+    fn record_queue(&self, joined: usize, left: usize) {
+        if let Some(meter) = &self.meter {
+            if joined > 0 {
+                meter.waiters.increment(joined as f64);
+            }
+            if left > 0 {
+                meter.waiters.decrement(left as f64);
+            }
         }
     }
 
@@ -187,12 +281,17 @@ impl Gate {
     #[inline]
     fn try_take(&self) -> bool {
         let state = self.state.load(Ordering::Relaxed);
-        state & FLAGS == 0
+        let taken = state & FLAGS == 0
             && state >= ONE
             && self
                 .state
                 .compare_exchange(state, state - ONE, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
+                .is_ok();
+        #[cfg(feature = "metrics")]
+        if taken {
+            self.record_taken(1, 0);
+        }
+        taken
     }
 
     /// Takes a free permit whatever the flags; under the lock only.
@@ -224,6 +323,8 @@ impl Gate {
     /// Gives one permit back.
     #[inline]
     pub(crate) fn release(&self) {
+        #[cfg(feature = "metrics")]
+        self.record_released();
         let previous = self.state.fetch_add(ONE, Ordering::Release);
         debug_assert!(
             previous >> SHIFT < MAX_PERMITS,
@@ -258,7 +359,16 @@ impl Gate {
     fn settle(&self) {
         loop {
             let mut wakes = WakeList::new();
-            let more = self.settle_locked(&mut lock(&self.queue), &mut wakes);
+            #[cfg(feature = "metrics")]
+            let mut served = 0;
+            let more = self.settle_locked(
+                &mut lock(&self.queue),
+                &mut wakes,
+                #[cfg(feature = "metrics")]
+                &mut served,
+            );
+            #[cfg(feature = "metrics")]
+            self.record_taken(served, served);
             wakes.wake_all();
             if !more {
                 return;
@@ -267,8 +377,15 @@ impl Gate {
     }
 
     /// [`settle`](Self::settle) under the lock; returns whether `wakes`
-    /// filled up before the settling was done.
-    fn settle_locked(&self, queue: &mut Queue, wakes: &mut WakeList) -> bool {
+    /// filled up before the settling was done. With the `metrics` feature,
+    /// adds the waiters granted a permit to `served`, for the caller to
+    /// record once the lock is released.
+    fn settle_locked(
+        &self,
+        queue: &mut Queue,
+        wakes: &mut WakeList,
+        #[cfg(feature = "metrics")] served: &mut usize,
+    ) -> bool {
         while queue.debt > 0 && self.take_locked() {
             queue.debt -= 1;
         }
@@ -283,6 +400,10 @@ impl Gate {
                     break;
                 }
                 let waiter = queue.waiters.pop_front().expect("the queue is not empty");
+                #[cfg(feature = "metrics")]
+                {
+                    *served += 1;
+                }
                 let mut waiter = lock(&waiter.state);
                 waiter.grant = Grant::Granted;
                 if let Some(waker) = waiter.waker.take() {
@@ -325,6 +446,8 @@ impl Gate {
             "a gate holds at most {MAX_PERMITS} permits, got {limit}"
         );
         let mut wakes = WakeList::new();
+        #[cfg(feature = "metrics")]
+        let mut served = 0;
         let more = {
             let mut queue = lock(&self.queue);
             let previous = self.limit.load(Ordering::Relaxed);
@@ -344,8 +467,15 @@ impl Gate {
                     self.state.fetch_or(DEBT, Ordering::Relaxed);
                 }
             }
-            self.settle_locked(&mut queue, &mut wakes)
+            self.settle_locked(
+                &mut queue,
+                &mut wakes,
+                #[cfg(feature = "metrics")]
+                &mut served,
+            )
         };
+        #[cfg(feature = "metrics")]
+        self.record_taken(served, served);
         wakes.wake_all();
         if more {
             self.settle();
@@ -366,6 +496,8 @@ impl Gate {
             self.update_flags(&queue);
             waiters
         };
+        #[cfg(feature = "metrics")]
+        self.record_queue(0, waiters.len());
         for waiter in waiters {
             let waker = {
                 let mut waiter = lock(&waiter.state);
@@ -403,6 +535,20 @@ impl Place {
     /// The gate.
     pub(crate) fn gate(&self) -> &Arc<Gate> {
         &self.gate
+    }
+
+    /// The gate, mutably, if this place alone holds it (no other place or
+    /// owned permit shares it) and does not wait.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(
+        not(feature = "limit"),
+        allow(dead_code, reason = "only the limits give a gate a meter")
+    )]
+    pub(crate) fn gate_mut(&mut self) -> Option<&mut Gate> {
+        if self.queued {
+            return None;
+        }
+        Arc::get_mut(&mut self.gate)
     }
 
     /// Takes a permit for the caller, who gives it back with
@@ -476,7 +622,12 @@ impl Place {
                 .state
                 .compare_exchange_weak(state, next, ordering, Ordering::Relaxed)
             {
-                Ok(_) if next < state => return Poll::Ready(Ok(())),
+                Ok(_) if next < state => {
+                    drop(queue);
+                    #[cfg(feature = "metrics")]
+                    gate.record_taken(1, 0);
+                    return Poll::Ready(Ok(()));
+                }
                 Ok(_) => break,
                 Err(now) => state = now,
             }
@@ -495,7 +646,10 @@ impl Place {
         }
         let waiter = self.waiter.as_ref().expect("the waiter was just set");
         queue.waiters.push_back(Arc::clone(waiter));
+        drop(queue);
         self.queued = true;
+        #[cfg(feature = "metrics")]
+        gate.record_queue(1, 0);
         Poll::Pending
     }
 
@@ -513,6 +667,9 @@ impl Place {
         {
             queue.waiters.remove(index);
             self.gate.update_flags(&queue);
+            drop(queue);
+            #[cfg(feature = "metrics")]
+            self.gate.record_queue(0, 1);
             return Grant::Waiting;
         }
         drop(queue);

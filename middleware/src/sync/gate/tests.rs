@@ -171,3 +171,92 @@ fn more_waiters_than_a_wake_list_holds_are_all_served() {
     }
     assert_eq!(holder.gate().available(), 0);
 }
+
+/// The meter's gauges, as the gate moves them (feature `metrics`).
+#[cfg(feature = "metrics")]
+mod meter {
+    use std::sync::atomic::AtomicU64;
+
+    use metrics::Gauge;
+
+    use super::*;
+
+    /// A gate of `limit` with a meter, and the meter's gauges (waiters,
+    /// permits out).
+    fn metered(limit: usize) -> (Place, impl Fn() -> (f64, f64)) {
+        let waiters = Arc::new(AtomicU64::new(0));
+        let in_flight = Arc::new(AtomicU64::new(0));
+        let meter = GateMeter {
+            waiters: Gauge::from_arc(Arc::clone(&waiters)),
+            in_flight: Gauge::from_arc(Arc::clone(&in_flight)),
+        };
+        let place = Place::new(Arc::new(Gate::new(limit).with_meter(meter)));
+        let read = move || {
+            let read = |gauge: &AtomicU64| f64::from_bits(gauge.load(Ordering::SeqCst));
+            (read(&waiters), read(&in_flight))
+        };
+        (place, read)
+    }
+
+    #[test]
+    fn waiters_and_permits_out_follow_the_queue_and_the_grants() {
+        let (mut holder, gauges) = metered(1);
+        let (mut first, mut second) = (holder.clone(), holder.clone());
+        let (mut first_task, mut second_task) = (task::spawn(()), task::spawn(()));
+        assert!(poll(&mut holder, &mut task::spawn(())).is_ready());
+        assert_eq!(gauges(), (0.0, 1.0));
+        assert!(poll(&mut first, &mut first_task).is_pending());
+        assert!(poll(&mut second, &mut second_task).is_pending());
+        assert!(poll(&mut second, &mut second_task).is_pending());
+        assert_eq!(gauges(), (2.0, 1.0), "a waiter polled again counts once");
+
+        // Granted on release: out of the queue, and its permit counts.
+        holder.gate().release();
+        assert_eq!(gauges(), (1.0, 1.0));
+        assert_eq!(poll(&mut first, &mut first_task), Poll::Ready(Ok(())));
+        assert_eq!(gauges(), (1.0, 1.0), "claiming changes nothing");
+
+        // A withdrawal leaves the queue.
+        assert!(poll_withdrawing(&mut second).is_pending());
+        assert_eq!(gauges(), (0.0, 1.0));
+        first.gate().release();
+        assert_eq!(gauges(), (0.0, 0.0));
+    }
+
+    #[test]
+    fn a_lowered_limit_counts_only_the_permits_of_callers() {
+        let (place, gauges) = metered(3);
+        let gate = Arc::clone(place.gate());
+        assert!(gate.try_take() && gate.try_take());
+        gate.set_limit(1);
+        assert_eq!(
+            gauges(),
+            (0.0, 2.0),
+            "the free permit taken away is not out"
+        );
+        gate.release();
+        assert_eq!(gauges(), (0.0, 1.0), "one paid the debt as it came back");
+        gate.set_limit(3);
+        gate.release();
+        assert_eq!(gauges(), (0.0, 0.0));
+    }
+
+    #[test]
+    fn a_granted_permit_dropped_passes_on_and_closing_empties_the_queue() {
+        let (mut holder, gauges) = metered(1);
+        let (mut granted, mut next, mut last) = (holder.clone(), holder.clone(), holder.clone());
+        assert!(poll(&mut holder, &mut task::spawn(())).is_ready());
+        for place in [&mut granted, &mut next, &mut last] {
+            assert!(poll(place, &mut task::spawn(())).is_pending());
+        }
+        holder.gate().release();
+        assert_eq!(gauges(), (2.0, 1.0));
+        // Granted, never claimed: the permit goes on to the next waiter.
+        drop(granted);
+        assert_eq!(gauges(), (1.0, 1.0));
+        holder.gate().close();
+        assert_eq!(gauges(), (0.0, 1.0));
+        drop(next);
+        assert_eq!(gauges(), (0.0, 0.0));
+    }
+}

@@ -1,0 +1,236 @@
+//! The metrics of `donjon::limit`: each limit's gauges and counters, read
+//! back through the scenarios that move them, under the name each is given
+//! (or its default).
+
+use donjon_test::assert_request_eq;
+use donjon_test::mock::{self, Spawn};
+use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
+
+use crate::support::recorder::Recorded;
+
+type Mock = mock::Mock<&'static str, &'static str>;
+type Handle = mock::Handle<&'static str, &'static str>;
+
+/// Calls `service` (which must be ready) with `request`, and answers it.
+async fn round_trip<S>(service: &mut Spawn<S>, handle: &mut Handle, request: &'static str)
+where
+    S: donjon::Service<&'static str>,
+    S::Error: std::fmt::Debug,
+{
+    let mut response = task::spawn(service.call(request));
+    assert_request_eq!(handle, request).send_response("ok");
+    assert_ready_ok!(response.poll());
+}
+
+mod concurrency {
+    use std::sync::Arc;
+
+    use donjon::limit::{ConcurrencyLimit, ConcurrencyLimitLayer, GlobalConcurrencyLimitLayer};
+    use donjon::{Layer, ServiceBuilder};
+    use tokio::sync::Semaphore;
+
+    use super::*;
+
+    const WAITERS: &str = "donjon_concurrency_limit_waiters";
+    const IN_FLIGHT: &str = "donjon_concurrency_limit_in_flight";
+
+    /// The (waiters, in flight) gauges of the limit named `name`.
+    fn gauges(recorded: &Recorded, name: &str) -> (f64, f64) {
+        let labels = [("name", name)];
+        (
+            recorded.gauge(WAITERS, &labels),
+            recorded.gauge(IN_FLIGHT, &labels),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_caller_over_a_limit_of_one_waits_until_the_first_finishes() {
+        let recorded = Recorded::default();
+        let (mut first, mut handle) =
+            recorded.with(|| mock::spawn_layer(ConcurrencyLimitLayer::new(1).with_name("db")));
+        let mut second = first.clone();
+        assert_eq!(gauges(&recorded, "db"), (0.0, 0.0));
+
+        assert_ready_ok!(first.poll_ready());
+        assert_eq!(
+            gauges(&recorded, "db"),
+            (0.0, 1.0),
+            "a reserved permit is in use"
+        );
+        let mut response = task::spawn(first.call("first"));
+        assert_pending!(second.poll_ready());
+        assert_pending!(second.poll_ready());
+        assert_eq!(
+            gauges(&recorded, "db"),
+            (1.0, 1.0),
+            "one waiter, polled twice"
+        );
+
+        assert_request_eq!(handle, "first").send_response("ok");
+        assert_ready_ok!(response.poll());
+        assert!(second.is_woken());
+        assert_eq!(
+            gauges(&recorded, "db"),
+            (0.0, 1.0),
+            "the permit went to the waiter"
+        );
+        assert_ready_ok!(second.poll_ready());
+        round_trip(&mut second, &mut handle, "second").await;
+        assert_eq!(gauges(&recorded, "db"), (0.0, 0.0));
+    }
+
+    #[tokio::test]
+    async fn a_dropped_waiter_and_a_dropped_response_leave_the_gauges_at_zero() {
+        let recorded = Recorded::default();
+        let (mut first, _handle): (_, Handle) =
+            recorded.with(|| mock::spawn_layer(ConcurrencyLimitLayer::new(1).with_name("db")));
+        let mut second = first.clone();
+        assert_ready_ok!(first.poll_ready());
+        let response = first.call("first");
+        assert_pending!(second.poll_ready());
+        assert_eq!(gauges(&recorded, "db"), (1.0, 1.0));
+
+        drop(second);
+        assert_eq!(gauges(&recorded, "db"), (0.0, 1.0));
+        drop(response);
+        assert_eq!(gauges(&recorded, "db"), (0.0, 0.0));
+    }
+
+    #[tokio::test]
+    async fn an_unnamed_limit_reports_as_concurrency_limit_and_with_name_renames_it() {
+        let recorded = Recorded::default();
+        let (mut unnamed, _h1) = recorded.with(|| {
+            mock::spawn_layer::<&'static str, &'static str, _>(
+                ServiceBuilder::new().concurrency_limit(2).into_inner(),
+            )
+        });
+        let (mut named, _h2) = recorded.with(|| {
+            mock::spawn_with(|mock: Mock| ConcurrencyLimit::new(mock, 2).with_name("named"))
+        });
+        assert_ready_ok!(unnamed.poll_ready());
+        assert_ready_ok!(named.poll_ready());
+        assert_ready_ok!(named.poll_ready());
+        assert_eq!(gauges(&recorded, "concurrency_limit"), (0.0, 1.0));
+        assert_eq!(gauges(&recorded, "named"), (0.0, 1.0), "a permit held once");
+    }
+
+    #[test]
+    #[should_panic(expected = "ConcurrencyLimit::with_name names a limit as it is made")]
+    fn naming_a_limit_its_clones_share_panics() {
+        let limit = ConcurrencyLimit::new(crate::support::Echo, 1);
+        let _clone = limit.clone();
+        let _ = limit.with_name("too late");
+    }
+
+    #[tokio::test]
+    async fn a_global_limit_counts_the_callers_of_every_service_it_wraps() {
+        let recorded = Recorded::default();
+        let shared = recorded.with(|| GlobalConcurrencyLimitLayer::new(1).with_name("shared"));
+        let (mut users, mut users_handle) = mock::spawn_with(|mock: Mock| shared.layer(mock));
+        let (mut orders, _orders_handle) = mock::spawn_with(|mock: Mock| shared.layer(mock));
+
+        assert_ready_ok!(users.poll_ready());
+        let mut response = task::spawn(users.call("user"));
+        assert_pending!(orders.poll_ready());
+        assert_eq!(gauges(&recorded, "shared"), (1.0, 1.0));
+
+        assert_request_eq!(users_handle, "user").send_response("ok");
+        assert_ready_ok!(response.poll());
+        assert_eq!(gauges(&recorded, "shared"), (0.0, 1.0));
+        drop(orders);
+        assert_eq!(gauges(&recorded, "shared"), (0.0, 0.0));
+
+        let _default = recorded.with(|| GlobalConcurrencyLimitLayer::new(1));
+        assert_eq!(gauges(&recorded, "global_concurrency_limit"), (0.0, 0.0));
+    }
+
+    #[tokio::test]
+    async fn a_limit_on_a_users_semaphore_counts_its_waiters_and_permits() {
+        let recorded = Recorded::default();
+        let semaphore = Arc::new(Semaphore::new(1));
+        let (mut first, mut handle) = recorded.with(|| {
+            mock::spawn_with(|mock: Mock| {
+                ConcurrencyLimit::with_semaphore(mock, Arc::clone(&semaphore)).with_name("sem")
+            })
+        });
+        let mut second = first.clone();
+        let mut third = first.clone();
+
+        assert_ready_ok!(first.poll_ready());
+        let mut response = task::spawn(first.call("first"));
+        assert_pending!(second.poll_ready());
+        assert_pending!(third.poll_ready());
+        assert_pending!(third.poll_ready());
+        assert_eq!(gauges(&recorded, "sem"), (2.0, 1.0));
+
+        drop(third);
+        assert_eq!(gauges(&recorded, "sem"), (1.0, 1.0));
+        assert_request_eq!(handle, "first").send_response("ok");
+        assert_ready_ok!(response.poll());
+        assert_eq!(
+            gauges(&recorded, "sem"),
+            (1.0, 0.0),
+            "not granted until polled"
+        );
+        assert_ready_ok!(second.poll_ready());
+        assert_eq!(gauges(&recorded, "sem"), (0.0, 1.0));
+        round_trip(&mut second, &mut handle, "second").await;
+        assert_eq!(gauges(&recorded, "sem"), (0.0, 0.0));
+    }
+}
+
+mod try_concurrency {
+    use donjon::limit::try_concurrency::error::Overloaded;
+    use donjon::limit::{TryConcurrencyLimit, TryConcurrencyLimitLayer};
+
+    use super::*;
+
+    const REFUSALS: &str = "donjon_concurrency_limit_refusals_total";
+    const IN_FLIGHT: &str = "donjon_concurrency_limit_in_flight";
+
+    #[tokio::test]
+    async fn a_call_over_the_limit_is_refused_and_counted_once_called() {
+        let recorded = Recorded::default();
+        let (mut first, mut handle) = recorded
+            .with(|| mock::spawn_layer(TryConcurrencyLimitLayer::new(1).with_name("bulkhead")));
+        let mut second = first.clone();
+        let labels = [("name", "bulkhead")];
+
+        assert_ready_ok!(first.poll_ready());
+        let mut response = task::spawn(first.call("first"));
+        assert_eq!(recorded.gauge(IN_FLIGHT, &labels), 1.0);
+
+        // Ready, to be refused by the call: no call, no refusal.
+        assert_ready_ok!(second.poll_ready());
+        assert_eq!(recorded.counter(REFUSALS, &labels), 0);
+        let error = assert_ready_err!(task::spawn(second.call("second")).poll());
+        assert!(error.is::<Overloaded>(), "unexpected error: {error}");
+        assert_eq!(recorded.counter(REFUSALS, &labels), 1);
+
+        assert_request_eq!(handle, "first").send_response("ok");
+        assert_ready_ok!(response.poll());
+        assert_eq!(recorded.gauge(IN_FLIGHT, &labels), 0.0);
+        assert_eq!(recorded.counter(REFUSALS, &labels), 1);
+    }
+
+    #[test]
+    fn an_unnamed_limit_reports_as_try_concurrency_limit_and_with_name_renames_it() {
+        let recorded = Recorded::default();
+        let (mut unnamed, _h1) =
+            recorded.with(|| mock::spawn_with(|mock: Mock| TryConcurrencyLimit::new(mock, 0)));
+        let (mut named, _h2) = recorded.with(|| {
+            mock::spawn_with(|mock: Mock| TryConcurrencyLimit::new(mock, 0).with_name("named"))
+        });
+        for service in [&mut unnamed, &mut named] {
+            assert_ready_ok!(service.poll_ready());
+            drop(service.call("refused"));
+        }
+        let refusals = |name| recorded.counter(REFUSALS, &[("name", name)]);
+        assert_eq!(refusals("try_concurrency_limit"), 1);
+        assert_eq!(
+            refusals("named"),
+            1,
+            "a renamed limit counts under its name only"
+        );
+    }
+}
