@@ -22,6 +22,9 @@ pub(super) const CONCURRENCY_LIMIT: &str = "concurrency_limit";
 pub(super) const GLOBAL_CONCURRENCY_LIMIT: &str = "global_concurrency_limit";
 /// The default name of a [`TryConcurrencyLimit`](super::TryConcurrencyLimit).
 pub(super) const TRY_CONCURRENCY_LIMIT: &str = "try_concurrency_limit";
+/// The default name of an
+/// [`AdaptiveConcurrencyLimit`](super::AdaptiveConcurrencyLimit).
+pub(super) const ADAPTIVE_CONCURRENCY_LIMIT: &str = "adaptive_concurrency_limit";
 
 /// The `name` label's value: a static name is not copied.
 fn label(name: Cow<'static, str>) -> SharedString {
@@ -46,4 +49,16 @@ pub(super) fn concurrency(name: Cow<'static, str>, waiters: bool) -> GateMeter {
 /// refuses.
 pub(super) fn concurrency_refusals(name: Cow<'static, str>) -> Counter {
     metrics::counter!(names::CONCURRENCY_REFUSALS, &[(names::NAME, label(name))])
+}
+
+/// An adaptive limit's gauge of its limit, and its gate meter (the
+/// requests in flight; its waiters are not recorded).
+pub(super) fn adaptive(name: Cow<'static, str>) -> (Gauge, GateMeter) {
+    let labels = [(names::NAME, label(name))];
+    let limit = metrics::gauge!(names::ADAPTIVE_LIMIT, &labels);
+    let gate = GateMeter {
+        waiters: Gauge::noop(),
+        in_flight: metrics::gauge!(names::ADAPTIVE_IN_FLIGHT, &labels),
+    };
+    (limit, gate)
 }

@@ -86,6 +86,8 @@
 //! | `donjon_concurrency_limit_waiters` | gauge | callers | `name` | callers of a `ConcurrencyLimit` (or of a `GlobalConcurrencyLimitLayer`'s shared limit) waiting for a permit |
 //! | `donjon_concurrency_limit_in_flight` | gauge | permits | `name` | permits of a `ConcurrencyLimit` or a `TryConcurrencyLimit` in use, from the `poll_ready` that takes one until the response is ready |
 //! | `donjon_concurrency_limit_refusals_total` | counter | requests | `name` | requests a `TryConcurrencyLimit` refused |
+//! | `donjon_adaptive_limit` | gauge | requests | `name` | the limit of an `AdaptiveConcurrencyLimit`, set whenever its algorithm moves it |
+//! | `donjon_adaptive_limit_in_flight` | gauge | requests | `name` | requests in flight under an `AdaptiveConcurrencyLimit`, slots reserved by `poll_ready` included |
 //!
 //! The `name` of a [`Metrics`] is given to [`MetricsLayer::new`]; each other
 //! middleware takes it from a `with_name` method on its layer or service (a

@@ -45,3 +45,7 @@ pub(crate) const CONCURRENCY_WAITERS: &str = "donjon_concurrency_limit_waiters";
 pub(crate) const CONCURRENCY_IN_FLIGHT: &str = "donjon_concurrency_limit_in_flight";
 #[cfg(feature = "limit")]
 pub(crate) const CONCURRENCY_REFUSALS: &str = "donjon_concurrency_limit_refusals_total";
+#[cfg(feature = "limit")]
+pub(crate) const ADAPTIVE_LIMIT: &str = "donjon_adaptive_limit";
+#[cfg(feature = "limit")]
+pub(crate) const ADAPTIVE_IN_FLIGHT: &str = "donjon_adaptive_limit_in_flight";

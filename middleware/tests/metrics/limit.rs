@@ -234,3 +234,67 @@ mod try_concurrency {
         );
     }
 }
+
+mod adaptive {
+    use donjon::limit::adaptive::{AdaptiveConcurrencyLimit, AdaptiveConcurrencyLimitLayer, Aimd};
+
+    use super::*;
+    use crate::support::Boom;
+
+    const LIMIT: &str = "donjon_adaptive_limit";
+    const IN_FLIGHT: &str = "donjon_adaptive_limit_in_flight";
+
+    #[tokio::test]
+    async fn the_limit_follows_the_algorithm_and_in_flight_the_slots() {
+        let recorded = Recorded::default();
+        let layer = AdaptiveConcurrencyLimitLayer::new(Aimd::new().with_backoff_ratio(0.5))
+            .with_initial_limit(10)
+            .with_max_limit(100)
+            .with_name("backend");
+        let (mut service, mut handle) = recorded.with(|| mock::spawn_layer(layer));
+        let labels = [("name", "backend")];
+        assert_eq!(recorded.gauge(LIMIT, &labels), 10.0, "set when made");
+        assert_eq!(recorded.gauge(IN_FLIGHT, &labels), 0.0);
+
+        // A success raises the limit by one...
+        assert_ready_ok!(service.poll_ready());
+        assert_eq!(recorded.gauge(IN_FLIGHT, &labels), 1.0);
+        round_trip(&mut service, &mut handle, "ok").await;
+        assert_eq!(recorded.gauge(LIMIT, &labels), 11.0);
+        assert_eq!(recorded.gauge(IN_FLIGHT, &labels), 0.0);
+
+        // ...a failure halves it, and a dropped response moves nothing.
+        assert_ready_ok!(service.poll_ready());
+        let mut response = task::spawn(service.call("fail"));
+        assert_request_eq!(handle, "fail").send_error(Boom("busy"));
+        assert_ready_err!(response.poll());
+        assert_eq!(recorded.gauge(LIMIT, &labels), 5.0);
+        assert_ready_ok!(service.poll_ready());
+        drop(service.call("dropped"));
+        assert_eq!(recorded.gauge(LIMIT, &labels), 5.0);
+        assert_eq!(recorded.gauge(IN_FLIGHT, &labels), 0.0);
+    }
+
+    #[test]
+    fn an_unnamed_limit_reports_as_adaptive_concurrency_limit_and_with_name_renames_it() {
+        let recorded = Recorded::default();
+        let (_unnamed, _named) = recorded.with(|| {
+            (
+                AdaptiveConcurrencyLimit::new(crate::support::Echo, Aimd::new()),
+                AdaptiveConcurrencyLimit::new(crate::support::Echo, Aimd::new())
+                    .with_name(String::from("named")),
+            )
+        });
+        let limit = |name| recorded.gauge(LIMIT, &[("name", name)]);
+        assert_eq!(limit("adaptive_concurrency_limit"), 20.0);
+        assert_eq!(limit("named"), 20.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "AdaptiveConcurrencyLimit::with_name names a limit as it is made")]
+    fn naming_a_limit_a_handle_reads_panics() {
+        let service = AdaptiveConcurrencyLimit::new(crate::support::Echo, Aimd::new());
+        let _handle = service.handle();
+        let _ = service.with_name("too late");
+    }
+}

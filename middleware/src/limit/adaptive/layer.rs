@@ -6,6 +6,8 @@ use super::AdaptiveConcurrencyLimit;
 use super::algorithm::Algorithm;
 use super::limiter::Limits;
 use crate::classify::ErrorsAreFailures;
+#[cfg(feature = "metrics")]
+use crate::limit::meter;
 
 /// A [`Layer`] that wraps each service in its own
 /// [`AdaptiveConcurrencyLimit`], and the configuration of that limit: the
@@ -52,6 +54,9 @@ pub struct AdaptiveConcurrencyLimitLayer<A, C = ErrorsAreFailures> {
     algorithm: A,
     classify: C,
     limits: Limits,
+    /// The `name` label of the limits' metrics.
+    #[cfg(feature = "metrics")]
+    name: std::borrow::Cow<'static, str>,
 }
 
 impl<A> AdaptiveConcurrencyLimitLayer<A> {
@@ -62,6 +67,8 @@ impl<A> AdaptiveConcurrencyLimitLayer<A> {
             algorithm,
             classify: ErrorsAreFailures,
             limits: Limits::DEFAULT,
+            #[cfg(feature = "metrics")]
+            name: std::borrow::Cow::Borrowed(meter::ADAPTIVE_CONCURRENCY_LIMIT),
         }
     }
 }
@@ -107,7 +114,21 @@ impl<A, C> AdaptiveConcurrencyLimitLayer<A, C> {
             algorithm: self.algorithm,
             classify,
             limits: self.limits,
+            #[cfg(feature = "metrics")]
+            name: self.name,
         }
+    }
+
+    /// Names the limits of the services it wraps in their metrics (the
+    /// `name` label; see [`metrics`](crate::metrics)):
+    /// `"adaptive_concurrency_limit"` unless set. Each service it wraps has
+    /// a limit of its own, so give the services of one layer names of
+    /// their own (a layer each) when their limits should be told apart.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.name = name.into();
+        self
     }
 }
 
@@ -120,6 +141,8 @@ impl<S, A: Algorithm + Clone, C: Clone> Layer<S> for AdaptiveConcurrencyLimitLay
             self.algorithm.clone(),
             self.classify.clone(),
             self.limits,
+            #[cfg(feature = "metrics")]
+            self.name.clone(),
         )
     }
 }

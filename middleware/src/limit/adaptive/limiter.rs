@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use super::algorithm::{Algorithm, Sample};
 use crate::classify::{Classify, Outcome};
+#[cfg(feature = "metrics")]
+use crate::limit::meter;
 use crate::sync::{Gate, MAX_PERMITS, Mutex, Place, lock};
 
 /// The limit used when none is set, brought within the minimum and maximum.
@@ -76,15 +78,25 @@ pub(super) struct Shared<A, C> {
     classify: C,
     min: usize,
     max: usize,
+    /// The limit, set whenever it changes (the gate holds the gauge of the
+    /// requests in flight).
+    #[cfg(feature = "metrics")]
+    limit_gauge: metrics::Gauge,
 }
 
 impl<A, C> Shared<A, C> {
-    /// A limiter at the initial limit of `limits`.
+    /// A limiter at the initial limit of `limits`, named `name` in its
+    /// metrics.
     ///
     /// # Panics
     ///
     /// If `limits` are inconsistent (see [`Limits::initial`]).
-    pub(super) fn new(algorithm: A, classify: C, limits: Limits) -> Self
+    pub(super) fn new(
+        algorithm: A,
+        classify: C,
+        limits: Limits,
+        #[cfg(feature = "metrics")] name: std::borrow::Cow<'static, str>,
+    ) -> Self
     where
         A: Algorithm,
     {
@@ -94,14 +106,39 @@ impl<A, C> Shared<A, C> {
             "an adaptive concurrency limit's maximum limit ({}) must be at most {MAX_PERMITS}",
             limits.max
         );
+        #[cfg(feature = "metrics")]
+        let (limit_gauge, gate_meter) = meter::adaptive(name);
+        #[cfg(feature = "metrics")]
+        limit_gauge.set(initial as f64);
+        let slots = Gate::new(initial);
+        #[cfg(feature = "metrics")]
+        let slots = slots.with_meter(gate_meter);
         Shared {
-            slots: Arc::new(Gate::new(initial)),
+            slots: Arc::new(slots),
             stateless: algorithm.stateless_copy(),
             algorithm: Mutex::new(algorithm),
             classify,
             min: limits.min,
             max: limits.max,
+            #[cfg(feature = "metrics")]
+            limit_gauge,
         }
+    }
+
+    /// Records under `name` from now on; `false` (and nothing changes) if
+    /// its slots are shared (with a [`Handle`](super::Handle)). The limit
+    /// recorded under the old name is left as it is: another limit may
+    /// have that name too.
+    #[cfg(feature = "metrics")]
+    pub(super) fn set_name(&mut self, name: std::borrow::Cow<'static, str>) -> bool {
+        let Some(slots) = Arc::get_mut(&mut self.slots) else {
+            return false;
+        };
+        let (limit_gauge, gate_meter) = meter::adaptive(name);
+        limit_gauge.set(slots.limit() as f64);
+        slots.set_meter(gate_meter);
+        self.limit_gauge = limit_gauge;
+        true
     }
 
     /// The slots, for a handle.
@@ -150,9 +187,11 @@ impl<A, C> Shared<A, C> {
         let sample = sample(limit);
         let next = algorithm.update(sample).clamp(self.min, self.max);
         if next != limit {
-            // Under the lock, so that limits are applied in the order they
-            // were computed.
+            // Under the lock, so that limits are applied (and recorded) in
+            // the order they were computed.
             self.slots.set_limit(next);
+            #[cfg(feature = "metrics")]
+            self.limit_gauge.set(next as f64);
             #[cfg(feature = "tracing")]
             tracing::debug!(
                 limit = next,
@@ -185,6 +224,14 @@ impl<A, C> Limiter<A, C> {
 
     pub(super) fn shared(&self) -> &Shared<A, C> {
         &self.shared
+    }
+
+    /// The shared part, if no clone, permit or response shares it.
+    #[cfg(feature = "metrics")]
+    pub(super) fn into_shared(self) -> Option<Shared<A, C>> {
+        let Limiter { shared, place } = self;
+        drop(place);
+        Arc::try_unwrap(shared).ok()
     }
 
     /// Takes a slot, or registers `cx` to be woken when one is granted. A
@@ -303,7 +350,13 @@ mod loom_models {
                 initial: Some(2),
                 max: 2,
             };
-            let mut main = Limiter::new(Shared::new(Aimd::new(), ErrorsAreFailures, limits));
+            let mut main = Limiter::new(Shared::new(
+                Aimd::new(),
+                ErrorsAreFailures,
+                limits,
+                #[cfg(feature = "metrics")]
+                "loom".into(),
+            ));
             let threads: Vec<_> = [true, false]
                 .into_iter()
                 .map(|failure| {

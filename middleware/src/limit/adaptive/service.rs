@@ -9,6 +9,8 @@ use super::future::ResponseFuture;
 use super::handle::Handle;
 use super::limiter::{Limiter, Limits, Permit, Shared};
 use crate::classify::{Classify, ErrorsAreFailures};
+#[cfg(feature = "metrics")]
+use crate::limit::meter;
 
 /// Limits how many requests the inner service handles at once, with a
 /// limit that an [`Algorithm`] moves after each finished call.
@@ -65,6 +67,15 @@ use crate::classify::{Classify, ErrorsAreFailures};
 /// `call` panics when no slot is held, that is, without a preceding
 /// `poll_ready` returning `Ready(Ok(()))`.
 ///
+/// # Metrics
+///
+/// With the `metrics` feature, the limit (`donjon_adaptive_limit`, set
+/// when the service is made and whenever the algorithm moves it, under the
+/// lock that orders the changes) and the requests in flight as the
+/// [`Handle`] counts them (`donjon_adaptive_limit_in_flight`, moved by each
+/// slot taken and given back), under the name given to `with_name`
+/// (`"adaptive_concurrency_limit"` if none).
+///
 /// # Examples
 ///
 /// ```
@@ -110,7 +121,14 @@ impl<S, A: Algorithm> AdaptiveConcurrencyLimit<S, A> {
     /// Use [`AdaptiveConcurrencyLimitLayer`](super::AdaptiveConcurrencyLimitLayer)
     /// to set the limits or the classification.
     pub fn new(inner: S, algorithm: A) -> Self {
-        Self::with_parts(inner, algorithm, ErrorsAreFailures, Limits::DEFAULT)
+        Self::with_parts(
+            inner,
+            algorithm,
+            ErrorsAreFailures,
+            Limits::DEFAULT,
+            #[cfg(feature = "metrics")]
+            meter::ADAPTIVE_CONCURRENCY_LIMIT.into(),
+        )
     }
 }
 
@@ -118,10 +136,56 @@ impl<S, A: Algorithm, C> AdaptiveConcurrencyLimit<S, A, C> {
     /// # Panics
     ///
     /// If `limits` are inconsistent.
-    pub(super) fn with_parts(inner: S, algorithm: A, classify: C, limits: Limits) -> Self {
+    pub(super) fn with_parts(
+        inner: S,
+        algorithm: A,
+        classify: C,
+        limits: Limits,
+        #[cfg(feature = "metrics")] name: std::borrow::Cow<'static, str>,
+    ) -> Self {
         AdaptiveConcurrencyLimit {
             inner,
-            limiter: Limiter::new(Shared::new(algorithm, classify, limits)),
+            limiter: Limiter::new(Shared::new(
+                algorithm,
+                classify,
+                limits,
+                #[cfg(feature = "metrics")]
+                name,
+            )),
+            reserved: None,
+        }
+    }
+
+    /// Names the limit in its metrics (the `name` label; see
+    /// [`metrics`](crate::metrics)): `"adaptive_concurrency_limit"` unless
+    /// set, so that two limits of one process should each have their own.
+    ///
+    /// The handles taken under the default name when the service was made
+    /// stay with the recorder (the limit at its initial value); an
+    /// [`AdaptiveConcurrencyLimitLayer::with_name`](super::AdaptiveConcurrencyLimitLayer::with_name)
+    /// takes only those of the name it is given.
+    ///
+    /// # Panics
+    ///
+    /// If the limiter is shared already (with a clone, a [`Handle`] or a
+    /// response future), or this service holds a slot: name a limit as it
+    /// is made, before it is cloned, polled or asked for a handle.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        const MISUSE: &str = "AdaptiveConcurrencyLimit::with_name names a limit as it is made: \
+                              call it before the service is cloned, polled or asked for a handle";
+        let AdaptiveConcurrencyLimit {
+            inner,
+            limiter,
+            reserved,
+        } = self;
+        assert!(reserved.is_none(), "{MISUSE}");
+        let mut shared = limiter.into_shared().expect(MISUSE);
+        assert!(shared.set_name(name.into()), "{MISUSE}");
+        AdaptiveConcurrencyLimit {
+            inner,
+            limiter: Limiter::new(shared),
             reserved: None,
         }
     }
