@@ -25,6 +25,11 @@ pub(super) const TRY_CONCURRENCY_LIMIT: &str = "try_concurrency_limit";
 /// The default name of an
 /// [`AdaptiveConcurrencyLimit`](super::AdaptiveConcurrencyLimit).
 pub(super) const ADAPTIVE_CONCURRENCY_LIMIT: &str = "adaptive_concurrency_limit";
+/// The default name of a [`RateLimit`](super::RateLimit), and its `limiter`
+/// label.
+pub(super) const RATE_LIMIT: &str = "rate_limit";
+/// The default name of a [`Gcra`](super::Gcra), and its `limiter` label.
+pub(super) const GCRA: &str = "gcra";
 
 /// The `name` label's value: a static name is not copied.
 fn label(name: Cow<'static, str>) -> SharedString {
@@ -61,4 +66,13 @@ pub(super) fn adaptive(name: Cow<'static, str>) -> (Gauge, GateMeter) {
         in_flight: metrics::gauge!(names::ADAPTIVE_IN_FLIGHT, &labels),
     };
     (limit, gate)
+}
+
+/// The callers a rate limit of kind `limiter` makes wait.
+pub(super) fn rate_limit_waits(name: Cow<'static, str>, limiter: &'static str) -> Counter {
+    let labels = [
+        (names::NAME, label(name)),
+        (names::LIMITER, SharedString::const_str(limiter)),
+    ];
+    metrics::counter!(names::RATE_LIMIT_WAITS, &labels)
 }

@@ -39,6 +39,10 @@ pub(crate) const HEDGES_WON: &str = "donjon_hedges_won_total";
 pub(crate) const BALANCER_ENDPOINTS: &str = "donjon_balancer_endpoints";
 #[cfg(feature = "buffer")]
 pub(crate) const BUFFER_QUEUE_DEPTH: &str = "donjon_buffer_queue_depth";
+/// The label giving the kind of rate limit: `rate_limit` or `gcra`.
+#[cfg(feature = "limit")]
+pub(crate) const LIMITER: &str = "limiter";
+
 #[cfg(feature = "limit")]
 pub(crate) const CONCURRENCY_WAITERS: &str = "donjon_concurrency_limit_waiters";
 #[cfg(feature = "limit")]
@@ -49,3 +53,5 @@ pub(crate) const CONCURRENCY_REFUSALS: &str = "donjon_concurrency_limit_refusals
 pub(crate) const ADAPTIVE_LIMIT: &str = "donjon_adaptive_limit";
 #[cfg(feature = "limit")]
 pub(crate) const ADAPTIVE_IN_FLIGHT: &str = "donjon_adaptive_limit_in_flight";
+#[cfg(feature = "limit")]
+pub(crate) const RATE_LIMIT_WAITS: &str = "donjon_rate_limit_waits_total";

@@ -298,3 +298,124 @@ mod adaptive {
         let _ = service.with_name("too late");
     }
 }
+
+mod rate {
+    use std::time::Duration;
+
+    use donjon::limit::rate::{Rate, RateLimit, RateLimitLayer};
+    use tokio::time::advance;
+
+    use super::*;
+
+    const WAITS: &str = "donjon_rate_limit_waits_total";
+    const PERIOD: Duration = Duration::from_millis(100);
+    const MS: Duration = Duration::from_millis(1);
+
+    #[tokio::test(start_paused = true)]
+    async fn a_caller_made_to_wait_for_the_next_window_counts_once_per_wait() {
+        let recorded = Recorded::default();
+        let (mut service, mut handle) =
+            recorded.with(|| mock::spawn_layer(RateLimitLayer::new(1, PERIOD).with_name("api")));
+        let labels = [("name", "api"), ("limiter", "rate_limit")];
+
+        assert_ready_ok!(service.poll_ready());
+        round_trip(&mut service, &mut handle, "first").await;
+        assert_eq!(recorded.counter(WAITS, &labels), 0, "within the budget");
+
+        assert_pending!(service.poll_ready());
+        assert_pending!(service.poll_ready());
+        assert_eq!(
+            recorded.counter(WAITS, &labels),
+            1,
+            "one wait, polled twice"
+        );
+        advance(PERIOD + MS).await;
+        assert!(service.is_woken());
+        assert_ready_ok!(service.poll_ready());
+        round_trip(&mut service, &mut handle, "second").await;
+
+        assert_pending!(service.poll_ready());
+        assert_eq!(recorded.counter(WAITS, &labels), 2, "a wait of its own");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unnamed_limit_reports_as_rate_limit_and_with_name_renames_it() {
+        let recorded = Recorded::default();
+        let rate = Rate::new(1, PERIOD);
+        let (mut unnamed, mut h1) =
+            recorded.with(|| mock::spawn_with(|mock: Mock| RateLimit::new(mock, rate)));
+        let (mut named, mut h2) = recorded
+            .with(|| mock::spawn_with(|mock: Mock| RateLimit::new(mock, rate).with_name("named")));
+        for (service, handle) in [(&mut unnamed, &mut h1), (&mut named, &mut h2)] {
+            assert_ready_ok!(service.poll_ready());
+            round_trip(service, handle, "first").await;
+            assert_pending!(service.poll_ready());
+        }
+        let waits = |name| recorded.counter(WAITS, &[("name", name), ("limiter", "rate_limit")]);
+        assert_eq!(waits("rate_limit"), 1);
+        assert_eq!(waits("named"), 1);
+    }
+}
+
+mod gcra {
+    use std::time::Duration;
+
+    use donjon::limit::gcra::{Gcra, GcraLayer, Quota};
+    use tokio::time::advance;
+
+    use super::*;
+
+    const WAITS: &str = "donjon_rate_limit_waits_total";
+    const MS: Duration = Duration::from_millis(1);
+
+    /// 10 per second, a burst of one: one request per 100 ms.
+    fn quota() -> Quota {
+        Quota::per_second(10)
+            .and_then(|quota| quota.with_burst(1))
+            .expect("a valid quota")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_caller_over_the_limit_counts_once_per_wait() {
+        let recorded = Recorded::default();
+        let (mut service, mut handle) =
+            recorded.with(|| mock::spawn_layer(GcraLayer::new(quota()).with_name("smooth")));
+        let labels = [("name", "smooth"), ("limiter", "gcra")];
+
+        assert_ready_ok!(service.poll_ready());
+        round_trip(&mut service, &mut handle, "first").await;
+        assert_pending!(service.poll_ready());
+        advance(50 * MS).await;
+        assert_pending!(service.poll_ready());
+        assert_eq!(
+            recorded.counter(WAITS, &labels),
+            1,
+            "one wait, polled twice"
+        );
+
+        advance(50 * MS).await;
+        assert!(service.is_woken());
+        assert_ready_ok!(service.poll_ready());
+        round_trip(&mut service, &mut handle, "second").await;
+        assert_pending!(service.poll_ready());
+        assert_eq!(recorded.counter(WAITS, &labels), 2, "a wait of its own");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unnamed_limit_reports_as_gcra_and_with_name_renames_it() {
+        let recorded = Recorded::default();
+        let (mut unnamed, mut h1) =
+            recorded.with(|| mock::spawn_with(|mock: Mock| Gcra::new(mock, quota())));
+        let (mut named, mut h2) = recorded.with(|| {
+            mock::spawn_with(|mock: Mock| Gcra::new(mock, quota()).with_name(String::from("named")))
+        });
+        for (service, handle) in [(&mut unnamed, &mut h1), (&mut named, &mut h2)] {
+            assert_ready_ok!(service.poll_ready());
+            round_trip(service, handle, "first").await;
+            assert_pending!(service.poll_ready());
+        }
+        let waits = |name| recorded.counter(WAITS, &[("name", name), ("limiter", "gcra")]);
+        assert_eq!(waits("gcra"), 1);
+        assert_eq!(waits("named"), 1);
+    }
+}

@@ -9,6 +9,8 @@ use tokio::time::{Instant, Sleep};
 
 use super::Quota;
 use super::state::State;
+#[cfg(feature = "metrics")]
+use crate::limit::meter;
 
 /// Lets requests through at a steady rate, with a bounded burst: the
 /// generic cell rate algorithm (GCRA).
@@ -49,6 +51,15 @@ use super::state::State;
 /// `poll_ready` panics when it has to wait outside a tokio runtime with its
 /// time driver enabled.
 ///
+/// # Metrics
+///
+/// With the `metrics` feature, the callers made to wait
+/// (`donjon_rate_limit_waits_total`, with the label `limiter` set to
+/// `"gcra"`), under the name given to `with_name` (`"gcra"` if none): a
+/// handle counts once each time `poll_ready` returns `Pending` after its
+/// last admitted request. An admission costs one write of a flag of the
+/// handle.
+///
 /// # Examples
 ///
 /// ```
@@ -78,6 +89,9 @@ pub struct Gcra<S> {
     admission: Admission,
     /// Wakes this handle when its next request would be admitted.
     sleep: Option<Pin<Box<Sleep>>>,
+    /// Whether this handle waits, and was counted in the state's waits.
+    #[cfg(feature = "metrics")]
+    waiting: bool,
 }
 
 /// One handle's link to the shared state, with the request admitted for
@@ -100,14 +114,57 @@ impl Drop for Admission {
 impl<S> Gcra<S> {
     /// Wraps `inner`, letting requests through as `quota` allows.
     pub fn new(inner: S, quota: Quota) -> Self {
+        Self::with_parts(
+            inner,
+            quota,
+            #[cfg(feature = "metrics")]
+            meter::GCRA.into(),
+        )
+    }
+
+    /// Wraps `inner` in a limit of `quota`, named `name` in its metrics.
+    pub(super) fn with_parts(
+        inner: S,
+        quota: Quota,
+        #[cfg(feature = "metrics")] name: std::borrow::Cow<'static, str>,
+    ) -> Self {
+        let state = State::new(
+            quota,
+            #[cfg(feature = "metrics")]
+            meter::rate_limit_waits(name, meter::GCRA),
+        );
         Gcra {
             inner,
             admission: Admission {
-                state: Arc::new(State::new(quota)),
+                state: Arc::new(state),
                 tat: None,
             },
             sleep: None,
+            #[cfg(feature = "metrics")]
+            waiting: false,
         }
+    }
+
+    /// Names the limit in its metrics (the `name` label; see
+    /// [`metrics`](crate::metrics)): `"gcra"` unless set, so that two limits
+    /// of one process should each have their own.
+    ///
+    /// The counter taken under the default name when the service was made
+    /// stays with the recorder, at zero; a
+    /// [`GcraLayer::with_name`](super::GcraLayer::with_name) takes only that
+    /// of the name it is given.
+    ///
+    /// # Panics
+    ///
+    /// If the limit is shared already: name a limit as it is made, before
+    /// it is cloned.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        Arc::get_mut(&mut self.admission.state)
+            .expect("Gcra::with_name names a limit as it is made: call it before it is cloned")
+            .set_waits(meter::rate_limit_waits(name.into(), meter::GCRA));
+        self
     }
 
     /// The quota this service is limited to.
@@ -137,11 +194,20 @@ impl<S> Gcra<S> {
         loop {
             let sleep = crate::time::reset_sleep(&mut self.sleep, at);
             if sleep.as_mut().poll(cx).is_pending() {
+                #[cfg(feature = "metrics")]
+                if !self.waiting {
+                    self.waiting = true;
+                    self.admission.state.waits().increment(1);
+                }
                 return Poll::Pending;
             }
             match self.admission.state.try_acquire() {
                 Ok(tat) => {
                     self.admission.tat = Some(tat);
+                    #[cfg(feature = "metrics")]
+                    {
+                        self.waiting = false;
+                    }
                     return Poll::Ready(());
                 }
                 Err(next) => at = next,
@@ -162,7 +228,13 @@ where
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         if self.admission.tat.is_none() {
             match self.admission.state.try_acquire() {
-                Ok(tat) => self.admission.tat = Some(tat),
+                Ok(tat) => {
+                    self.admission.tat = Some(tat);
+                    #[cfg(feature = "metrics")]
+                    {
+                        self.waiting = false;
+                    }
+                }
                 Err(at) => ready!(self.poll_admit_slow(cx, at)),
             }
         }
@@ -189,6 +261,8 @@ impl<S: Clone> Clone for Gcra<S> {
                 tat: None,
             },
             sleep: None,
+            #[cfg(feature = "metrics")]
+            waiting: false,
         }
     }
 }

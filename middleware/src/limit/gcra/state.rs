@@ -27,19 +27,36 @@ pub(super) struct State {
     /// Nanoseconds from `origin`; 0, before `origin`, is a quiet limit.
     tat: AtomicU64,
     origin: Instant,
+    /// The callers made to wait, counted by their handles.
+    #[cfg(feature = "metrics")]
+    waits: metrics::Counter,
 }
 
 impl State {
-    pub(super) fn new(quota: Quota) -> Self {
+    pub(super) fn new(quota: Quota, #[cfg(feature = "metrics")] waits: metrics::Counter) -> Self {
         State {
             quota,
             tat: AtomicU64::new(0),
             origin: Instant::now(),
+            #[cfg(feature = "metrics")]
+            waits,
         }
     }
 
     pub(super) fn quota(&self) -> Quota {
         self.quota
+    }
+
+    /// The counter of the callers made to wait.
+    #[cfg(feature = "metrics")]
+    pub(super) fn waits(&self) -> &metrics::Counter {
+        &self.waits
+    }
+
+    /// Counts the callers made to wait in `waits` from now on.
+    #[cfg(feature = "metrics")]
+    pub(super) fn set_waits(&mut self, waits: metrics::Counter) {
+        self.waits = waits;
     }
 
     #[inline]
@@ -130,7 +147,11 @@ mod loom_models {
     #[test]
     fn loom_racing_admissions_take_exactly_the_burst() {
         loom::model(|| {
-            let state = Arc::new(State::new(quota(2)));
+            let state = Arc::new(State::new(
+                quota(2),
+                #[cfg(feature = "metrics")]
+                metrics::Counter::noop(),
+            ));
             let racers: Vec<_> = (0..3)
                 .map(|_| {
                     let state = Arc::clone(&state);
@@ -151,7 +172,11 @@ mod loom_models {
     #[test]
     fn loom_a_give_back_racing_an_admission_undoes_only_its_own() {
         loom::model(|| {
-            let state = Arc::new(State::new(quota(1)));
+            let state = Arc::new(State::new(
+                quota(1),
+                #[cfg(feature = "metrics")]
+                metrics::Counter::noop(),
+            ));
             let giver = {
                 let state = Arc::clone(&state);
                 thread::spawn(move || {
@@ -178,7 +203,11 @@ mod loom_models {
         loom::model(|| {
             // Burst 1: one admission per 10 ns, whatever the order in which
             // threads that read the clock at 0, 5 and 10 update the state.
-            let state = Arc::new(State::new(quota(1)));
+            let state = Arc::new(State::new(
+                quota(1),
+                #[cfg(feature = "metrics")]
+                metrics::Counter::noop(),
+            ));
             let racers: Vec<_> = [0u64, 5, 10]
                 .into_iter()
                 .map(|now| {

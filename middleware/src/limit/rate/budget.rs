@@ -85,6 +85,9 @@ pub(super) struct Budget {
     /// unique by the atomicity of the add alone, and orders nothing else.
     next_handle: AtomicU64,
     slow: Mutex<Slow>,
+    /// The callers made to wait, counted by their handles.
+    #[cfg(feature = "metrics")]
+    waits: metrics::Counter,
 }
 
 /// What only the slow paths touch.
@@ -108,7 +111,10 @@ pub(super) struct Taken {
 }
 
 impl Budget {
-    pub(super) fn new(rate: Rate) -> Arc<Self> {
+    pub(super) fn new(
+        rate: Rate,
+        #[cfg(feature = "metrics")] waits: metrics::Counter,
+    ) -> Arc<Self> {
         Arc::new(Budget {
             rate,
             remaining: AtomicU64::new(0),
@@ -124,11 +130,25 @@ impl Budget {
                 overdraft: 0,
             }),
             next_handle: AtomicU64::new(0),
+            #[cfg(feature = "metrics")]
+            waits,
         })
     }
 
     pub(super) fn rate(&self) -> Rate {
         self.rate
+    }
+
+    /// The counter of the callers made to wait.
+    #[cfg(feature = "metrics")]
+    pub(super) fn waits(&self) -> &metrics::Counter {
+        &self.waits
+    }
+
+    /// Counts the callers made to wait in `waits` from now on.
+    #[cfg(feature = "metrics")]
+    pub(super) fn set_waits(&mut self, waits: metrics::Counter) {
+        self.waits = waits;
     }
 
     fn lock(&self) -> MutexGuard<'_, Slow> {
@@ -459,7 +479,11 @@ mod loom_models {
     use super::*;
 
     fn budget(num: u64) -> Arc<Budget> {
-        let budget = Budget::new(Rate::new(num, Duration::from_secs(3600)));
+        let budget = Budget::new(
+            Rate::new(num, Duration::from_secs(3600)),
+            #[cfg(feature = "metrics")]
+            metrics::Counter::noop(),
+        );
         let mut slow = budget.lock();
         budget.open_window(&mut slow);
         drop(slow);

@@ -3,6 +3,8 @@ use std::time::Duration;
 use donjon_layer::Layer;
 
 use super::{Rate, RateLimit};
+#[cfg(feature = "metrics")]
+use crate::limit::meter;
 
 /// A [`Layer`] that wraps each service in its own [`RateLimit`].
 ///
@@ -12,6 +14,9 @@ use super::{Rate, RateLimit};
 #[must_use = "a layer does nothing until it wraps a service"]
 pub struct RateLimitLayer {
     rate: Rate,
+    /// The `name` label of the limits' metrics.
+    #[cfg(feature = "metrics")]
+    name: std::borrow::Cow<'static, str>,
 }
 
 impl RateLimitLayer {
@@ -23,7 +28,19 @@ impl RateLimitLayer {
     pub const fn new(num: u64, per: Duration) -> Self {
         RateLimitLayer {
             rate: Rate::new(num, per),
+            #[cfg(feature = "metrics")]
+            name: std::borrow::Cow::Borrowed(meter::RATE_LIMIT),
         }
+    }
+
+    /// Names the limits of the services it wraps in their metrics (the
+    /// `name` label; see [`metrics`](crate::metrics)): `"rate_limit"`
+    /// unless set.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.name = name.into();
+        self
     }
 }
 
@@ -31,6 +48,11 @@ impl<S> Layer<S> for RateLimitLayer {
     type Service = RateLimit<S>;
 
     fn layer(&self, service: S) -> Self::Service {
-        RateLimit::new(service, self.rate)
+        RateLimit::with_parts(
+            service,
+            self.rate,
+            #[cfg(feature = "metrics")]
+            self.name.clone(),
+        )
     }
 }

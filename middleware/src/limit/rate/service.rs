@@ -6,6 +6,8 @@ use donjon_service::Service;
 
 use super::Rate;
 use super::budget::{Budget, Taken};
+#[cfg(feature = "metrics")]
+use crate::limit::meter;
 
 /// Lets at most [`Rate::num`] requests through per [`Rate::per`].
 ///
@@ -43,6 +45,16 @@ use super::budget::{Budget, Taken};
 /// `poll_ready` panics when it has to wait for a window to end outside a
 /// tokio runtime, and inside a runtime without its time driver enabled.
 ///
+/// # Metrics
+///
+/// With the `metrics` feature, the callers made to wait
+/// (`donjon_rate_limit_waits_total`, with the label `limiter` set to
+/// `"rate_limit"`), under the name given to `with_name` (`"rate_limit"` if
+/// none): a handle counts once each time `poll_ready` returns `Pending`
+/// after it last got a request of the budget (a handle woken and made to
+/// wait again, for the next window, is still the same wait). Getting a
+/// request of the budget costs a test of a flag of the handle.
+///
 /// # Examples
 ///
 /// ```
@@ -73,6 +85,9 @@ struct BudgetHandle {
     /// it first waits, and while it is 0 it is not among them.
     id: u64,
     reserved: Option<Taken>,
+    /// Whether this handle waits, and was counted in the budget's waits.
+    #[cfg(feature = "metrics")]
+    waiting: bool,
 }
 
 impl BudgetHandle {
@@ -81,7 +96,25 @@ impl BudgetHandle {
             budget,
             id: 0,
             reserved: None,
+            #[cfg(feature = "metrics")]
+            waiting: false,
         }
+    }
+
+    /// Takes a request of the budget for the next call, or registers `cx`
+    /// to be woken when one may be available.
+    #[inline]
+    fn poll_reserve(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let polled = self.budget.poll_take(&mut self.id, cx);
+        #[cfg(feature = "metrics")]
+        if polled.is_pending() != self.waiting {
+            self.waiting = polled.is_pending();
+            if self.waiting {
+                self.budget.waits().increment(1);
+            }
+        }
+        self.reserved = Some(ready!(polled));
+        Poll::Ready(())
     }
 }
 
@@ -100,10 +133,54 @@ impl<S> RateLimit<S> {
     /// Wraps `inner`, letting `rate.num()` requests through per
     /// `rate.per()`.
     pub fn new(inner: S, rate: Rate) -> Self {
+        Self::with_parts(
+            inner,
+            rate,
+            #[cfg(feature = "metrics")]
+            meter::RATE_LIMIT.into(),
+        )
+    }
+
+    /// Wraps `inner` in a limit of `rate`, named `name` in its metrics.
+    pub(super) fn with_parts(
+        inner: S,
+        rate: Rate,
+        #[cfg(feature = "metrics")] name: std::borrow::Cow<'static, str>,
+    ) -> Self {
+        let budget = Budget::new(
+            rate,
+            #[cfg(feature = "metrics")]
+            meter::rate_limit_waits(name, meter::RATE_LIMIT),
+        );
         RateLimit {
             inner,
-            budget: BudgetHandle::new(Budget::new(rate)),
+            budget: BudgetHandle::new(budget),
         }
+    }
+
+    /// Names the limit in its metrics (the `name` label; see
+    /// [`metrics`](crate::metrics)): `"rate_limit"` unless set, so that two
+    /// limits of one process should each have their own.
+    ///
+    /// The counter taken under the default name when the service was made
+    /// stays with the recorder, at zero; a
+    /// [`RateLimitLayer::with_name`](super::RateLimitLayer::with_name) takes
+    /// only that of the name it is given.
+    ///
+    /// # Panics
+    ///
+    /// If the budget is shared already: name a limit as it is made, before
+    /// it is cloned.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        Arc::get_mut(&mut self.budget.budget)
+            .expect(
+                "RateLimit::with_name names a limit as it is made: call it before the service is \
+                 cloned",
+            )
+            .set_waits(meter::rate_limit_waits(name.into(), meter::RATE_LIMIT));
+        self
     }
 
     /// The rate this service is limited to.
@@ -138,9 +215,8 @@ where
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        let budget = &mut self.budget;
-        if budget.reserved.is_none() {
-            budget.reserved = Some(ready!(budget.budget.poll_take(&mut budget.id, cx)));
+        if self.budget.reserved.is_none() {
+            ready!(self.budget.poll_reserve(cx));
         }
         self.inner.poll_ready(cx)
     }
