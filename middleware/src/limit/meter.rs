@@ -30,6 +30,12 @@ pub(super) const ADAPTIVE_CONCURRENCY_LIMIT: &str = "adaptive_concurrency_limit"
 pub(super) const RATE_LIMIT: &str = "rate_limit";
 /// The default name of a [`Gcra`](super::Gcra), and its `limiter` label.
 pub(super) const GCRA: &str = "gcra";
+/// The default name of a [`KeyedRateLimit`](super::KeyedRateLimit), and its
+/// `limiter` label.
+pub(super) const KEYED_RATE_LIMIT: &str = "keyed_rate_limit";
+/// The default name of a [`SharedRateLimit`](super::SharedRateLimit), and
+/// its `limiter` label.
+pub(super) const SHARED_RATE_LIMIT: &str = "shared_rate_limit";
 
 /// The `name` label's value: a static name is not copied.
 fn label(name: Cow<'static, str>) -> SharedString {
@@ -75,4 +81,13 @@ pub(super) fn rate_limit_waits(name: Cow<'static, str>, limiter: &'static str) -
         (names::LIMITER, SharedString::const_str(limiter)),
     ];
     metrics::counter!(names::RATE_LIMIT_WAITS, &labels)
+}
+
+/// The requests a rate limit of kind `limiter` refuses.
+pub(super) fn rate_limit_refusals(name: Cow<'static, str>, limiter: &'static str) -> Counter {
+    let labels = [
+        (names::NAME, label(name)),
+        (names::LIMITER, SharedString::const_str(limiter)),
+    ];
+    metrics::counter!(names::RATE_LIMIT_REFUSALS, &labels)
 }

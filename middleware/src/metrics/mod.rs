@@ -88,7 +88,8 @@
 //! | `donjon_concurrency_limit_refusals_total` | counter | requests | `name` | requests a `TryConcurrencyLimit` refused |
 //! | `donjon_adaptive_limit` | gauge | requests | `name` | the limit of an `AdaptiveConcurrencyLimit`, set whenever its algorithm moves it |
 //! | `donjon_adaptive_limit_in_flight` | gauge | requests | `name` | requests in flight under an `AdaptiveConcurrencyLimit`, slots reserved by `poll_ready` included |
-//! | `donjon_rate_limit_waits_total` | counter | callers | `name`, `limiter` | callers a rate limit made wait, each wait once, by `limiter`: `rate_limit` (fixed windows), `gcra` |
+//! | `donjon_rate_limit_waits_total` | counter | callers | `name`, `limiter` | callers a rate limit made wait, each wait once, by `limiter`: `rate_limit` (fixed windows), `gcra`, `shared_rate_limit` |
+//! | `donjon_rate_limit_refusals_total` | counter | requests | `name`, `limiter` | requests a rate limit refused because their key was over its limit, by `limiter`: `keyed_rate_limit` |
 //!
 //! The `name` of a [`Metrics`] is given to [`MetricsLayer::new`]; each other
 //! middleware takes it from a `with_name` method on its layer or service (a

@@ -40,6 +40,8 @@ pub(crate) const BALANCER_ENDPOINTS: &str = "donjon_balancer_endpoints";
 #[cfg(feature = "buffer")]
 pub(crate) const BUFFER_QUEUE_DEPTH: &str = "donjon_buffer_queue_depth";
 /// The label giving the kind of rate limit: `rate_limit` or `gcra`.
+/// The label giving the kind of rate limit: `rate_limit`, `gcra`,
+/// `shared_rate_limit` or `keyed_rate_limit`.
 #[cfg(feature = "limit")]
 pub(crate) const LIMITER: &str = "limiter";
 
@@ -55,3 +57,5 @@ pub(crate) const ADAPTIVE_LIMIT: &str = "donjon_adaptive_limit";
 pub(crate) const ADAPTIVE_IN_FLIGHT: &str = "donjon_adaptive_limit_in_flight";
 #[cfg(feature = "limit")]
 pub(crate) const RATE_LIMIT_WAITS: &str = "donjon_rate_limit_waits_total";
+#[cfg(feature = "limit")]
+pub(crate) const RATE_LIMIT_REFUSALS: &str = "donjon_rate_limit_refusals_total";

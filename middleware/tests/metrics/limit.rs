@@ -419,3 +419,149 @@ mod gcra {
         assert_eq!(waits("named"), 1);
     }
 }
+
+mod keyed {
+    use std::future::{Ready, ready};
+    use std::time::Duration;
+
+    use donjon::BoxError;
+    use donjon::limit::gcra::Quota;
+    use donjon::limit::keyed::error::RateLimited;
+    use donjon::limit::keyed::{
+        Answer, Decision, KeyedRateLimit, KeyedRateLimitLayer, MemoryStore, RateStore,
+        SharedRateLimit, SharedRateLimitLayer,
+    };
+    use donjon::{Layer, Service};
+    use tokio::time::advance;
+
+    use super::*;
+    use crate::support::Echo;
+
+    const REFUSALS: &str = "donjon_rate_limit_refusals_total";
+    const WAITS: &str = "donjon_rate_limit_waits_total";
+
+    /// The client of a request.
+    fn client(request: &(&'static str, u32)) -> &'static str {
+        request.0
+    }
+
+    fn per_second() -> Quota {
+        Quota::per_second(1).expect("a valid quota")
+    }
+
+    /// Calls `service` once it is ready.
+    async fn call<S>(service: &mut S, request: (&'static str, u32)) -> Result<u32, BoxError>
+    where
+        S: Service<(&'static str, u32), Response = (&'static str, u32), Error = BoxError>,
+    {
+        std::future::poll_fn(|cx| service.poll_ready(cx)).await?;
+        service.call(request).await.map(|(_, n)| n)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_over_its_keys_limit_is_refused_and_counted() {
+        let recorded = Recorded::default();
+        let layer = KeyedRateLimitLayer::new(MemoryStore::new(), client, per_second())
+            .with_name("per_client");
+        let mut service = recorded.with(|| layer.layer(Echo));
+        let labels = [("name", "per_client"), ("limiter", "keyed_rate_limit")];
+
+        assert_eq!(call(&mut service, ("alice", 1)).await.unwrap(), 1);
+        assert_eq!(recorded.counter(REFUSALS, &labels), 0);
+        let error = call(&mut service, ("alice", 2)).await.unwrap_err();
+        assert!(error.is::<RateLimited>(), "unexpected error: {error}");
+        assert_eq!(recorded.counter(REFUSALS, &labels), 1);
+        assert_eq!(call(&mut service, ("bob", 3)).await.unwrap(), 3);
+        assert_eq!(
+            recorded.counter(REFUSALS, &labels),
+            1,
+            "Bob has his own limit"
+        );
+    }
+
+    /// A store that answers later with `decision` (an error if `None`).
+    #[derive(Clone)]
+    struct Later(Option<Decision>);
+
+    impl RateStore<&'static str> for Later {
+        type Error = BoxError;
+        type Future = Ready<Result<Decision, BoxError>>;
+
+        fn acquire(&self, _: &&'static str, _: Quota) -> Answer<Self::Future, BoxError> {
+            Answer::Later(ready(self.0.ok_or_else(|| BoxError::from("unreachable"))))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_answering_later_counts_its_refusals_but_not_its_errors() {
+        let recorded = Recorded::default();
+        let limited = Decision::Limited {
+            retry_after: Duration::from_secs(1),
+        };
+        let mut refusing = recorded.with(|| {
+            KeyedRateLimit::new(Echo, Later(Some(limited)), client, per_second())
+                .with_name("refusing")
+        });
+        let mut failing =
+            recorded.with(|| KeyedRateLimit::new(Echo, Later(None), client, per_second()));
+        let refusals =
+            |name| recorded.counter(REFUSALS, &[("name", name), ("limiter", "keyed_rate_limit")]);
+
+        let error = call(&mut refusing, ("alice", 1)).await.unwrap_err();
+        assert!(error.is::<RateLimited>(), "unexpected error: {error}");
+        assert_eq!(refusals("refusing"), 1);
+        assert!(call(&mut failing, ("alice", 1)).await.is_err());
+        assert_eq!(
+            refusals("keyed_rate_limit"),
+            0,
+            "a store's error is no refusal"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shared_limit_counts_each_wait_once_however_often_it_asks_the_store() {
+        let recorded = Recorded::default();
+        let layer = SharedRateLimitLayer::new(MemoryStore::new(), "partner", per_second())
+            .expect("a valid key")
+            .with_name("partner_api");
+        let (mut first, mut handle) = recorded.with(|| mock::spawn_layer(layer));
+        let mut second = first.clone();
+        let labels = [("name", "partner_api"), ("limiter", "shared_rate_limit")];
+
+        assert_ready_ok!(first.poll_ready());
+        round_trip(&mut first, &mut handle, "first").await;
+        assert_pending!(second.poll_ready());
+        assert_pending!(second.poll_ready());
+        assert_eq!(
+            recorded.counter(WAITS, &labels),
+            1,
+            "one wait, polled twice"
+        );
+
+        // A second later the first takes the key's request before the
+        // second asks again: refused again, in the same wait.
+        advance(Duration::from_secs(1)).await;
+        assert_ready_ok!(first.poll_ready());
+        round_trip(&mut first, &mut handle, "first again").await;
+        assert!(second.is_woken());
+        assert_pending!(second.poll_ready());
+        assert_eq!(recorded.counter(WAITS, &labels), 1);
+        advance(Duration::from_secs(1)).await;
+        assert_ready_ok!(second.poll_ready());
+        round_trip(&mut second, &mut handle, "second").await;
+        assert_eq!(recorded.counter(WAITS, &labels), 1);
+
+        assert_pending!(second.poll_ready());
+        assert_eq!(recorded.counter(WAITS, &labels), 2, "a wait of its own");
+
+        let _unnamed = recorded.with(|| {
+            SharedRateLimit::new(Echo, MemoryStore::new(), "partner", per_second())
+                .expect("a valid key")
+        });
+        let unnamed = [
+            ("name", "shared_rate_limit"),
+            ("limiter", "shared_rate_limit"),
+        ];
+        assert_eq!(recorded.counter(WAITS, &unnamed), 0);
+    }
+}

@@ -34,6 +34,9 @@ enum State<F, A, S, Req> {
         acquire: A,
         service: Option<S>,
         request: Option<Req>,
+        /// Counts the request if the store refuses it.
+        #[cfg(feature = "metrics")]
+        refusals: metrics::Counter,
     },
     /// Refused, or the store failed: the error, until it is returned.
     Refused { error: Option<BoxError> },
@@ -52,12 +55,19 @@ impl<F, A, S, Req> ResponseFuture<F, A, S, Req> {
         }
     }
 
-    pub(super) fn acquiring(acquire: A, service: S, request: Req) -> Self {
+    pub(super) fn acquiring(
+        acquire: A,
+        service: S,
+        request: Req,
+        #[cfg(feature = "metrics")] refusals: metrics::Counter,
+    ) -> Self {
         ResponseFuture {
             state: State::Acquiring {
                 acquire,
                 service: Some(service),
                 request: Some(request),
+                #[cfg(feature = "metrics")]
+                refusals,
             },
         }
     }
@@ -84,6 +94,8 @@ where
                     acquire,
                     service,
                     request,
+                    #[cfg(feature = "metrics")]
+                    refusals,
                 } => {
                     let decision = ready!(acquire.poll(cx));
                     match decision {
@@ -98,6 +110,8 @@ where
                             this.state.set(State::Called { future });
                         }
                         Ok(Decision::Limited { retry_after }) => {
+                            #[cfg(feature = "metrics")]
+                            refusals.increment(1);
                             this.state.set(State::Refused { error: None });
                             return Poll::Ready(Err(RateLimited::new(retry_after).into()));
                         }

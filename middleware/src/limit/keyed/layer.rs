@@ -3,6 +3,8 @@ use donjon_layer::Layer;
 use super::error::InvalidKey;
 use super::{KeyedRateLimit, RateStore, SharedRateLimit};
 use crate::limit::gcra::Quota;
+#[cfg(feature = "metrics")]
+use crate::limit::meter;
 
 /// A [`Layer`] that wraps services in [`KeyedRateLimit`]s sharing one
 /// store: the services it wraps, and their clones, share each key's limit.
@@ -34,13 +36,32 @@ pub struct KeyedRateLimitLayer<St, F> {
     store: St,
     key: F,
     quota: Quota,
+    /// The `name` label of the limits' metrics.
+    #[cfg(feature = "metrics")]
+    name: std::borrow::Cow<'static, str>,
 }
 
 impl<St, F> KeyedRateLimitLayer<St, F> {
     /// Creates a layer limiting each key `key` finds in requests to `quota`
     /// in `store`.
     pub const fn new(store: St, key: F, quota: Quota) -> Self {
-        KeyedRateLimitLayer { store, key, quota }
+        KeyedRateLimitLayer {
+            store,
+            key,
+            quota,
+            #[cfg(feature = "metrics")]
+            name: std::borrow::Cow::Borrowed(meter::KEYED_RATE_LIMIT),
+        }
+    }
+
+    /// Names the limits of the services it wraps in their metrics (the
+    /// `name` label; see [`metrics`](crate::metrics)):
+    /// `"keyed_rate_limit"` unless set.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.name = name.into();
+        self
     }
 }
 
@@ -48,7 +69,14 @@ impl<S, St: Clone, F: Clone> Layer<S> for KeyedRateLimitLayer<St, F> {
     type Service = KeyedRateLimit<S, St, F>;
 
     fn layer(&self, service: S) -> Self::Service {
-        KeyedRateLimit::new(service, self.store.clone(), self.key.clone(), self.quota)
+        KeyedRateLimit::with_parts(
+            service,
+            self.store.clone(),
+            self.key.clone(),
+            self.quota,
+            #[cfg(feature = "metrics")]
+            self.name.clone(),
+        )
     }
 }
 
@@ -78,6 +106,9 @@ pub struct SharedRateLimitLayer<St, K> {
     store: St,
     key: K,
     quota: Quota,
+    /// The `name` label of the limits' metrics.
+    #[cfg(feature = "metrics")]
+    name: std::borrow::Cow<'static, str>,
 }
 
 impl<St, K> SharedRateLimitLayer<St, K> {
@@ -93,7 +124,23 @@ impl<St, K> SharedRateLimitLayer<St, K> {
         St: RateStore<K>,
     {
         store.check_key(&key)?;
-        Ok(SharedRateLimitLayer { store, key, quota })
+        Ok(SharedRateLimitLayer {
+            store,
+            key,
+            quota,
+            #[cfg(feature = "metrics")]
+            name: std::borrow::Cow::Borrowed(meter::SHARED_RATE_LIMIT),
+        })
+    }
+
+    /// Names the limits of the services it wraps in their metrics (the
+    /// `name` label; see [`metrics`](crate::metrics)):
+    /// `"shared_rate_limit"` unless set.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.name = name.into();
+        self
     }
 }
 
@@ -105,7 +152,14 @@ where
     type Service = SharedRateLimit<S, St, K>;
 
     fn layer(&self, service: S) -> Self::Service {
-        SharedRateLimit::new(service, self.store.clone(), self.key.clone(), self.quota)
-            .expect("the key was checked when the layer was built")
+        SharedRateLimit::with_parts(
+            service,
+            self.store.clone(),
+            self.key.clone(),
+            self.quota,
+            #[cfg(feature = "metrics")]
+            self.name.clone(),
+        )
+        .expect("the key was checked when the layer was built")
     }
 }

@@ -8,6 +8,8 @@ use super::future::ResponseFuture;
 use super::store::{Answer, Decision, RateStore};
 use crate::BoxError;
 use crate::limit::gcra::Quota;
+#[cfg(feature = "metrics")]
+use crate::limit::meter;
 
 /// A rate limit per key taken from each request, for servers: a request
 /// over its key's limit is answered at once with [`RateLimited`], which
@@ -45,6 +47,15 @@ use crate::limit::gcra::Quota;
 /// and the service it held; a request the store admitted but that was never
 /// sent still counts against the key's limit.
 ///
+/// # Metrics
+///
+/// With the `metrics` feature, the requests refused because their key is
+/// over its limit (`donjon_rate_limit_refusals_total`, with the label
+/// `limiter` set to `"keyed_rate_limit"`; a store's errors are not
+/// refusals), under the name given to `with_name` (`"keyed_rate_limit"` if
+/// none). A refusal costs one counter update; a store that answers later
+/// gets a clone of the counter's handle with each request.
+///
 /// # Examples
 ///
 /// ```
@@ -80,18 +91,58 @@ pub struct KeyedRateLimit<S, St, F> {
     store: St,
     key: F,
     quota: Quota,
+    /// The requests refused.
+    #[cfg(feature = "metrics")]
+    refusals: metrics::Counter,
 }
 
 impl<S, St, F> KeyedRateLimit<S, St, F> {
     /// Wraps `inner`, limiting each key `key` finds in requests to `quota`
     /// in `store`.
-    pub const fn new(inner: S, store: St, key: F, quota: Quota) -> Self {
+    pub fn new(inner: S, store: St, key: F, quota: Quota) -> Self {
+        Self::with_parts(
+            inner,
+            store,
+            key,
+            quota,
+            #[cfg(feature = "metrics")]
+            meter::KEYED_RATE_LIMIT.into(),
+        )
+    }
+
+    /// Wraps `inner`, limiting each key to `quota` in `store`, named `name`
+    /// in its metrics.
+    pub(super) fn with_parts(
+        inner: S,
+        store: St,
+        key: F,
+        quota: Quota,
+        #[cfg(feature = "metrics")] name: std::borrow::Cow<'static, str>,
+    ) -> Self {
         KeyedRateLimit {
             inner,
             store,
             key,
             quota,
+            #[cfg(feature = "metrics")]
+            refusals: meter::rate_limit_refusals(name, meter::KEYED_RATE_LIMIT),
         }
+    }
+
+    /// Names the limit in its metrics (the `name` label; see
+    /// [`metrics`](crate::metrics)): `"keyed_rate_limit"` unless set, so
+    /// that two limits of one process should each have their own. Clones
+    /// made from then on keep the name.
+    ///
+    /// The counter taken under the default name when the service was made
+    /// stays with the recorder, at zero; a
+    /// [`KeyedRateLimitLayer::with_name`](super::KeyedRateLimitLayer::with_name)
+    /// takes only that of the name it is given.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.refusals = meter::rate_limit_refusals(name.into(), meter::KEYED_RATE_LIMIT);
+        self
     }
 
     /// The quota of each key.
@@ -142,6 +193,8 @@ where
         match self.store.acquire(&key, self.quota) {
             Answer::Now(Ok(Decision::Allowed)) => ResponseFuture::called(self.inner.call(request)),
             Answer::Now(Ok(Decision::Limited { retry_after })) => {
+                #[cfg(feature = "metrics")]
+                self.refusals.increment(1);
                 ResponseFuture::refused(RateLimited::new(retry_after).into())
             }
             Answer::Now(Err(error)) => ResponseFuture::refused(error.into()),
@@ -150,7 +203,13 @@ where
                 // keeps a clone, to be made ready for the next one.
                 let clone = self.inner.clone();
                 let ready = std::mem::replace(&mut self.inner, clone);
-                ResponseFuture::acquiring(acquire, ready, request)
+                ResponseFuture::acquiring(
+                    acquire,
+                    ready,
+                    request,
+                    #[cfg(feature = "metrics")]
+                    self.refusals.clone(),
+                )
             }
         }
     }

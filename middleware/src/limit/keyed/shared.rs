@@ -11,6 +11,8 @@ use super::future::SharedResponseFuture;
 use super::store::{Answer, Decision, RateStore};
 use crate::BoxError;
 use crate::limit::gcra::Quota;
+#[cfg(feature = "metrics")]
+use crate::limit::meter;
 
 /// A rate limit on one key of a store, for clients: `poll_ready` waits
 /// until the key's limit admits a request.
@@ -44,6 +46,17 @@ use crate::limit::gcra::Quota;
 /// # Panics
 ///
 /// `call` panics without a preceding `poll_ready` returning `Ready(Ok(()))`.
+///
+/// # Metrics
+///
+/// With the `metrics` feature, the callers made to wait
+/// (`donjon_rate_limit_waits_total`, with the label `limiter` set to
+/// `"shared_rate_limit"`), under the name given to `with_name`
+/// (`"shared_rate_limit"` if none): a handle counts once when the store
+/// first answers that the key is over its limit, however many times it
+/// asks again before a request is admitted. Each handle keeps the
+/// counter's handle (a clone costs one more reference count); an
+/// admission costs one write of a flag of the handle.
 ///
 /// # Examples
 ///
@@ -84,6 +97,13 @@ where
     sleep: Option<Pin<Box<Sleep>>>,
     waiting: bool,
     admission: Admission,
+    /// The callers made to wait.
+    #[cfg(feature = "metrics")]
+    waits: metrics::Counter,
+    /// The store's last decision refused a request: the wait that began
+    /// then is counted already.
+    #[cfg(feature = "metrics")]
+    limited: bool,
 }
 
 enum Admission {
@@ -105,6 +125,29 @@ where
     /// [`InvalidKey`] if the store refuses `key`
     /// ([`RateStore::check_key`]).
     pub fn new(inner: S, store: St, key: K, quota: Quota) -> Result<Self, InvalidKey> {
+        Self::with_parts(
+            inner,
+            store,
+            key,
+            quota,
+            #[cfg(feature = "metrics")]
+            meter::SHARED_RATE_LIMIT.into(),
+        )
+    }
+
+    /// Wraps `inner`, limiting it to `quota` on `key` of `store`, named
+    /// `name` in its metrics.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    pub(super) fn with_parts(
+        inner: S,
+        store: St,
+        key: K,
+        quota: Quota,
+        #[cfg(feature = "metrics")] name: std::borrow::Cow<'static, str>,
+    ) -> Result<Self, InvalidKey> {
         store.check_key(&key)?;
         Ok(SharedRateLimit {
             inner,
@@ -115,7 +158,27 @@ where
             sleep: None,
             waiting: false,
             admission: Admission::None,
+            #[cfg(feature = "metrics")]
+            waits: meter::rate_limit_waits(name, meter::SHARED_RATE_LIMIT),
+            #[cfg(feature = "metrics")]
+            limited: false,
         })
+    }
+
+    /// Names the limit in its metrics (the `name` label; see
+    /// [`metrics`](crate::metrics)): `"shared_rate_limit"` unless set, so
+    /// that two limits of one process should each have their own. Clones
+    /// made from then on keep the name.
+    ///
+    /// The counter taken under the default name when the service was made
+    /// stays with the recorder, at zero; a
+    /// [`SharedRateLimitLayer::with_name`](super::SharedRateLimitLayer::with_name)
+    /// takes only that of the name it is given.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.waits = meter::rate_limit_waits(name.into(), meter::SHARED_RATE_LIMIT);
+        self
     }
 
     /// The key this service is limited on.
@@ -172,6 +235,14 @@ where
                     }
                 },
             };
+            #[cfg(feature = "metrics")]
+            {
+                let limited = matches!(decision, Ok(Decision::Limited { .. }));
+                if limited && !self.limited {
+                    self.waits.increment(1);
+                }
+                self.limited = limited;
+            }
             match decision {
                 Ok(Decision::Allowed) => {
                     self.admission = Admission::Admitted;
@@ -250,6 +321,10 @@ where
             sleep: None,
             waiting: false,
             admission: Admission::None,
+            #[cfg(feature = "metrics")]
+            waits: self.waits.clone(),
+            #[cfg(feature = "metrics")]
+            limited: false,
         }
     }
 }
