@@ -346,6 +346,7 @@ mod circuit_breaker {
 
 // The other middleware's metrics.
 mod others;
+
 // The limits' gauges and counters.
 
 #[cfg(feature = "limit")]
