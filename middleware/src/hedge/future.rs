@@ -92,10 +92,15 @@ where
     Waiting {
         #[pin]
         sleep: Sleep,
+        delay: Duration,
         parts: Option<(S, P, Req)>,
     },
     /// Driving the hedge's service to readiness.
-    Readying { parts: Option<(S, Req)> },
+    Readying {
+        delay: Duration,
+        budget_left: f64,
+        parts: Option<(S, Req)>,
+    },
     /// The hedge was sent.
     Sent {
         #[pin]
@@ -118,6 +123,7 @@ where
             None => Hedge::Off,
             Some(armed) => Hedge::Waiting {
                 sleep: sleep(armed.delay),
+                delay: armed.delay,
                 parts: Some((armed.service, armed.policy, armed.copy)),
             },
         };
@@ -149,21 +155,42 @@ where
         loop {
             match this.hedge.as_mut().project() {
                 HedgeProj::Off => return Poll::Pending,
-                HedgeProj::Waiting { sleep, parts } => {
+                HedgeProj::Waiting {
+                    sleep,
+                    delay,
+                    parts,
+                } => {
                     ready!(sleep.poll(cx));
+                    let delay = *delay;
                     let (service, policy, copy) = parts.take().expect("the hedge is sent once");
-                    if policy.can_retry(&copy) && this.shared.spend() {
-                        this.hedge.set(Hedge::Readying {
-                            parts: Some((service, copy)),
-                        });
+                    let budget_left = if policy.can_retry(&copy) {
+                        this.shared.spend()
                     } else {
-                        this.hedge.set(Hedge::Off);
+                        None
+                    };
+                    match budget_left {
+                        Some(budget_left) => this.hedge.set(Hedge::Readying {
+                            delay,
+                            budget_left,
+                            parts: Some((service, copy)),
+                        }),
+                        None => this.hedge.set(Hedge::Off),
                     }
                 }
-                HedgeProj::Readying { parts } => {
+                HedgeProj::Readying {
+                    delay,
+                    budget_left,
+                    parts,
+                } => {
                     let (service, _) = parts.as_mut().expect("the hedge is sent once");
                     ready!(service.poll_ready(cx)).map_err(Into::into)?;
                     let (mut service, copy) = parts.take().expect("the hedge is sent once");
+                    tracing::debug!(
+                        ?delay,
+                        percentile = %this.shared.percentile(),
+                        budget_left = *budget_left,
+                        "hedge: the request outlived the latency threshold; sending a copy"
+                    );
                     let future = service.call(copy);
                     #[cfg(feature = "metrics")]
                     this.shared.meter.sent.increment(1);

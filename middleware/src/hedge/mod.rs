@@ -40,6 +40,15 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Events
+//!
+//! With the `tracing` feature, a `debug` event
+//! `hedge: the request outlived the latency threshold; sending a copy`
+//! as each hedge is sent, in the caller's span (the hedge is sent from the
+//! caller's own future), with `delay` (the latency threshold it outlived),
+//! `percentile` (the quantile that threshold was read at) and `budget_left`
+//! (the hedges the budget can still pay for).
 
 mod future;
 mod histogram;

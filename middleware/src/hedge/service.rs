@@ -139,13 +139,20 @@ impl Shared {
             });
     }
 
-    /// Takes one hedge from the budget, if there is one.
-    pub(super) fn spend(&self) -> bool {
+    /// Takes one hedge from the budget, if there is one, returning the
+    /// hedges left (a fraction).
+    pub(super) fn spend(&self) -> Option<f64> {
         self.budget
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |budget| {
                 budget.checked_sub(HEDGE)
             })
-            .is_ok()
+            .ok()
+            .map(|before| (before - HEDGE) as f64 / HEDGE as f64)
+    }
+
+    /// The quantile the hedge delay is read at, as it was given.
+    pub(super) fn percentile(&self) -> f32 {
+        self.quantile as f32
     }
 }
 

@@ -1,0 +1,63 @@
+//! The `tracing` events of the middleware, and the spans carried across
+//! their task hops, in one test binary: a subscriber set for one test sees
+//! every event only when no other test registers the same callsites
+//! concurrently without one, so these callsites are exercised nowhere else
+//! with a subscriber.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+#[cfg(feature = "hedge")]
+mod hedge;
+
+use std::future::{Ready, ready};
+use std::task::{Context, Poll};
+
+use donjon::{BoxError, Service};
+use tracing::subscriber::DefaultGuard;
+
+use support::Captured;
+
+/// Captures what the current thread's events write (at debug and above,
+/// without times or targets), until the guard is dropped.
+fn capture() -> (Captured, DefaultGuard) {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    (captured, guard)
+}
+
+/// The captured lines that contain `needle`.
+fn lines_with(captured: &Captured, needle: &str) -> Vec<String> {
+    captured
+        .lines()
+        .into_iter()
+        .filter(|line| line.contains(needle))
+        .collect()
+}
+
+/// Always ready; emits an `inner called` event on each call, in whatever
+/// span is current, then echoes the request.
+#[derive(Clone, Copy, Debug, Default)]
+struct Traced;
+
+impl<T> Service<T> for Traced {
+    type Response = T;
+    type Error = BoxError;
+    type Future = Ready<Result<T, BoxError>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: T) -> Self::Future {
+        tracing::info!("inner called");
+        ready(Ok(request))
+    }
+}
