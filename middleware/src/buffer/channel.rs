@@ -410,7 +410,6 @@ impl<Req, F> Channel<Req, F> {
     /// handle calling it directly): closes the channel as
     /// [`close`](Self::close) does, and returns the error it closed with.
     pub(super) fn fail(&self, cause: BoxError, current: Option<&Reply<F>>) -> WorkerError {
-        tracing::debug!(error = %cause, "buffered service failed; closing the buffer");
         self.close(WorkerError::Failed(ServiceError::new(cause)), current)
     }
 
@@ -437,6 +436,9 @@ impl<Req, F> Channel<Req, F> {
             let wakers = first.then(|| [state.worker.take(), state.holding.take()]);
             (state.reason.share(), queued, wakers)
         };
+        if wakers.is_some() {
+            tracing_closed(&error, queued.len() + usize::from(current.is_some()));
+        }
         if let Some(wakers) = wakers {
             for waker in wakers.into_iter().flatten() {
                 waker.wake();
@@ -452,5 +454,19 @@ impl<Req, F> Channel<Req, F> {
             current.failed(&error);
         }
         error
+    }
+}
+
+/// Reports the buffer closing, once, with the requests it fails now.
+fn tracing_closed(error: &WorkerError, failed: usize) {
+    match error {
+        WorkerError::Failed(error) => tracing::warn!(
+            %error,
+            failed,
+            "buffer: the inner service failed; the buffer is closed"
+        ),
+        WorkerError::Closed => {
+            tracing::debug!(failed, "buffer: the worker is gone; the buffer is closed")
+        }
     }
 }

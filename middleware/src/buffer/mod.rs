@@ -38,6 +38,15 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Events
+//!
+//! Each request's `poll_ready` and `call` run in the span that was current
+//! when it was sent. Once, as the buffer closes:
+//! - `warn` `buffer: the inner service failed; the buffer is closed`, with
+//!   `error` and `failed` (the requests waiting that get the error);
+//! - `debug` `buffer: the worker is gone; the buffer is closed`, with
+//!   `failed`, when the worker ends or is dropped without a failure.
 
 mod channel;
 pub mod error;

@@ -7,6 +7,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+#[cfg(feature = "buffer")]
+mod buffer;
 #[cfg(feature = "hedge")]
 mod hedge;
 
