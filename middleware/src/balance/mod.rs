@@ -29,6 +29,18 @@
 //! # Ok::<(), BoxError>(())
 //! # }).unwrap();
 //! ```
+//!
+//! # Events
+//!
+//! `debug` events, each with `endpoints` (those left, ready or pending):
+//! `load balancer: endpoint inserted`, `load balancer: endpoint removed`
+//! (a removal of an unknown key emits nothing), and
+//! `load balancer: dropped an endpoint whose readiness failed`, with
+//! `error`. A `trace` event `load balancer: picked` gives the two loads
+//! compared. With
+//! [`with_background_readiness`](p2c::Balance::with_background_readiness),
+//! the readiness tasks run in the span current when the balancer's
+//! `poll_ready` spawned them.
 
 pub mod error;
 pub mod p2c;

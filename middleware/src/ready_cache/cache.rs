@@ -162,6 +162,14 @@ where
             .map(|(key, (service, _))| (key, service))
     }
 
+    /// The services not evicted, ready or pending: unlike
+    /// [`len`](ReadyCache::len), a cancelled service not yet dropped does
+    /// not count.
+    #[cfg(feature = "balance")]
+    pub(crate) fn live_len(&self) -> usize {
+        self.ready.len() + self.pending_cancel_txs.len()
+    }
+
     /// Removes the service with this key, pending or ready; returns whether
     /// there was one.
     ///

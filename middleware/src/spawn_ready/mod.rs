@@ -22,6 +22,12 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Events
+//!
+//! None of its own: the spawned task runs in the span that was current when
+//! `poll_ready` spawned it, so the inner service's events keep the caller's
+//! span.
 
 pub mod future;
 mod layer;

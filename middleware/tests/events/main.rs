@@ -7,10 +7,14 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+#[cfg(feature = "balance")]
+mod balance;
 #[cfg(feature = "buffer")]
 mod buffer;
 #[cfg(feature = "hedge")]
 mod hedge;
+#[cfg(feature = "spawn-ready")]
+mod spawn_ready;
 
 use std::future::{Ready, ready};
 use std::task::{Context, Poll};
@@ -60,6 +64,34 @@ impl<T> Service<T> for Traced {
 
     fn call(&mut self, request: T) -> Self::Future {
         tracing::info!("inner called");
+        ready(Ok(request))
+    }
+}
+
+/// Its first `poll_ready` is `Pending` (waking the task itself); each later
+/// one emits an `inner ready` event, in whatever span is current, saying
+/// whether it runs in a spawned task, and is ready. Echoes requests.
+#[derive(Clone, Copy, Debug, Default)]
+struct ReadyLater {
+    polled: bool,
+}
+
+impl<T> Service<T> for ReadyLater {
+    type Response = T;
+    type Error = BoxError;
+    type Future = Ready<Result<T, BoxError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        if !self.polled {
+            self.polled = true;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        tracing::info!(spawned = tokio::task::try_id().is_some(), "inner ready");
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: T) -> Self::Future {
         ready(Ok(request))
     }
 }

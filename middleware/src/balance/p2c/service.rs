@@ -287,12 +287,19 @@ where
                 Poll::Pending | Poll::Ready(None) => return Ok(()),
                 Poll::Ready(Some(Err(error))) => return Err(error::Discover(error.into())),
                 Poll::Ready(Some(Ok(Change::Insert(key, service)))) => {
-                    tracing::trace!("load balancer: endpoint inserted");
                     self.services.push(key, service);
+                    tracing::debug!(
+                        endpoints = self.services.live_len(),
+                        "load balancer: endpoint inserted"
+                    );
                 }
                 Poll::Ready(Some(Ok(Change::Remove(key)))) => {
-                    tracing::trace!("load balancer: endpoint removed");
-                    self.services.evict(&key);
+                    if self.services.evict(&key) {
+                        tracing::debug!(
+                            endpoints = self.services.live_len(),
+                            "load balancer: endpoint removed"
+                        );
+                    }
                 }
             }
         }
@@ -308,7 +315,7 @@ where
         loop {
             match self.services.poll_pending(cx) {
                 Poll::Ready(Ok(())) | Poll::Pending => return,
-                Poll::Ready(Err(failed)) => dropped(&failed),
+                Poll::Ready(Err(failed)) => dropped(&failed, self.services.live_len()),
             }
         }
     }
@@ -343,9 +350,14 @@ where
     }
 }
 
-/// Reports an endpoint dropped because its readiness failed.
-fn dropped<K>(failed: &Failed<K>) {
-    tracing::debug!(error = %failed, "load balancer: dropped an endpoint whose readiness failed");
+/// Reports an endpoint dropped because its readiness failed, with the
+/// endpoints left.
+fn dropped<K>(failed: &Failed<K>, endpoints: usize) {
+    tracing::debug!(
+        error = %failed,
+        endpoints,
+        "load balancer: dropped an endpoint whose readiness failed"
+    );
 }
 
 impl<D, Req> Service<Req> for Balance<D, Req>
@@ -398,7 +410,7 @@ where
             // Not ready: to the pending set, driven with the others. Failed:
             // dropped now, not when next picked.
             if let Err(failed) = self.services.check_ready_index(cx, index) {
-                dropped(&failed);
+                dropped(&failed, self.services.live_len());
             }
         }
         self.update_from_discover(cx)?;
@@ -408,7 +420,7 @@ where
                 match self.services.check_ready_index(cx, index) {
                     Ok(true) => return Poll::Ready(Ok(())),
                     Ok(false) => {}
-                    Err(failed) => dropped(&failed),
+                    Err(failed) => dropped(&failed, self.services.live_len()),
                 }
                 self.ready_index = None;
             }
@@ -443,7 +455,7 @@ where
                 .check_ready_index(&mut Context::from_waker(&waker), index)
             {
                 Ok(_) => {}
-                Err(failed) => dropped(&failed),
+                Err(failed) => dropped(&failed, self.services.live_len()),
             }
             self.promote_pending(&mut Context::from_waker(&waker));
             self.background = Some(Some(waker));
