@@ -24,6 +24,15 @@
 //! assert!(!budget.withdraw());
 //! # }
 //! ```
+//!
+//! # Events
+//!
+//! With the `tracing` feature, [`TpsBudget`] emits a `warn` event
+//! `retry budget exhausted: retries are refused until requests pay in` when
+//! it refuses a withdrawal after having granted the last one (not at each
+//! refusal), with `balance` (the retries it holds, a fraction below one),
+//! `reserve` (the retries always allowed over the window), `per_request`
+//! (the share of a retry each deposit pays) and `ttl`.
 
 pub mod tps_budget;
 

@@ -104,6 +104,8 @@ struct Buckets {
     current: u128,
     /// The ten latest buckets: bucket `n` at `n % SLOTS`.
     slots: [i64; SLOTS],
+    /// Whether the last withdrawal was refused.
+    dry: bool,
 }
 
 impl TpsBudget {
@@ -146,6 +148,7 @@ impl TpsBudget {
             buckets: Mutex::new(Buckets {
                 current: 0,
                 slots: [0; SLOTS],
+                dry: false,
             }),
             origin: Instant::now(),
             ttl,
@@ -181,6 +184,24 @@ impl TpsBudget {
         // them: no retry either way.
         self.gauge
             .set((balance.max(0) / self.withdraw_amount) as f64);
+    }
+
+    /// Reports the budget running dry, with the `balance` (in units) that
+    /// could not pay for a retry.
+    fn tracing_dry(&self, balance: i64) {
+        #[cfg(feature = "tracing")]
+        {
+            let retries = |units: i64| units as f64 / self.withdraw_amount as f64;
+            tracing::warn!(
+                balance = retries(balance),
+                reserve = retries(self.reserve),
+                per_request = retries(self.deposit_amount),
+                ttl = ?self.ttl,
+                "retry budget exhausted: retries are refused until requests pay in"
+            );
+        }
+        #[cfg(not(feature = "tracing"))]
+        let _ = balance;
     }
 
     /// The buckets, moved on to the bucket of the current time: the buckets
@@ -249,8 +270,14 @@ impl Budget for TpsBudget {
         if balance < self.withdraw_amount {
             #[cfg(feature = "metrics")]
             self.record(balance);
+            let ran_dry = !std::mem::replace(&mut buckets.dry, true);
+            drop(buckets);
+            if ran_dry {
+                self.tracing_dry(balance);
+            }
             return false;
         }
+        buckets.dry = false;
         let slot = buckets.slot();
         *slot = slot.saturating_sub(self.withdraw_amount);
         #[cfg(feature = "metrics")]
