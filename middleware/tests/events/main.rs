@@ -13,6 +13,8 @@ mod balance;
 mod buffer;
 #[cfg(feature = "hedge")]
 mod hedge;
+#[cfg(feature = "limit")]
+mod rate;
 #[cfg(all(feature = "retry", feature = "tracing"))]
 mod retry;
 #[cfg(feature = "spawn-ready")]

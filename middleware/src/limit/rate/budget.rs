@@ -102,6 +102,9 @@ struct Slow {
     /// Calls charged beyond the budget of their window (see
     /// [`Budget::charge`]), taken from the next window.
     overdraft: u64,
+    /// The last window a caller had to wait in (0 for none): its first
+    /// waiter reports it exhausted.
+    exhausted: u64,
 }
 
 /// A request of the budget, taken in the window it names.
@@ -128,6 +131,7 @@ impl Budget {
                 end_timer_for: 0,
                 waiting: Vec::new(),
                 overdraft: 0,
+                exhausted: 0,
             }),
             next_handle: AtomicU64::new(0),
             #[cfg(feature = "metrics")]
@@ -259,8 +263,30 @@ impl Budget {
                 Some((_, waker)) => waker.clone_from(cx.waker()),
                 None => slow.waiting.push((*handle, cx.waker().clone())),
             }
+            let exhausted = slow.exhausted != window;
+            slow.exhausted = window;
+            drop(slow);
+            if exhausted {
+                self.tracing_exhausted();
+            }
             return Poll::Pending;
         }
+    }
+
+    /// Reports the current window exhausted: its first caller waits.
+    #[cold]
+    fn tracing_exhausted(&self) {
+        let until = self.until.load(Ordering::Acquire);
+        let ends_in = (until != u64::MAX).then(|| {
+            let end = self.origin + Duration::from_nanos(until);
+            end.saturating_duration_since(Instant::now())
+        });
+        tracing::debug!(
+            budget = self.rate.num(),
+            per = ?self.rate.per(),
+            ?ends_in,
+            "rate limit: the window is exhausted; callers wait for the next one"
+        );
     }
 
     /// Opens a window starting now, and sets the timer for a millisecond

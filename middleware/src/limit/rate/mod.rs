@@ -27,6 +27,14 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Events
+//!
+//! A `debug` event
+//! `rate limit: the window is exhausted; callers wait for the next one`,
+//! once per window, when its first caller has to wait, with `budget` and
+//! `per` (the [`Rate`]) and `ends_in` (the time left in the window; `None`
+//! for a window too long to end).
 
 mod budget;
 mod layer;
