@@ -11,6 +11,8 @@ mod support;
 mod balance;
 #[cfg(feature = "buffer")]
 mod buffer;
+#[cfg(feature = "limit")]
+mod gcra;
 #[cfg(feature = "hedge")]
 mod hedge;
 #[cfg(feature = "limit")]

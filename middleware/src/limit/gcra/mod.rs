@@ -36,6 +36,13 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Events
+//!
+//! A `debug` event `gcra: the limit is reached; a caller waits` each time a
+//! handle starts waiting (not at each poll while it waits), with the
+//! [`Quota`]'s `burst`, `num` and `per`, and `retry_in` (how long until its
+//! request would be admitted).
 
 pub mod error;
 mod layer;

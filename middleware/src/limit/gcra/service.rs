@@ -89,8 +89,8 @@ pub struct Gcra<S> {
     admission: Admission,
     /// Wakes this handle when its next request would be admitted.
     sleep: Option<Pin<Box<Sleep>>>,
-    /// Whether this handle waits, and was counted in the state's waits.
-    #[cfg(feature = "metrics")]
+    /// Whether this handle waits, and was counted in the state's waits
+    /// (and reported).
     waiting: bool,
 }
 
@@ -140,7 +140,6 @@ impl<S> Gcra<S> {
                 tat: None,
             },
             sleep: None,
-            #[cfg(feature = "metrics")]
             waiting: false,
         }
     }
@@ -194,20 +193,25 @@ impl<S> Gcra<S> {
         loop {
             let sleep = crate::time::reset_sleep(&mut self.sleep, at);
             if sleep.as_mut().poll(cx).is_pending() {
-                #[cfg(feature = "metrics")]
                 if !self.waiting {
                     self.waiting = true;
+                    #[cfg(feature = "metrics")]
                     self.admission.state.waits().increment(1);
+                    let quota = self.admission.state.quota();
+                    tracing::debug!(
+                        burst = quota.burst(),
+                        num = quota.num(),
+                        per = ?quota.per(),
+                        retry_in = ?at.saturating_duration_since(Instant::now()),
+                        "gcra: the limit is reached; a caller waits"
+                    );
                 }
                 return Poll::Pending;
             }
             match self.admission.state.try_acquire() {
                 Ok(tat) => {
                     self.admission.tat = Some(tat);
-                    #[cfg(feature = "metrics")]
-                    {
-                        self.waiting = false;
-                    }
+                    self.waiting = false;
                     return Poll::Ready(());
                 }
                 Err(next) => at = next,
@@ -230,10 +234,7 @@ where
             match self.admission.state.try_acquire() {
                 Ok(tat) => {
                     self.admission.tat = Some(tat);
-                    #[cfg(feature = "metrics")]
-                    {
-                        self.waiting = false;
-                    }
+                    self.waiting = false;
                 }
                 Err(at) => ready!(self.poll_admit_slow(cx, at)),
             }
@@ -261,7 +262,6 @@ impl<S: Clone> Clone for Gcra<S> {
                 tat: None,
             },
             sleep: None,
-            #[cfg(feature = "metrics")]
             waiting: false,
         }
     }
