@@ -7,6 +7,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+#[cfg(feature = "limit")]
+mod adaptive;
 #[cfg(feature = "balance")]
 mod balance;
 #[cfg(feature = "buffer")]

@@ -188,10 +188,11 @@ impl<A, C> Shared<A, C> {
         let next = algorithm.update(sample).clamp(self.min, self.max);
         if next != limit {
             // Under the lock, so that limits are applied (and recorded) in
-            // the order they were computed.
+            // the order they were computed; reported once it is released.
             self.slots.set_limit(next);
             #[cfg(feature = "metrics")]
             self.limit_gauge.set(next as f64);
+            drop(algorithm);
             #[cfg(feature = "tracing")]
             tracing::debug!(
                 limit = next,

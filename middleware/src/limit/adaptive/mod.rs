@@ -75,6 +75,13 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Events
+//!
+//! A `debug` event `adaptive concurrency limit changed` each time the limit
+//! moves (not when the algorithm keeps it), emitted once the algorithm's
+//! lock is released, with `limit` and `previous`, and the [`Sample`] that
+//! moved it: `latency`, `in_flight` and `failure`.
 
 mod aimd;
 mod algorithm;
