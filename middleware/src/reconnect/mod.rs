@@ -31,6 +31,17 @@
 //! # Ok::<(), BoxError>(())
 //! # }).unwrap();
 //! ```
+//!
+//! # Events
+//!
+//! - `debug` `reconnect: connection attempt failed`, with `failures` (in a
+//!   row, this one included) and `backoff` (whether a delay comes next);
+//! - `warn` `reconnect: connection attempt failed; giving up`, with
+//!   `failures`, when the attempts allowed are spent;
+//! - `debug` `reconnect: connected`, with `failures` (the failed attempts
+//!   before it);
+//! - `debug` `reconnect: connection failed; reconnecting`, with `error`;
+//! - `trace` `reconnect: connecting`, as each attempt starts.
 
 pub mod error;
 mod future;

@@ -5,7 +5,7 @@ use std::task::{Context, Poll, ready};
 
 use donjon_service::Service;
 use tokio::time::Sleep;
-use tracing::{debug, trace};
+use tracing::{debug, trace, warn};
 
 use super::ResponseFuture;
 use super::error::Exhausted;
@@ -217,16 +217,24 @@ where
                 }
                 State::Connecting(connecting) => match ready!(Pin::new(connecting).poll(cx)) {
                     Ok(connection) => {
-                        trace!("reconnect: connected");
+                        debug!(failures = self.failures, "reconnect: connected");
                         self.connected();
                         self.state = State::Connected(connection);
                     }
                     Err(error) => {
                         self.state = self.after_failure();
-                        debug!(
-                            failures = self.failures,
-                            "reconnect: connection attempt failed"
-                        );
+                        if matches!(self.state, State::Exhausted) {
+                            warn!(
+                                failures = self.failures,
+                                "reconnect: connection attempt failed; giving up"
+                            );
+                        } else {
+                            debug!(
+                                failures = self.failures,
+                                backoff = self.backoff.is_some(),
+                                "reconnect: connection attempt failed"
+                            );
+                        }
                         self.error = Some(error);
                         // The next call reports the failure.
                         return Poll::Ready(Ok(()));

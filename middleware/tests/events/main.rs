@@ -19,6 +19,8 @@ mod gcra;
 mod hedge;
 #[cfg(feature = "limit")]
 mod rate;
+#[cfg(feature = "reconnect")]
+mod reconnect;
 #[cfg(all(feature = "retry", feature = "tracing"))]
 mod retry;
 #[cfg(feature = "spawn-ready")]
