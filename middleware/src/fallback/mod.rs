@@ -39,6 +39,13 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Events
+//!
+//! With the `tracing` feature, a `debug` event for each call answered by
+//! the fallback: `fallback: the call failed; answering from the fallback`,
+//! with `error`, or
+//! `fallback: the response counted as a failure; answering from the fallback`.
 
 pub mod error;
 mod failure;

@@ -66,6 +66,14 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Events
+//!
+//! With the `tracing` feature, a `debug` event
+//! `load shed: the inner service was not ready in time`, with `max_wait`,
+//! for each request shed after a bounded wait. A request shed at once emits
+//! none: under overload that is every request, and the `metrics` feature
+//! counts them.
 
 pub mod error;
 pub mod future;

@@ -13,10 +13,14 @@ mod adaptive;
 mod balance;
 #[cfg(feature = "buffer")]
 mod buffer;
+#[cfg(all(feature = "fallback", feature = "tracing"))]
+mod fallback;
 #[cfg(feature = "limit")]
 mod gcra;
 #[cfg(feature = "hedge")]
 mod hedge;
+#[cfg(all(feature = "load-shed", feature = "limit"))]
+mod load_shed;
 #[cfg(feature = "limit")]
 mod rate;
 #[cfg(feature = "reconnect")]
