@@ -279,13 +279,31 @@ where
                 },
             };
         }
-        self.insert(shard, hash, key, now, quota)
+        let (decision, full) = self.insert(shard, hash, key, now, quota);
+        drop(guard);
+        if let (true, Decision::Limited { retry_after }) = (full, decision) {
+            tracing::warn!(
+                max_keys = shared.max_keys,
+                ?retry_after,
+                "keyed rate limit store is full: requests with new keys are limited until \
+                 held keys expire"
+            );
+        }
+        decision
     }
 
     /// A request for a key the shard does not hold: a quiet limit, which
-    /// admits it, if the shard has room for the key.
+    /// admits it, if the shard has room for the key. Also says whether the
+    /// shard just became full, to be reported once the lock is released.
     #[cold]
-    fn insert(&self, shard: &mut Shard<K>, hash: u64, key: &K, now: u64, quota: Quota) -> Decision {
+    fn insert(
+        &self,
+        shard: &mut Shard<K>,
+        hash: u64,
+        key: &K,
+        now: u64,
+        quota: Quota,
+    ) -> (Decision, bool) {
         let per_shard = self.shared.per_shard;
         if shard.table.len() >= per_shard {
             // At the cap: every recovered key goes, and the refusal below
@@ -302,17 +320,9 @@ where
         }
         if shard.table.len() >= per_shard {
             let retry_after = Duration::from_nanos(shard.soonest.saturating_sub(now));
-            let warn = !shard.warned;
+            let full = !shard.warned;
             shard.warned = true;
-            if warn {
-                tracing::warn!(
-                    max_keys = self.shared.max_keys,
-                    ?retry_after,
-                    "keyed rate limit store is full: requests with new keys are limited until \
-                     held keys expire"
-                );
-            }
-            return Decision::Limited { retry_after };
+            return (Decision::Limited { retry_after }, full);
         }
         shard.warned = false;
         let tat = match admit(0, now, &quota) {
@@ -330,7 +340,7 @@ where
             },
             |entry| entry.hash,
         );
-        Decision::Allowed
+        (Decision::Allowed, false)
     }
 }
 

@@ -52,6 +52,14 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Events
+//!
+//! A `warn` event `keyed rate limit store is full: requests with new keys
+//! are limited until held keys expire` when a shard of a [`MemoryStore`]
+//! fills up (once until it has room again), emitted once the shard's lock
+//! is released, with `max_keys` and `retry_after` (when the first held key
+//! expires).
 
 pub mod error;
 pub mod future;
