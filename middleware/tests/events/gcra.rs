@@ -17,7 +17,7 @@ async fn a_caller_made_to_wait_reports_the_quota_and_when_it_is_admitted() {
     let mut limited = Spawn::new(Gcra::new(Traced, quota));
 
     assert_ready_ok!(limited.poll_ready::<()>());
-    let _ = limited.call(());
+    drop(limited.call(()));
     assert!(
         lines_with(&captured, "gcra").is_empty(),
         "admitted: no event"
@@ -31,7 +31,7 @@ async fn a_caller_made_to_wait_reports_the_quota_and_when_it_is_admitted() {
 
     advance(Duration::from_millis(60)).await;
     assert_ready_ok!(limited.poll_ready::<()>());
-    let _ = limited.call(());
+    drop(limited.call(()));
     assert_pending!(limited.poll_ready::<()>());
     assert_eq!(lines_with(&captured, "gcra").len(), 2, "a new wait");
 }

@@ -18,7 +18,7 @@ async fn an_exhausted_window_reports_its_budget_and_end_once() {
 
     for _ in 0..2 {
         assert_ready_ok!(first.poll_ready::<()>());
-        let _ = first.call(());
+        drop(first.call(()));
     }
     assert!(
         lines_with(&captured, "rate limit").is_empty(),
