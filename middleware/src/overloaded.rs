@@ -1,8 +1,16 @@
-//! [`Overloaded`], the error of a request refused at once: shared by
-//! `load_shed` and the refusing concurrency limit, so that one check
-//! recognises both.
+//! [`Overloaded`], the error of a request refused at once, and
+//! [`ResponseFuture`], the future that answers with it or with the inner
+//! response: shared by `load_shed` and the refusing concurrency limit, so
+//! that one check recognises both.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use pin_project::pin_project;
+
+use crate::BoxError;
 
 /// The error of a request refused at once because the service had no room
 /// for it.
@@ -36,3 +44,57 @@ impl fmt::Display for Overloaded {
 }
 
 impl std::error::Error for Overloaded {}
+
+/// The response future of a middleware that refuses requests at once: the
+/// inner response (its error boxed), or [`Overloaded`] at once for a request
+/// refused.
+///
+/// It is one type under both paths, `load_shed::future::ResponseFuture`
+/// ([`LoadShed`](crate::load_shed::LoadShed)'s, over the inner future) and
+/// `limit::try_concurrency::future::ResponseFuture`
+/// ([`TryConcurrencyLimit`](crate::limit::TryConcurrencyLimit)'s, over a
+/// [`ConcurrencyLimit`](crate::limit::ConcurrencyLimit)'s future, which holds
+/// the permit until the response is ready).
+#[pin_project]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct ResponseFuture<F> {
+    /// `None` for a refused request.
+    #[pin]
+    called: Option<F>,
+}
+
+impl<F> ResponseFuture<F> {
+    /// The future of a request that reached the inner service.
+    pub(crate) fn called(future: F) -> Self {
+        ResponseFuture {
+            called: Some(future),
+        }
+    }
+
+    /// The future of a request refused at once.
+    pub(crate) fn overloaded() -> Self {
+        ResponseFuture { called: None }
+    }
+}
+
+impl<F, Res, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Res, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<Res, BoxError>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().called.as_pin_mut() {
+            Some(future) => future.poll(cx).map_err(Into::into),
+            None => Poll::Ready(Err(Overloaded::new().into())),
+        }
+    }
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ResponseFuture")
+    }
+}

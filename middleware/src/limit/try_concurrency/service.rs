@@ -174,7 +174,7 @@ where
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = ResponseFuture<S::Future>;
+    type Future = ResponseFuture<Called<S::Future>>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
@@ -212,7 +212,7 @@ where
             Next::Refuse => {
                 #[cfg(feature = "metrics")]
                 self.refusals.increment(1);
-                ResponseFuture::refused()
+                ResponseFuture::overloaded()
             }
             Next::Undecided => panic!(
                 "TryConcurrencyLimit called before it was ready; poll_ready must return \
