@@ -64,6 +64,15 @@ impl PollSemaphore {
         Poll::Ready(permit.map(OwnedSemaphorePermit::forget).map_err(|_| Closed))
     }
 
+    /// Whether the caller is in the semaphore's queue.
+    #[cfg_attr(
+        not(feature = "limit"),
+        allow(dead_code, reason = "only the concurrency limit reports waits")
+    )]
+    pub(crate) fn is_waiting(&self) -> bool {
+        self.waiting.is_some()
+    }
+
     /// The semaphore the permits are taken from.
     pub(crate) fn semaphore(&self) -> &Arc<Semaphore> {
         &self.semaphore

@@ -68,7 +68,10 @@ where
                         return Poll::Ready(result);
                     };
                     match this.retry.policy.retry(request, &mut result) {
-                        Some(delay) => this.state.set(State::Waiting(delay)),
+                        Some(delay) => {
+                            tracing_retry(result.is_ok());
+                            this.state.set(State::Waiting(delay));
+                        }
                         None => return Poll::Ready(result),
                     }
                 }
@@ -91,6 +94,19 @@ where
             }
         }
     }
+}
+
+/// Reports the policy asking for another attempt after an error, or after
+/// a response when `response`.
+#[inline]
+fn tracing_retry(response: bool) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        after = if response { "response" } else { "error" },
+        "retry: the policy asked for another attempt"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = response;
 }
 
 impl<P, S, Req> fmt::Debug for ResponseFuture<P, S, Req>

@@ -60,6 +60,14 @@
 //! # Ok::<(), BoxError>(())
 //! # }).unwrap();
 //! ```
+//!
+//! # Events
+//!
+//! With the `tracing` feature, a `debug` event `retry: the policy asked for
+//! another attempt` each time the policy decides to retry, with `after`
+//! (`error` or `response`: what the attempt that just ended gave), in the
+//! span of whoever polls the response future. The events of the retry
+//! budget are in [`budget`].
 
 pub mod backoff;
 pub mod budget;

@@ -38,6 +38,13 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Events
+//!
+//! None: a timeout keeps no state that could change. The
+//! [`Elapsed`](error::Elapsed) error reaches the caller, and the RED layer
+//! of `donjon::metrics` (feature `metrics`) counts it under the
+//! kind `timeout`.
 
 pub mod error;
 pub mod future;

@@ -13,6 +13,8 @@ mod adaptive;
 mod balance;
 #[cfg(feature = "buffer")]
 mod buffer;
+#[cfg(feature = "limit")]
+mod concurrency;
 #[cfg(all(feature = "fallback", feature = "tracing"))]
 mod fallback;
 #[cfg(feature = "limit")]

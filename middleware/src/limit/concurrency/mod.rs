@@ -29,6 +29,15 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Events
+//!
+//! A `debug` event `concurrency limit: every permit is in use, a caller
+//! waits` when a caller joins the queue, with `limit` and `waiting` (the
+//! callers queued, this one included); for a limit over a user's semaphore
+//! (`with_semaphore`) the event is `concurrency limit: its semaphore has no
+//! permit free, a caller waits`. A caller that stays in the queue across
+//! polls is reported once, and one that takes a free permit not at all.
 
 pub mod future;
 mod layer;

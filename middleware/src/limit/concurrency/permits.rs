@@ -118,6 +118,14 @@ impl Permits {
         }
     }
 
+    /// The limit, for a limit of its own (a user's semaphore does not say).
+    pub(in crate::limit) fn limit(&self) -> Option<usize> {
+        match self {
+            Permits::Gate(place) => Some(place.gate().limit()),
+            Permits::Semaphore(_) => None,
+        }
+    }
+
     /// Takes a free permit without queueing for one, if there is one.
     pub(in crate::limit) fn try_acquire(&mut self) -> Option<Permit> {
         match self {
@@ -134,12 +142,25 @@ impl Permits {
     #[inline]
     pub(super) fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Permit> {
         match self {
-            Permits::Gate(place) => place.poll_acquire(cx).map(|taken| {
-                taken.expect("a concurrency limit's gate is never closed");
-                Permit::Gate(place.gate().owned())
-            }),
+            Permits::Gate(place) => {
+                let queued = place.is_queued();
+                let polled = place.poll_acquire(cx);
+                if polled.is_pending() && !queued && place.is_queued() {
+                    tracing_wait(place.gate());
+                }
+                polled.map(|taken| {
+                    taken.expect("a concurrency limit's gate is never closed");
+                    Permit::Gate(place.gate().owned())
+                })
+            }
             Permits::Semaphore(user) => {
+                let waiting = user.semaphore.is_waiting();
                 let polled = user.semaphore.poll_acquire(cx);
+                if polled.is_pending() && !waiting && user.semaphore.is_waiting() {
+                    tracing::debug!(
+                        "concurrency limit: its semaphore has no permit free, a caller waits"
+                    );
+                }
                 #[cfg(feature = "metrics")]
                 user.record_waiting(polled.is_pending() && !crate::sync::is_withdrawal(cx.waker()));
                 polled.map(|taken| {
@@ -154,6 +175,16 @@ impl Permits {
             }
         }
     }
+}
+
+/// Reports a caller starting to wait for a permit of `gate`.
+#[cold]
+fn tracing_wait(gate: &Gate) {
+    tracing::debug!(
+        limit = gate.limit(),
+        waiting = gate.waiting(),
+        "concurrency limit: every permit is in use, a caller waits"
+    );
 }
 
 impl UserSemaphore {

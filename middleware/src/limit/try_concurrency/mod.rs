@@ -41,6 +41,15 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Events
+//!
+//! A `debug` event `try concurrency limit: every permit is in use, requests
+//! are refused`, with `limit`, when a service refuses a call after letting
+//! the one before through (or refuses its first): one per run of refusals
+//! of each service (clones count apart), not one per refused request, which
+//! under overload would be every request; the `metrics` feature counts
+//! each refusal.
 
 pub mod error;
 pub mod future;

@@ -71,6 +71,9 @@ pub struct TryConcurrencyLimit<S> {
     permits: Permits,
     /// What `poll_ready` decided for the next call.
     next: Next,
+    /// Its last call was refused: a refusal after a request let through
+    /// is reported, the ones after it are not.
+    refusing: bool,
     /// The requests refused.
     #[cfg(feature = "metrics")]
     refusals: metrics::Counter,
@@ -117,6 +120,7 @@ impl<S> TryConcurrencyLimit<S> {
                 meter::concurrency(name.clone(), false),
             ),
             next: Next::Undecided,
+            refusing: false,
             #[cfg(feature = "metrics")]
             refusals: meter::concurrency_refusals(name),
         }
@@ -207,9 +211,14 @@ where
     fn call(&mut self, request: Req) -> Self::Future {
         match std::mem::replace(&mut self.next, Next::Undecided) {
             Next::Permit(permit) => {
+                self.refusing = false;
                 ResponseFuture::called(Called::new(self.inner.call(request), permit))
             }
             Next::Refuse => {
+                if !self.refusing {
+                    self.refusing = true;
+                    tracing_refusing(&self.permits);
+                }
                 #[cfg(feature = "metrics")]
                 self.refusals.increment(1);
                 ResponseFuture::overloaded()
@@ -222,6 +231,15 @@ where
     }
 }
 
+/// Reports a service starting to refuse requests.
+#[cold]
+fn tracing_refusing(permits: &Permits) {
+    tracing::debug!(
+        limit = permits.limit(),
+        "try concurrency limit: every permit is in use, requests are refused"
+    );
+}
+
 impl<S: Clone> Clone for TryConcurrencyLimit<S> {
     /// A service sharing the limit, holding no permit.
     fn clone(&self) -> Self {
@@ -229,6 +247,7 @@ impl<S: Clone> Clone for TryConcurrencyLimit<S> {
             inner: self.inner.clone(),
             permits: self.permits.clone(),
             next: Next::Undecided,
+            refusing: false,
             #[cfg(feature = "metrics")]
             refusals: self.refusals.clone(),
         }

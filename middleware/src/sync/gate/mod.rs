@@ -250,6 +250,15 @@ impl Gate {
         self.state.load(Ordering::Relaxed) >> SHIFT
     }
 
+    /// The callers queued now (a figure; takes the queue's lock).
+    #[cfg_attr(
+        not(feature = "limit"),
+        allow(dead_code, reason = "only the concurrency limit reports it")
+    )]
+    pub(crate) fn waiting(&self) -> usize {
+        lock(&self.queue).waiters.len()
+    }
+
     /// The limit now.
     #[cfg_attr(
         not(feature = "limit"),
@@ -530,6 +539,16 @@ impl Place {
             waiter: None,
             queued: false,
         }
+    }
+
+    /// Whether the caller is queued (or was granted a permit it has not
+    /// claimed yet).
+    #[cfg_attr(
+        not(feature = "limit"),
+        allow(dead_code, reason = "only the concurrency limit reports waits")
+    )]
+    pub(crate) fn is_queued(&self) -> bool {
+        self.queued
     }
 
     /// The gate.
