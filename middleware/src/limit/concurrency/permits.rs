@@ -75,7 +75,7 @@ impl Permits {
             "a concurrency limit allows at most Semaphore::MAX_PERMITS ({}) requests at once, got {max}",
             Semaphore::MAX_PERMITS
         );
-        let gate = Gate::new(max);
+        let gate = Gate::new(max).reporting_waits("concurrency limit");
         #[cfg(feature = "metrics")]
         let gate = gate.with_meter(meter);
         Permits::Gate(Place::new(Arc::new(gate)))
@@ -142,17 +142,10 @@ impl Permits {
     #[inline]
     pub(super) fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Permit> {
         match self {
-            Permits::Gate(place) => {
-                let queued = place.is_queued();
-                let polled = place.poll_acquire(cx);
-                if polled.is_pending() && !queued && place.is_queued() {
-                    tracing_wait(place.gate());
-                }
-                polled.map(|taken| {
-                    taken.expect("a concurrency limit's gate is never closed");
-                    Permit::Gate(place.gate().owned())
-                })
-            }
+            Permits::Gate(place) => place.poll_acquire(cx).map(|taken| {
+                taken.expect("a concurrency limit's gate is never closed");
+                Permit::Gate(place.gate().owned())
+            }),
             Permits::Semaphore(user) => {
                 let waiting = user.semaphore.is_waiting();
                 let polled = user.semaphore.poll_acquire(cx);
@@ -175,16 +168,6 @@ impl Permits {
             }
         }
     }
-}
-
-/// Reports a caller starting to wait for a permit of `gate`.
-#[cold]
-fn tracing_wait(gate: &Gate) {
-    tracing::debug!(
-        limit = gate.limit(),
-        waiting = gate.waiting(),
-        "concurrency limit: every permit is in use, a caller waits"
-    );
 }
 
 impl UserSemaphore {

@@ -94,6 +94,9 @@ pub(crate) struct Gate {
     /// The limit: written under the queue's lock, read as a figure.
     limit: AtomicUsize,
     queue: Mutex<Queue>,
+    /// What its owner calls the gate in the event of a caller starting to
+    /// wait; `None`: no event.
+    waits_event: Option<&'static str>,
     /// What the owner records, if anything.
     #[cfg(feature = "metrics")]
     meter: Option<GateMeter>,
@@ -176,9 +179,22 @@ impl Gate {
                 waiters: VecDeque::new(),
                 debt: 0,
             }),
+            waits_event: None,
             #[cfg(feature = "metrics")]
             meter: None,
         }
+    }
+
+    /// The gate, emitting a `debug` event `{owner}: every permit is in use,
+    /// a caller waits`, with the limit and the callers queued, each time a
+    /// caller joins the queue.
+    #[cfg_attr(
+        not(feature = "limit"),
+        allow(dead_code, reason = "only the concurrency limit reports waits")
+    )]
+    pub(crate) fn reporting_waits(mut self, owner: &'static str) -> Self {
+        self.waits_event = Some(owner);
+        self
     }
 
     /// The gate, recording into `meter`.
@@ -248,15 +264,6 @@ impl Gate {
     )]
     pub(crate) fn available(&self) -> usize {
         self.state.load(Ordering::Relaxed) >> SHIFT
-    }
-
-    /// The callers queued now (a figure; takes the queue's lock).
-    #[cfg_attr(
-        not(feature = "limit"),
-        allow(dead_code, reason = "only the concurrency limit reports it")
-    )]
-    pub(crate) fn waiting(&self) -> usize {
-        lock(&self.queue).waiters.len()
     }
 
     /// The limit now.
@@ -541,16 +548,6 @@ impl Place {
         }
     }
 
-    /// Whether the caller is queued (or was granted a permit it has not
-    /// claimed yet).
-    #[cfg_attr(
-        not(feature = "limit"),
-        allow(dead_code, reason = "only the concurrency limit reports waits")
-    )]
-    pub(crate) fn is_queued(&self) -> bool {
-        self.queued
-    }
-
     /// The gate.
     pub(crate) fn gate(&self) -> &Arc<Gate> {
         &self.gate
@@ -665,8 +662,16 @@ impl Place {
         }
         let waiter = self.waiter.as_ref().expect("the waiter was just set");
         queue.waiters.push_back(Arc::clone(waiter));
+        let waiting = queue.waiters.len();
         drop(queue);
         self.queued = true;
+        if let Some(owner) = gate.waits_event {
+            tracing::debug!(
+                limit = gate.limit(),
+                waiting,
+                "{owner}: every permit is in use, a caller waits"
+            );
+        }
         #[cfg(feature = "metrics")]
         gate.record_queue(1, 0);
         Poll::Pending
