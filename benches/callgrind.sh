@@ -28,7 +28,8 @@ if ! command -v valgrind >/dev/null; then
     exit 1
 fi
 
-# BENCH_FEATURES=metrics: every case with donjon's metrics on (see Cargo.toml).
+# BENCH_FEATURES=metrics: every case with donjon's metrics on; =prometheus: with a
+# Prometheus recorder installed too (see Cargo.toml).
 # shellcheck disable=SC2086
 cargo build --quiet --release -p donjon-benches ${BENCH_FEATURES:+--features $BENCH_FEATURES} --example per_request
 runner=${CARGO_TARGET_DIR:-target}/release/examples/per_request

@@ -108,7 +108,8 @@ pub const CASES: &[Case] = &[
     #[cfg(feature = "metrics")]
     Case {
         name: "red",
-        about: "the metrics layer (RED) over service_fn, no recorder installed (raw: the async fn)",
+        about: "the metrics layer (RED) over service_fn, no recorder installed unless built with the \
+                `prometheus` feature (raw: the async fn)",
         libs: &[Lib::Donjon, Lib::Raw],
         target: Target::None,
     },

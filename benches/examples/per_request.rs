@@ -38,6 +38,13 @@ fn usage() -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    // The recorder alone: `install_recorder` would start an upkeep thread,
+    // whose instructions callgrind would count.
+    #[cfg(feature = "prometheus")]
+    metrics::set_global_recorder(
+        metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder(),
+    )
+    .expect("no other recorder is installed");
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("paired") {
         let Some((options, names)) = Options::parse(&args[1..]) else {
