@@ -197,7 +197,13 @@ async fn metrics_count_the_requests_served_shed_and_timed_out() {
     let errors = |kind| after.donjon("donjon_request_errors_total", &[("kind", kind)]);
     assert_eq!(errors("overloaded"), 2.0);
     assert_eq!(errors("timeout"), 1.0);
-    for kind in ["circuit_open", "rate_limited", "unavailable", "other"] {
+    for kind in [
+        "circuit_open",
+        "rate_limited",
+        "throttled",
+        "unavailable",
+        "other",
+    ] {
         assert_eq!(errors(kind), 0.0, "errors of kind {kind}");
     }
     assert_eq!(after.donjon("donjon_requests_cancelled_total", &[]), 0.0);

@@ -262,6 +262,15 @@ impl<L> ServiceBuilder<L> {
         self.layer(crate::load_shed::LoadShedLayer::new())
     }
 
+    /// Adds client-side adaptive throttling with the default settings (for
+    /// others, `.layer(ThrottleLayer::new().k(1.5))` and so on); see
+    /// [`Throttle`](crate::throttle::Throttle).
+    #[cfg(feature = "throttle")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "throttle")))]
+    pub fn throttle(self) -> ServiceBuilder<Stack<crate::throttle::ThrottleLayer, L>> {
+        self.layer(crate::throttle::ThrottleLayer::new())
+    }
+
     /// Adds a smooth rate limit (GCRA) of `quota`; see
     /// [`Gcra`](crate::limit::gcra::Gcra).
     ///

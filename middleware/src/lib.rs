@@ -63,6 +63,7 @@
 //! | `retry` | [`retry`]: retry policies, backoff and retry budgets |
 //! | `spawn-ready` | [`spawn_ready`]: drive a service to readiness in a background task |
 //! | `steer` | [`steer`]: route each request to one of several services |
+//! | `throttle` | [`throttle`]: refuse requests locally when the backend accepts too few (client-side adaptive throttling) |
 //! | `timeout` | [`timeout`]: fail requests that take too long (a set time, per request, or including the wait for readiness) |
 //! | `full` | everything above |
 //! | `metrics` | [`metrics`]: requests, errors, durations and middleware state through the `metrics` facade (not in `full`) |
@@ -160,6 +161,9 @@ pub mod spawn_ready;
 #[cfg(feature = "steer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "steer")))]
 pub mod steer;
+#[cfg(feature = "throttle")]
+#[cfg_attr(docsrs, doc(cfg(feature = "throttle")))]
+pub mod throttle;
 #[cfg(feature = "timeout")]
 #[cfg_attr(docsrs, doc(cfg(feature = "timeout")))]
 pub mod timeout;

@@ -7,8 +7,10 @@ use crate::BoxError;
 
 /// The kind of a failure, as the `kind` label of
 /// `donjon_request_errors_total` shows it: `"timeout"`, `"overloaded"`,
-/// `"circuit_open"`, `"rate_limited"`, `"unavailable"` (a buffer or a
-/// reconnecting service whose inner service failed or is gone) or `"other"`.
+/// `"circuit_open"`, `"rate_limited"`, `"throttled"` (refused by a
+/// client-side [`Throttle`](crate::throttle::Throttle)), `"unavailable"` (a
+/// buffer or a reconnecting service whose inner service failed or is gone)
+/// or `"other"`.
 ///
 /// The error is recognised whether it is one of donjon's error types itself
 /// or a [`BoxError`] holding one, and through the chain of its
@@ -28,11 +30,12 @@ pub fn error_kind<E: 'static>(error: &E) -> &'static str {
 }
 
 /// Every kind [`error_kind`] answers, `"other"` last.
-pub(crate) const KINDS: [&str; 6] = [
+pub(crate) const KINDS: [&str; 7] = [
     "timeout",
     "overloaded",
     "circuit_open",
     "rate_limited",
+    "throttled",
     "unavailable",
     OTHER,
 ];
@@ -89,6 +92,10 @@ macro_rules! kinds {
         #[cfg(feature = "limit")]
         if $value.$is::<crate::limit::keyed::error::RateLimited>() {
             return Some("rate_limited");
+        }
+        #[cfg(feature = "throttle")]
+        if $value.$is::<crate::throttle::error::Throttled>() {
+            return Some("throttled");
         }
         #[cfg(feature = "buffer")]
         if $value.$is::<crate::buffer::error::Closed>()

@@ -34,6 +34,8 @@ mod retry;
 mod spawn_ready;
 #[cfg(feature = "steer")]
 mod steer;
+#[cfg(feature = "throttle")]
+mod throttle;
 #[cfg(feature = "timeout")]
 mod timeout;
 #[cfg(all(feature = "tower-compat", feature = "timeout"))]

@@ -31,6 +31,8 @@ mod reconnect;
 mod retry;
 #[cfg(feature = "spawn-ready")]
 mod spawn_ready;
+#[cfg(all(feature = "throttle", feature = "tracing"))]
+mod throttle;
 
 use std::future::{Ready, ready};
 use std::task::{Context, Poll};

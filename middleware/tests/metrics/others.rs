@@ -648,3 +648,53 @@ mod buffer {
         assert_eq!(depth(&recorded, "buffer"), 0.0);
     }
 }
+
+#[cfg(feature = "throttle")]
+mod throttle {
+    use donjon::throttle::ThrottleLayer;
+    use donjon::throttle::error::Throttled;
+    use donjon::{BoxError, Layer, Service, ServiceExt, service_fn};
+
+    use crate::support::recorder::Recorded;
+
+    const THROTTLED: &str = "donjon_throttled_total";
+    const PROBABILITY: &str = "donjon_throttle_probability";
+
+    #[tokio::test(start_paused = true)]
+    async fn refusals_and_the_probability_are_recorded_under_the_layers_name() {
+        let recorded = Recorded::default();
+        let backend = service_fn(|_: u32| async { Err::<u32, BoxError>("refused".into()) });
+        let mut client = recorded.with(|| {
+            ThrottleLayer::new()
+                .seed(5)
+                .with_name("search")
+                .layer(backend)
+        });
+        let name = [("name", "search")];
+        assert_eq!(recorded.counter(THROTTLED, &name), 0);
+
+        let mut throttled = 0;
+        for n in 0..50 {
+            let error = client.ready().await.unwrap().call(n).await.unwrap_err();
+            if error.is::<Throttled>() {
+                assert_eq!(donjon::metrics::error_kind(&error), "throttled");
+                throttled += 1;
+            } else {
+                assert_eq!(donjon::metrics::error_kind(&error), "other");
+            }
+        }
+        assert!(throttled > 0);
+        assert_eq!(recorded.counter(THROTTLED, &name), throttled);
+        // 50 requests, none accepted: 50 / 51.
+        assert!((recorded.gauge(PROBABILITY, &name) - 50.0 / 51.0).abs() < 1e-12);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unnamed_layer_records_as_throttle() {
+        let recorded = Recorded::default();
+        let backend = service_fn(|_: u32| async { Err::<u32, BoxError>("refused".into()) });
+        let client = recorded.with(|| ThrottleLayer::new().layer(backend));
+        assert!(client.oneshot(1).await.is_err());
+        assert!((recorded.gauge(PROBABILITY, &[("name", "throttle")]) - 0.5).abs() < 1e-12);
+    }
+}
