@@ -100,13 +100,39 @@ where
         delay: Duration,
         budget_left: f64,
         parts: Option<(S, Req)>,
+        permit: Permit,
     },
     /// The hedge was sent.
     Sent {
         #[pin]
         future: S::Future,
         sent_at: Instant,
+        /// Held while the hedge is in flight.
+        permit: Permit,
     },
+}
+
+/// The permit of a shared [`InFlightBudget`](crate::retry::budget::InFlightBudget)
+/// a hedge holds, if the hedge was given one.
+#[cfg(feature = "retry")]
+type Permit = Option<crate::retry::budget::in_flight::ExtraPermit>;
+#[cfg(not(feature = "retry"))]
+type Permit = ();
+
+/// The permit a hedge needs from the shared budget: `None` when the budget
+/// refuses one (no hedge), `Some` (holding nothing without a budget)
+/// otherwise.
+fn shared_permit(shared: &Shared) -> Option<Permit> {
+    #[cfg(feature = "retry")]
+    return match &shared.in_flight {
+        Some(budget) => budget.try_extra().map(Some),
+        None => Some(None),
+    };
+    #[cfg(not(feature = "retry"))]
+    {
+        let _ = shared;
+        Some(())
+    }
 }
 
 impl<S, P, Req> HedgedFuture<S, P, Req>
@@ -163,16 +189,20 @@ where
                     ready!(sleep.poll(cx));
                     let delay = *delay;
                     let (service, policy, copy) = parts.take().expect("the hedge is sent once");
-                    let budget_left = if policy.can_retry(&copy) {
-                        this.shared.spend()
+                    // The shared budget first: refused, the hedge's own is
+                    // not drawn on.
+                    let allowed = if policy.can_retry(&copy) {
+                        shared_permit(this.shared)
+                            .and_then(|permit| Some((this.shared.spend()?, permit)))
                     } else {
                         None
                     };
-                    match budget_left {
-                        Some(budget_left) => this.hedge.set(Hedge::Readying {
+                    match allowed {
+                        Some((budget_left, permit)) => this.hedge.set(Hedge::Readying {
                             delay,
                             budget_left,
                             parts: Some((service, copy)),
+                            permit,
                         }),
                         None => this.hedge.set(Hedge::Off),
                     }
@@ -181,6 +211,7 @@ where
                     delay,
                     budget_left,
                     parts,
+                    permit,
                 } => {
                     let (service, _) = parts.as_mut().expect("the hedge is sent once");
                     ready!(service.poll_ready(cx)).map_err(Into::into)?;
@@ -194,12 +225,16 @@ where
                     let future = service.call(copy);
                     #[cfg(feature = "metrics")]
                     this.shared.meter.sent.increment(1);
+                    let permit = std::mem::take(permit);
                     this.hedge.set(Hedge::Sent {
                         future,
                         sent_at: Instant::now(),
+                        permit,
                     });
                 }
-                HedgeProj::Sent { future, sent_at } => {
+                HedgeProj::Sent {
+                    future, sent_at, ..
+                } => {
                     let result = ready!(future.poll(cx));
                     #[cfg(feature = "metrics")]
                     this.shared.meter.won.increment(1);

@@ -102,6 +102,10 @@ pub(super) struct Shared {
     earned_per_request: u64,
     #[cfg(feature = "metrics")]
     pub(super) meter: super::meter::Meter,
+    /// A budget shared with other layers, which each hedge also needs a
+    /// permit of.
+    #[cfg(feature = "retry")]
+    pub(super) in_flight: Option<crate::retry::budget::InFlightBudget>,
 }
 
 impl Shared {
@@ -237,6 +241,8 @@ impl<S, P> Hedge<S, P> {
             earned_per_request,
             #[cfg(feature = "metrics")]
             meter: super::meter::Meter::new("hedge".into()),
+            #[cfg(feature = "retry")]
+            in_flight: None,
         };
         Hedge(Hedged {
             service,
@@ -257,6 +263,26 @@ impl<S, P> Hedge<S, P> {
             .expect("a Hedge is configured before its first request");
         shared.earned_per_request = earned(share);
         shared.budget = AtomicU64::new(starting_budget(shared.earned_per_request));
+        self
+    }
+
+    /// Makes each hedge also need a permit of `budget`, held while the
+    /// hedge is in flight, so that this hedge and the retries and hedges of
+    /// other layers holding the same budget share one bound relative to the
+    /// work in flight (see [`InFlightBudget`](crate::retry::budget::InFlightBudget)).
+    /// Its own budget (see [`max_extra_load`](Self::max_extra_load)) still
+    /// applies; a hedge needs both.
+    ///
+    /// # Panics
+    ///
+    /// If called while a response future of this `Hedge` is alive: configure
+    /// it before sending requests.
+    #[cfg(feature = "retry")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "retry")))]
+    pub fn with_budget(mut self, budget: crate::retry::budget::InFlightBudget) -> Self {
+        let shared = Arc::get_mut(&mut self.0.shared)
+            .expect("a Hedge is configured before its first request");
+        shared.in_flight = Some(budget);
         self
     }
 

@@ -1,6 +1,4 @@
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use donjon_service::Service;
@@ -12,6 +10,8 @@ use super::future::ResponseFuture;
 use super::window::{Window, probability};
 use crate::BoxError;
 use crate::classify::{Classify, ErrorsAreFailures};
+use crate::sync::atomic::{AtomicU64, Ordering};
+use crate::sync::{Arc, Mutex, lock};
 
 /// Refuses requests locally, before they reach the backend, with a
 /// probability that grows as the backend accepts fewer of them: the
@@ -68,7 +68,9 @@ use crate::classify::{Classify, ErrorsAreFailures};
 /// read with nothing that depends on it: a draw against a value a few
 /// counts old is a draw the window could have given a moment earlier, and
 /// a zero read just as another thread raises it admits one request the
-/// window would have refused with that small probability.
+/// window would have refused with that small probability. The probability
+/// is written under the lock, so that the last value written is the one
+/// the last count gave (a loom model checks it).
 ///
 /// # Examples
 ///
@@ -143,7 +145,7 @@ impl<C> Shared<C> {
     fn update(&self, accepted: Option<bool>) -> f64 {
         let now = Instant::now();
         let (requests, accepts, before, after) = {
-            let mut window = self.window.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut window = lock(&self.window);
             match accepted {
                 Some(accepted) => window.record(now, accepted),
                 None => window.roll(now),
@@ -346,5 +348,23 @@ impl<S: fmt::Debug, C> fmt::Debug for Throttle<S, C> {
             .field("probability", &self.shared.last())
             .field("next", &self.next)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, donjon_loom))]
+mod loom_models {
+    use super::*;
+
+    #[test]
+    fn loom_throttle_concurrent_counts_leave_the_probability_of_the_last() {
+        loom::model(|| {
+            let throttle = Throttle::new(());
+            let other = Arc::clone(&throttle.shared);
+            let counter = loom::thread::spawn(move || other.record(false));
+            throttle.shared.record(false);
+            counter.join().unwrap();
+            // Two refusals: (2 - 0) / 3, whichever count came last.
+            assert!((throttle.shared.last() - 2.0 / 3.0).abs() < 1e-12);
+        });
     }
 }

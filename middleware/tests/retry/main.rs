@@ -12,9 +12,12 @@ mod budget;
 mod cancellation;
 mod construction;
 mod errors;
+mod in_flight;
 mod policy;
 mod props;
 mod readiness;
+#[cfg(feature = "hedge")]
+mod storm;
 mod upstream;
 
 use std::future::{Future, Ready, ready};

@@ -6,6 +6,11 @@
 //! retrying only when the withdrawal succeeds. [`TpsBudget`] is a budget
 //! over a sliding window of time.
 //!
+//! [`InFlightBudget`] bounds retries and hedges by the load now instead: at
+//! most a share of the executions in flight (with a floor) may be retries
+//! or hedges, one budget shared by every retry policy and
+//! [`Hedge`](crate::hedge::Hedge) that holds it.
+//!
 //! # Examples
 //!
 //! ```
@@ -34,8 +39,10 @@
 //! `reserve` (the retries always allowed over the window), `per_request`
 //! (the share of a retry each deposit pays) and `ttl`.
 
+pub mod in_flight;
 pub mod tps_budget;
 
+pub use self::in_flight::InFlightBudget;
 pub use self::tps_budget::TpsBudget;
 
 /// A store of retries that requests pay into and retries draw from.
