@@ -50,6 +50,8 @@
 //! | `balance` | [`balance`]: spread requests over endpoints by power of two choices |
 //! | `buffer` | [`buffer`]: share a service between callers through a queue and a worker task |
 //! | `circuit-breaker` | [`circuit_breaker`]: stop calling a failing service, and probe it back |
+//! | `deadline` | [`deadline`]: deadlines carried by requests, honoured by timeouts, retries, hedges and an admission check |
+//! | `http` | the HTTP parts of [`deadline`]: deadlines in `http::Request` extensions and the `grpc-timeout` header |
 //! | `discover` | [`discover`]: streams of endpoints coming and going |
 //! | `fallback` | [`fallback`]: answer failed calls from a fallback service |
 //! | `filter` | [`filter`]: reject or rewrite requests with a predicate |
@@ -119,6 +121,9 @@ pub mod buffer;
 #[cfg(feature = "circuit-breaker")]
 #[cfg_attr(docsrs, doc(cfg(feature = "circuit-breaker")))]
 pub mod circuit_breaker;
+#[cfg(feature = "deadline")]
+#[cfg_attr(docsrs, doc(cfg(feature = "deadline")))]
+pub mod deadline;
 #[cfg(feature = "discover")]
 #[cfg_attr(docsrs, doc(cfg(feature = "discover")))]
 pub mod discover;

@@ -6,6 +6,7 @@ use tokio::time::Instant;
 
 use super::future::ResponseFuture;
 use crate::BoxError;
+use crate::deadline::{Deadline, DeadlineFor, NoDeadline};
 
 /// Fails each request that the inner service does not answer within a set
 /// duration.
@@ -49,15 +50,33 @@ use crate::BoxError;
 /// # }
 /// ```
 #[derive(Debug, Clone)]
-pub struct Timeout<S> {
+pub struct Timeout<S, D = NoDeadline> {
     inner: S,
     timeout: Duration,
+    deadlines: D,
 }
 
 impl<S> Timeout<S> {
     /// Wraps `inner`, failing requests that take longer than `timeout`.
     pub const fn new(inner: S, timeout: Duration) -> Self {
-        Timeout { inner, timeout }
+        Timeout {
+            inner,
+            timeout,
+            deadlines: NoDeadline,
+        }
+    }
+}
+
+impl<S, D> Timeout<S, D> {
+    /// Ends each call at the earlier of the timeout and the request's
+    /// [`Deadline`], read with `deadlines` (see
+    /// [`deadline`](crate::deadline)).
+    pub fn with_deadlines<D2>(self, deadlines: D2) -> Timeout<S, D2> {
+        Timeout {
+            inner: self.inner,
+            timeout: self.timeout,
+            deadlines,
+        }
     }
 
     /// Returns a reference to the inner service.
@@ -76,10 +95,11 @@ impl<S> Timeout<S> {
     }
 }
 
-impl<S, Req> Service<Req> for Timeout<S>
+impl<S, D, Req> Service<Req> for Timeout<S, D>
 where
     S: Service<Req>,
     S::Error: Into<BoxError>,
+    D: DeadlineFor<Req>,
 {
     type Response = S::Response;
     type Error = BoxError;
@@ -93,7 +113,8 @@ where
     #[inline]
     fn call(&mut self, request: Req) -> Self::Future {
         // A deadline past what `Instant` can hold is no deadline.
-        let deadline = Instant::now().checked_add(self.timeout);
-        ResponseFuture::new(self.inner.call(request), deadline)
+        let own = Instant::now().checked_add(self.timeout).map(Deadline::at);
+        let deadline = Deadline::earliest(own, self.deadlines.deadline_for(&request));
+        ResponseFuture::new(self.inner.call(request), deadline.map(Deadline::instant))
     }
 }

@@ -11,6 +11,7 @@ use tokio::time::{Instant, Sleep};
 
 use super::future::TotalResponseFuture;
 use crate::BoxError;
+use crate::deadline::{Deadline, DeadlineFor, NoDeadline};
 
 /// Fails requests whose wait for readiness plus response takes longer than
 /// a set duration.
@@ -70,9 +71,11 @@ use crate::BoxError;
 /// # }
 /// ```
 #[derive(Debug)]
-pub struct TotalTimeout<S> {
+pub struct TotalTimeout<S, D = NoDeadline> {
     inner: S,
     timeout: Duration,
+    /// How each request's deadline is read.
+    deadlines: D,
     /// The timer of the current (or last) wait, kept for reuse.
     timer: Option<Pin<Box<Sleep>>>,
     /// Whether `timer` times a wait in progress.
@@ -87,9 +90,27 @@ impl<S> TotalTimeout<S> {
         TotalTimeout {
             inner,
             timeout,
+            deadlines: NoDeadline,
             timer: None,
             waiting: false,
             expired: false,
+        }
+    }
+}
+
+impl<S, D> TotalTimeout<S, D> {
+    /// Ends each call at the earlier of its own deadline and the request's
+    /// [`Deadline`], read with `deadlines` (see
+    /// [`deadline`](crate::deadline)). The wait for readiness comes before
+    /// the request is known: it is bounded by the timeout alone.
+    pub fn with_deadlines<D2>(self, deadlines: D2) -> TotalTimeout<S, D2> {
+        TotalTimeout {
+            inner: self.inner,
+            timeout: self.timeout,
+            deadlines,
+            timer: self.timer,
+            waiting: self.waiting,
+            expired: self.expired,
         }
     }
 
@@ -109,16 +130,17 @@ impl<S> TotalTimeout<S> {
     }
 }
 
-impl<S: Clone> Clone for TotalTimeout<S> {
+impl<S: Clone, D: Clone> Clone for TotalTimeout<S, D> {
     fn clone(&self) -> Self {
-        TotalTimeout::new(self.inner.clone(), self.timeout)
+        TotalTimeout::new(self.inner.clone(), self.timeout).with_deadlines(self.deadlines.clone())
     }
 }
 
-impl<S, Req> Service<Req> for TotalTimeout<S>
+impl<S, D, Req> Service<Req> for TotalTimeout<S, D>
 where
     S: Service<Req>,
     S::Error: Into<BoxError>,
+    D: DeadlineFor<Req>,
 {
     type Response = S::Response;
     type Error = BoxError;
@@ -165,32 +187,50 @@ where
         if std::mem::take(&mut self.expired) {
             return TotalResponseFuture::elapsed();
         }
-        let deadline = match (&self.timer, waited) {
+        let own = match (&self.timer, waited) {
             (Some(timer), true) => Some(timer.deadline()),
             _ => Instant::now().checked_add(self.timeout),
         };
-        TotalResponseFuture::called(self.inner.call(request), deadline)
+        let deadline =
+            Deadline::earliest(own.map(Deadline::at), self.deadlines.deadline_for(&request));
+        TotalResponseFuture::called(self.inner.call(request), deadline.map(Deadline::instant))
     }
 }
 
 /// Wraps services in a [`TotalTimeout`].
 #[derive(Debug, Clone, Copy)]
 #[must_use = "a layer does nothing until it wraps a service"]
-pub struct TotalTimeoutLayer {
+pub struct TotalTimeoutLayer<D = NoDeadline> {
     timeout: Duration,
+    deadlines: D,
 }
 
 impl TotalTimeoutLayer {
     /// A layer bounding wait plus response by `timeout`.
     pub const fn new(timeout: Duration) -> Self {
-        TotalTimeoutLayer { timeout }
+        TotalTimeoutLayer {
+            timeout,
+            deadlines: NoDeadline,
+        }
     }
 }
 
-impl<S> Layer<S> for TotalTimeoutLayer {
-    type Service = TotalTimeout<S>;
+impl<D> TotalTimeoutLayer<D> {
+    /// Makes its services end each call at the earlier of their own
+    /// deadline and the request's, read with `deadlines`; see
+    /// [`TotalTimeout::with_deadlines`].
+    pub fn with_deadlines<D2>(self, deadlines: D2) -> TotalTimeoutLayer<D2> {
+        TotalTimeoutLayer {
+            timeout: self.timeout,
+            deadlines,
+        }
+    }
+}
+
+impl<S, D: Clone> Layer<S> for TotalTimeoutLayer<D> {
+    type Service = TotalTimeout<S, D>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        TotalTimeout::new(inner, self.timeout)
+        TotalTimeout::new(inner, self.timeout).with_deadlines(self.deadlines.clone())
     }
 }

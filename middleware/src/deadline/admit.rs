@@ -1,0 +1,235 @@
+//! [`Admit`]: refuse, before any work, the requests whose deadline has
+//! passed.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use donjon_layer::Layer;
+use donjon_service::Service;
+use pin_project::pin_project;
+
+use super::error::DeadlineExceeded;
+use super::instant::DeadlineFor;
+use crate::BoxError;
+
+/// Refuses with [`DeadlineExceeded`], without calling the inner service, a
+/// request whose deadline has passed, or (with
+/// [`min_remaining`](Self::min_remaining)) that has less time left than its
+/// work needs: nobody waits for its answer any more.
+///
+/// A server puts it first, before queues and limits, so that requests whose
+/// callers gave up while they travelled or queued cost nothing; a client
+/// puts it under its retries, so that a retry whose delay outlasted the
+/// deadline is never sent.
+///
+/// # Backpressure
+///
+/// `poll_ready` is the inner service's. A refused call does not reach the
+/// inner service: whatever its readiness reserved stays reserved for the
+/// next call (as for a [`Filter`](crate::filter::Filter) refusing).
+///
+/// # Errors
+///
+/// The inner service's errors, boxed, and [`DeadlineExceeded`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use donjon::deadline::{Admit, Deadline};
+/// use donjon::deadline::error::DeadlineExceeded;
+/// use donjon::{BoxError, ServiceExt, service_fn};
+///
+/// struct Query {
+///     deadline: Option<Deadline>,
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let server = Admit::new(
+///     service_fn(|_: Query| async { Ok::<_, BoxError>("answer") }),
+///     |query: &Query| query.deadline,
+/// );
+/// let late = Query { deadline: Some(Deadline::after(Duration::ZERO)) };
+/// let error = server.clone().oneshot(late).await.unwrap_err();
+/// assert!(error.is::<DeadlineExceeded>());
+/// let timely = Query { deadline: Some(Deadline::after(Duration::from_secs(1))) };
+/// assert_eq!(server.oneshot(timely).await.unwrap(), "answer");
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Admit<S, D> {
+    inner: S,
+    deadlines: D,
+    min_remaining: Duration,
+}
+
+impl<S, D> Admit<S, D> {
+    /// Wraps `inner`, reading each request's deadline with `deadlines`.
+    pub const fn new(inner: S, deadlines: D) -> Self {
+        Admit {
+            inner,
+            deadlines,
+            min_remaining: Duration::ZERO,
+        }
+    }
+
+    /// Refuses also the requests with less than `min_remaining` left.
+    pub const fn min_remaining(mut self, min_remaining: Duration) -> Self {
+        self.min_remaining = min_remaining;
+        self
+    }
+
+    /// Returns a reference to the inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// Returns a mutable reference to the inner service.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Returns the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+/// Whether a request with `deadline` may start work that needs
+/// `min_remaining`: the refusal if not.
+pub(super) fn check(
+    deadline: Option<super::Deadline>,
+    min_remaining: Duration,
+) -> Result<(), DeadlineExceeded> {
+    let Some(deadline) = deadline else {
+        return Ok(());
+    };
+    let remaining = deadline.remaining();
+    if deadline.has_passed() || remaining < min_remaining {
+        return Err(DeadlineExceeded::new(remaining, min_remaining));
+    }
+    Ok(())
+}
+
+impl<S, D, Req> Service<Req> for Admit<S, D>
+where
+    S: Service<Req>,
+    S::Error: Into<BoxError>,
+    D: DeadlineFor<Req>,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = AdmitFuture<S::Future>;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, request: Req) -> Self::Future {
+        match check(self.deadlines.deadline_for(&request), self.min_remaining) {
+            Ok(()) => AdmitFuture {
+                state: State::Called(self.inner.call(request)),
+            },
+            Err(refused) => {
+                tracing_refused(&refused);
+                AdmitFuture {
+                    state: State::Refused(Some(refused)),
+                }
+            }
+        }
+    }
+}
+
+/// Reports a request refused.
+fn tracing_refused(refused: &DeadlineExceeded) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        remaining = ?refused.remaining(),
+        needed = ?refused.needed(),
+        "deadline: a request is refused before any work, its time is up"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = refused;
+}
+
+/// Wraps services in an [`Admit`].
+#[derive(Debug, Clone)]
+#[must_use = "a layer does nothing until it wraps a service"]
+pub struct AdmitLayer<D> {
+    deadlines: D,
+    min_remaining: Duration,
+}
+
+impl<D> AdmitLayer<D> {
+    /// A layer reading each request's deadline with `deadlines`.
+    pub const fn new(deadlines: D) -> Self {
+        AdmitLayer {
+            deadlines,
+            min_remaining: Duration::ZERO,
+        }
+    }
+
+    /// Refuses also the requests with less than `min_remaining` left.
+    pub const fn min_remaining(mut self, min_remaining: Duration) -> Self {
+        self.min_remaining = min_remaining;
+        self
+    }
+}
+
+impl<S, D: Clone> Layer<S> for AdmitLayer<D> {
+    type Service = Admit<S, D>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Admit::new(inner, self.deadlines.clone()).min_remaining(self.min_remaining)
+    }
+}
+
+/// The response future of [`Admit`]: the inner one, or
+/// [`DeadlineExceeded`] at once.
+#[pin_project]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct AdmitFuture<F> {
+    #[pin]
+    state: State<F>,
+}
+
+#[pin_project(project = StateProj)]
+enum State<F> {
+    Called(#[pin] F),
+    Refused(Option<DeadlineExceeded>),
+}
+
+impl<F, Res, E> Future for AdmitFuture<F>
+where
+    F: Future<Output = Result<Res, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<Res, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Called(future) => future.poll(cx).map_err(Into::into),
+            StateProj::Refused(refused) => Poll::Ready(Err(refused
+                .take()
+                .expect("a refused response future is polled after it finished")
+                .into())),
+        }
+    }
+}
+
+impl<F: fmt::Debug> fmt::Debug for AdmitFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.state {
+            State::Called(future) => f.debug_tuple("AdmitFuture::Called").field(future).finish(),
+            State::Refused(refused) => f
+                .debug_tuple("AdmitFuture::Refused")
+                .field(refused)
+                .finish(),
+        }
+    }
+}
