@@ -20,6 +20,7 @@ const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 impl Deadline {
     /// The deadline at `instant`.
+    #[inline]
     pub const fn at(instant: Instant) -> Self {
         Deadline(instant)
     }
@@ -35,21 +36,25 @@ impl Deadline {
     }
 
     /// When it is.
+    #[inline]
     pub const fn instant(self) -> Instant {
         self.0
     }
 
     /// The time left until it, zero once it has passed.
+    #[inline]
     pub fn remaining(self) -> Duration {
         self.0.saturating_duration_since(Instant::now())
     }
 
     /// Whether it has passed (it passes at its very instant).
+    #[inline]
     pub fn has_passed(self) -> bool {
         Instant::now() >= self.0
     }
 
     /// The earlier of two optional deadlines.
+    #[inline]
     pub fn earliest(a: Option<Deadline>, b: Option<Deadline>) -> Option<Deadline> {
         match (a, b) {
             (Some(a), Some(b)) => Some(a.min(b)),
