@@ -59,6 +59,12 @@
 //! assert_eq!(start.elapsed(), Duration::from_millis(100));
 //! # }
 //! ```
+//!
+//! # Events
+//!
+//! With the `tracing` feature, [`Admit`] emits a `debug` event `deadline: a
+//! request is refused before any work, its time is up`, with `remaining`
+//! and `needed`, for each request it refuses.
 
 mod admit;
 pub mod error;

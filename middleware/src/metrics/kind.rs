@@ -6,7 +6,8 @@ use std::error::Error;
 use crate::BoxError;
 
 /// The kind of a failure, as the `kind` label of
-/// `donjon_request_errors_total` shows it: `"timeout"`, `"overloaded"`,
+/// `donjon_request_errors_total` shows it: `"timeout"` (a timeout, or a
+/// request refused because its deadline had passed), `"overloaded"`,
 /// `"circuit_open"`, `"rate_limited"`, `"throttled"` (refused by a
 /// client-side [`Throttle`](crate::throttle::Throttle)), `"unavailable"` (a
 /// buffer or a reconnecting service whose inner service failed or is gone)
@@ -79,6 +80,10 @@ macro_rules! kinds {
         let _ = &$value;
         #[cfg(feature = "timeout")]
         if $value.$is::<crate::timeout::error::Elapsed>() {
+            return Some("timeout");
+        }
+        #[cfg(feature = "deadline")]
+        if $value.$is::<crate::deadline::error::DeadlineExceeded>() {
             return Some("timeout");
         }
         #[cfg(any(feature = "limit", feature = "load-shed"))]

@@ -12,6 +12,8 @@ mod balance;
 mod buffer;
 #[cfg(feature = "circuit-breaker")]
 mod circuit_breaker;
+#[cfg(feature = "deadline")]
+mod deadline;
 #[cfg(feature = "fallback")]
 mod fallback;
 #[cfg(feature = "filter")]
@@ -60,6 +62,7 @@ fn hello() -> Req {
 /// Longer than the checks take: no timer fires.
 #[cfg(any(
     feature = "circuit-breaker",
+    feature = "deadline",
     feature = "hedge",
     feature = "limit",
     feature = "load-shed",
