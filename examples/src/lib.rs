@@ -4,6 +4,7 @@
 pub mod axum_app;
 pub mod backend;
 pub mod breaker_demo;
+pub mod deadline_chain;
 pub mod fleet;
 pub mod http_client;
 pub mod http_server;
