@@ -60,6 +60,7 @@
 //! | `load` | [`load`]: measures of how loaded an endpoint is |
 //! | `load-shed` | [`load_shed`]: fail at once (or after a bounded wait) when the service is not ready |
 //! | `make` | [`make`] and [`MakeService`]: services that make services |
+//! | `priority` | [`priority`]: criticality classes of requests, and a bound on the requests in flight of which each class may fill a share |
 //! | `ready-cache` | [`ready_cache`]: services split into ready and pending, by key |
 //! | `reconnect` | [`reconnect`]: remake a connection-like service when it fails |
 //! | `retry` | [`retry`]: retry policies, backoff and retry budgets |
@@ -82,7 +83,7 @@
 
 #[macro_use]
 mod macros;
-#[cfg(any(feature = "limit", feature = "load-shed"))]
+#[cfg(any(feature = "limit", feature = "load-shed", feature = "priority"))]
 mod overloaded;
 #[cfg(feature = "limit")]
 mod semaphore;
@@ -151,6 +152,9 @@ pub mod make;
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub mod metrics;
+#[cfg(feature = "priority")]
+#[cfg_attr(docsrs, doc(cfg(feature = "priority")))]
+pub mod priority;
 #[cfg(feature = "ready-cache")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ready-cache")))]
 pub mod ready_cache;

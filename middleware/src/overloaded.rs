@@ -1,7 +1,7 @@
 //! [`Overloaded`], the error of a request refused at once, and
 //! [`ResponseFuture`], the future that answers with it or with the inner
-//! response: shared by `load_shed` and the refusing concurrency limit, so
-//! that one check recognises both.
+//! response: shared by `load_shed`, the refusing concurrency limit and
+//! `priority`, so that one check recognises all three.
 
 use std::fmt;
 use std::future::Future;
@@ -18,9 +18,11 @@ use crate::BoxError;
 /// [`LoadShed`](crate::load_shed::LoadShed) returns it for a request the
 /// service was not ready for, and
 /// [`TryConcurrencyLimit`](crate::limit::TryConcurrencyLimit) for a request
-/// over its limit, each boxed in a [`BoxError`](crate::BoxError): recognise
-/// it with `error.is::<Overloaded>()`. It is one type under both paths,
-/// `load_shed::error::Overloaded` and `limit::try_concurrency::error::Overloaded`.
+/// over its limit, and `PriorityShed` for a request whose class has filled
+/// its share, each boxed in a [`BoxError`](crate::BoxError): recognise it
+/// with `error.is::<Overloaded>()`. It is one type under every path,
+/// `load_shed::error::Overloaded`, `limit::try_concurrency::error::Overloaded`
+/// and `priority::error::Overloaded`.
 #[derive(Default)]
 pub struct Overloaded(());
 
@@ -49,12 +51,12 @@ impl std::error::Error for Overloaded {}
 /// inner response (its error boxed), or [`Overloaded`] at once for a request
 /// refused.
 ///
-/// It is one type under both paths, `load_shed::future::ResponseFuture`
-/// ([`LoadShed`](crate::load_shed::LoadShed)'s, over the inner future) and
-/// `limit::try_concurrency::future::ResponseFuture`
-/// ([`TryConcurrencyLimit`](crate::limit::TryConcurrencyLimit)'s, over a
-/// [`ConcurrencyLimit`](crate::limit::ConcurrencyLimit)'s future, which holds
-/// the permit until the response is ready).
+/// It is one type under every path, `load_shed::future::ResponseFuture`
+/// (`LoadShed`'s, over the inner future),
+/// `limit::try_concurrency::future::ResponseFuture` (`TryConcurrencyLimit`'s,
+/// over a `ConcurrencyLimit`'s future, which holds the permit until the
+/// response is ready) and `priority::future::ResponseFuture`
+/// (`PriorityShed`'s, over a future holding the request's slot).
 #[pin_project]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct ResponseFuture<F> {

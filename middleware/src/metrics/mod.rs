@@ -77,6 +77,7 @@
 //! | `donjon_circuit_breaker_transitions_total` | counter | transitions | `name`, `to` | changes of state, by the state entered |
 //! | `donjon_load_shed_total` | counter | requests | `name` | requests a [`LoadShed`](crate::load_shed::LoadShed) shed (failed with `Overloaded` without reaching the inner service) |
 //! | `donjon_fallbacks_total` | counter | requests | `name` | calls a [`Fallback`](crate::fallback::Fallback)'s fallback answered with a response |
+//! | `donjon_priority_refusals_total` | counter | requests | `name`, `priority` | requests a [`PriorityShed`](crate::priority::PriorityShed) refused, by class (`SHEDDABLE`, `SHEDDABLE_PLUS`, `CRITICAL`, `CRITICAL_PLUS`) |
 //! | `donjon_throttled_total` | counter | requests | `name` | requests a [`Throttle`](crate::throttle::Throttle) refused locally |
 //! | `donjon_throttle_probability` | gauge | 0 to 1 | `name` | the probability with which a `Throttle` refuses a request, as of its last count |
 //! | `donjon_retries_total` | counter | requests | `name` | retries a [`Retry`](crate::retry::Retry) sent (not counting first attempts) |

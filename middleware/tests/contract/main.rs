@@ -28,6 +28,8 @@ mod load;
 mod load_shed;
 #[cfg(feature = "metrics")]
 mod metrics;
+#[cfg(feature = "priority")]
+mod priority;
 #[cfg(feature = "reconnect")]
 mod reconnect;
 #[cfg(feature = "retry")]

@@ -23,6 +23,8 @@ mod gcra;
 mod hedge;
 #[cfg(all(feature = "load-shed", feature = "limit"))]
 mod load_shed;
+#[cfg(all(feature = "priority", feature = "tracing", feature = "util"))]
+mod priority;
 #[cfg(feature = "limit")]
 mod rate;
 #[cfg(feature = "reconnect")]

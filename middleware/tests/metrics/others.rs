@@ -698,3 +698,36 @@ mod throttle {
         assert!((recorded.gauge(PROBABILITY, &[("name", "throttle")]) - 0.5).abs() < 1e-12);
     }
 }
+
+#[cfg(feature = "priority")]
+mod priority {
+    use donjon::priority::{Priority, PriorityShedLayer};
+    use donjon::{BoxError, Layer, Service, ServiceExt, service_fn};
+
+    use crate::support::recorder::Recorded;
+
+    const REFUSALS: &str = "donjon_priority_refusals_total";
+
+    #[tokio::test]
+    async fn refusals_are_counted_by_class_under_the_layers_name() {
+        let recorded = Recorded::default();
+        let backend = service_fn(|_: Priority| std::future::pending::<Result<(), BoxError>>());
+        let mut service = recorded.with(|| {
+            PriorityShedLayer::new(2, |class: &Priority| *class)
+                .with_name("api")
+                .layer(backend)
+        });
+        // Limits: sheddable 1, sheddable-plus 1, critical 1, critical-plus 2.
+        let _held = service.ready().await.unwrap().call(Priority::Sheddable);
+        for class in [Priority::Sheddable, Priority::Sheddable, Priority::Critical] {
+            assert!(service.ready().await.unwrap().call(class).await.is_err());
+        }
+        let count = |class: &'static str| {
+            recorded.counter(REFUSALS, &[("name", "api"), ("priority", class)])
+        };
+        assert_eq!(count("SHEDDABLE"), 2);
+        assert_eq!(count("CRITICAL"), 1);
+        assert_eq!(count("SHEDDABLE_PLUS"), 0);
+        assert_eq!(count("CRITICAL_PLUS"), 0);
+    }
+}
