@@ -20,6 +20,11 @@
 //! let requests through, refuse them, or fall back to a limit in this
 //! process.
 //!
+//! With the `metrics` feature, the fleet-wide limit records the leases this
+//! process holds, the tries Redis refused and those the failure policy
+//! decided (see [`concurrency::RedisSemaphoreBuilder::with_name`]); the keyed rate limits
+//! over a [`RedisStore`] record through donjon's own metrics.
+//!
 //! # Examples
 //!
 //! A limit of 2 requests per minute for each client, shared by every

@@ -84,6 +84,9 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod contract;
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub mod metrics;
 pub mod mock;
 #[cfg(feature = "redis-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis-server")))]

@@ -94,6 +94,11 @@
 //! | `donjon_rate_limit_waits_total` | counter | callers | `name`, `limiter` | callers a rate limit made wait, each wait once, by `limiter`: `rate_limit` (fixed windows), `gcra`, `shared_rate_limit` |
 //! | `donjon_rate_limit_refusals_total` | counter | requests | `name`, `limiter` | requests a rate limit refused because their key was over its limit, by `limiter`: `keyed_rate_limit` |
 //!
+//! `donjon-redis`'s fleet-wide concurrency limit records
+//! `donjon_fleet_limit_leases`, `donjon_fleet_limit_refusals_total` and
+//! `donjon_fleet_limit_fallbacks_total` with its own `metrics` feature (see
+//! its `RedisSemaphoreBuilder::with_name`).
+//!
 //! The `name` of a [`Metrics`] is given to [`MetricsLayer::new`]; each other
 //! middleware takes it from a `with_name` method on its layer or service (a
 //! circuit breaker's, on its `Config`), and defaults to the middleware's

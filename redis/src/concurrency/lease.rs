@@ -20,11 +20,13 @@ pub(super) struct Permit {
 }
 
 enum Kind {
-    /// A lease in Redis, taken (or last renewed) at `renewed`.
+    /// A lease in Redis, taken (or last renewed) at `renewed`; `granted`
+    /// once Redis said so (before, Redis may or may not hold it).
     Lease {
         shared: Arc<Shared>,
         id: String,
         renewed: Instant,
+        granted: bool,
     },
     /// A permit of the in-process limit of `OnFailure::Local`, given back
     /// when dropped.
@@ -44,6 +46,7 @@ impl Permit {
                 shared,
                 id,
                 renewed,
+                granted: false,
             },
         }
     }
@@ -60,8 +63,19 @@ impl Permit {
 
     /// Redis granted the lease now.
     pub(super) fn taken_now(mut self) -> Self {
-        if let Kind::Lease { renewed, .. } = &mut self.kind {
+        if let Kind::Lease {
+            renewed,
+            granted,
+            shared,
+            ..
+        } = &mut self.kind
+        {
             *renewed = Instant::now();
+            *granted = true;
+            #[cfg(feature = "metrics")]
+            shared.meter.leases.increment(1.0);
+            #[cfg(not(feature = "metrics"))]
+            let _ = shared;
         }
         self
     }
@@ -79,7 +93,19 @@ impl Permit {
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        if let Kind::Lease { shared, id, .. } = std::mem::replace(&mut self.kind, Kind::None) {
+        if let Kind::Lease {
+            shared,
+            id,
+            granted,
+            ..
+        } = std::mem::replace(&mut self.kind, Kind::None)
+        {
+            #[cfg(feature = "metrics")]
+            if granted {
+                shared.meter.leases.decrement(1.0);
+            }
+            #[cfg(not(feature = "metrics"))]
+            let _ = granted;
             shared.release(id);
         }
     }
@@ -121,6 +147,7 @@ impl Renewal {
             shared,
             id,
             renewed,
+            ..
         } = &mut permit.kind
         else {
             *self = Renewal::Stopped;

@@ -76,6 +76,8 @@
 pub mod future;
 mod layer;
 mod lease;
+#[cfg(feature = "metrics")]
+mod meter;
 mod semaphore;
 mod service;
 

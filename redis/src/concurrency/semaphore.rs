@@ -81,6 +81,8 @@ pub(super) struct Shared {
     /// when they are dropped outside any runtime.
     runtime: Option<tokio::runtime::Handle>,
     pub(super) health: Health,
+    #[cfg(feature = "metrics")]
+    pub(super) meter: super::meter::Meter,
 }
 
 /// The outcome of an attempt to take a lease.
@@ -114,6 +116,8 @@ impl RedisSemaphore {
             retry_interval: DEFAULT_RETRY_INTERVAL,
             on_failure: OnFailure::default(),
             prefix: DEFAULT_PREFIX.to_owned(),
+            #[cfg(feature = "metrics")]
+            name: None,
         }
     }
 
@@ -208,6 +212,8 @@ impl Shared {
                     Acquired::Granted(permit.taken_now())
                 } else {
                     permit.forget();
+                    #[cfg(feature = "metrics")]
+                    self.meter.refusals.increment(1);
                     Acquired::Refused(Duration::from_micros(wait))
                 };
             }
@@ -220,6 +226,8 @@ impl Shared {
 
     async fn fall_back(&self, error: StoreError) -> Acquired {
         self.health.failed(&error, self.on_failure);
+        #[cfg(feature = "metrics")]
+        self.meter.fallbacks.increment(1);
         tracing::debug!(
             key = %self.key,
             policy = %self.on_failure,
@@ -357,9 +365,28 @@ pub struct RedisSemaphoreBuilder {
     retry_interval: Duration,
     on_failure: OnFailure,
     prefix: String,
+    /// The `name` label of its metrics; the key when `None`.
+    #[cfg(feature = "metrics")]
+    name: Option<String>,
 }
 
 impl RedisSemaphoreBuilder {
+    /// Names the semaphore in its metrics (the `name` label): its key
+    /// unless set. The handles are taken from the recorder installed when
+    /// it is built.
+    ///
+    /// | name | kind | labels | what |
+    /// |---|---|---|---|
+    /// | `donjon_fleet_limit_leases` | gauge | `name` | leases this process holds in Redis (not the fleet's) |
+    /// | `donjon_fleet_limit_refusals_total` | counter | `name` | tries to take a lease that Redis refused, every permit being held (a waiting limiter tries again) |
+    /// | `donjon_fleet_limit_fallbacks_total` | counter | `name`, `policy` | tries Redis could not decide, decided by the failure policy (`fail_open`, `fail_closed`, `local`) |
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
     /// How long a lease lasts unless renewed: how long the permits of a
     /// process that died stay taken. Must be at least 3 call timeouts, so
     /// that a renewal, sent a third of the way through, reaches Redis before
@@ -450,8 +477,15 @@ impl RedisSemaphoreBuilder {
             .unwrap_or(u64::MAX)
             .clamp(1, crate::MAX_MICROS);
         let redis_key = format!("{}{}", self.prefix, self.key);
+        #[cfg(feature = "metrics")]
+        let meter = super::meter::Meter::new(
+            self.name.unwrap_or_else(|| self.key.clone()),
+            self.on_failure,
+        );
         Ok(RedisSemaphore {
             shared: Arc::new(Shared {
+                #[cfg(feature = "metrics")]
+                meter,
                 connection: self.connection,
                 health: Health::new("concurrency limit", Some(self.key.clone())),
                 key: self.key,

@@ -14,6 +14,8 @@ mod config;
 mod failure;
 mod fleet;
 mod leases;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod readiness;
 
 use std::time::Duration;
