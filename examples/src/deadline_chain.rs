@@ -44,6 +44,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use tokio::net::TcpListener;
 
 /// Hop b's own timeout: far longer than any caller waits.
 pub const HOP_B_TIMEOUT: Duration = Duration::from_secs(60);
@@ -170,4 +171,23 @@ async fn front(
         }
         Err(error) => (StatusCode::BAD_GATEWAY, format!("hop b: {error}\n")).into_response(),
     }
+}
+
+/// Serves `router` on a loopback port, from a spawned task; returns its
+/// base URL.
+///
+/// # Panics
+///
+/// If no loopback port can be bound.
+pub async fn serve(router: Router) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    tokio::spawn(async move {
+        axum::serve(listener, router)
+            .await
+            .expect("the server runs")
+    });
+    base
 }

@@ -6,29 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use donjon_examples::deadline_chain::{HOP_B_TIMEOUT, Work, hop_a, hop_b};
+use donjon_examples::deadline_chain::{HOP_B_TIMEOUT, Work, hop_a, hop_b, serve};
 use http::StatusCode;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use tokio::net::TcpListener;
 use tokio::time::Instant;
 
 /// Hop a's own share of the work.
 const OWN_WORK: Duration = Duration::from_millis(100);
-
-async fn serve(router: axum::Router) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a loopback port");
-    let base = format!("http://{}", listener.local_addr().expect("an address"));
-    tokio::spawn(async move {
-        axum::serve(listener, router)
-            .await
-            .expect("the server runs")
-    });
-    base
-}
 
 /// Starts both hops; returns hop a's URL and what hop b's handler saw.
 async fn chain() -> (String, Arc<Work>) {

@@ -1,17 +1,14 @@
 //! [`Admit`]: refuse, before any work, the requests whose deadline has
 //! passed.
 
-use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use donjon_layer::Layer;
 use donjon_service::Service;
-use pin_project::pin_project;
 
 use super::error::DeadlineExceeded;
+use super::future::OrRefused;
 use super::instant::DeadlineFor;
 use crate::BoxError;
 
@@ -123,7 +120,7 @@ where
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = AdmitFuture<S::Future>;
+    type Future = OrRefused<S::Future, DeadlineExceeded>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
@@ -132,14 +129,10 @@ where
 
     fn call(&mut self, request: Req) -> Self::Future {
         match check(self.deadlines.deadline_for(&request), self.min_remaining) {
-            Ok(()) => AdmitFuture {
-                state: State::Called(self.inner.call(request)),
-            },
+            Ok(()) => OrRefused::called(self.inner.call(request)),
             Err(refused) => {
                 tracing_refused(&refused);
-                AdmitFuture {
-                    state: State::Refused(Some(refused)),
-                }
+                OrRefused::refused(refused)
             }
         }
     }
@@ -186,50 +179,5 @@ impl<S, D: Clone> Layer<S> for AdmitLayer<D> {
 
     fn layer(&self, inner: S) -> Self::Service {
         Admit::new(inner, self.deadlines.clone()).min_remaining(self.min_remaining)
-    }
-}
-
-/// The response future of [`Admit`]: the inner one, or
-/// [`DeadlineExceeded`] at once.
-#[pin_project]
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct AdmitFuture<F> {
-    #[pin]
-    state: State<F>,
-}
-
-#[pin_project(project = StateProj)]
-enum State<F> {
-    Called(#[pin] F),
-    Refused(Option<DeadlineExceeded>),
-}
-
-impl<F, Res, E> Future for AdmitFuture<F>
-where
-    F: Future<Output = Result<Res, E>>,
-    E: Into<BoxError>,
-{
-    type Output = Result<Res, BoxError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().state.project() {
-            StateProj::Called(future) => future.poll(cx).map_err(Into::into),
-            StateProj::Refused(refused) => Poll::Ready(Err(refused
-                .take()
-                .expect("a refused response future is polled after it finished")
-                .into())),
-        }
-    }
-}
-
-impl<F: fmt::Debug> fmt::Debug for AdmitFuture<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.state {
-            State::Called(future) => f.debug_tuple("AdmitFuture::Called").field(future).finish(),
-            State::Refused(refused) => f
-                .debug_tuple("AdmitFuture::Refused")
-                .field(refused)
-                .finish(),
-        }
     }
 }

@@ -1,16 +1,13 @@
 //! Deadlines of HTTP requests: in their extensions within a process, in a
 //! `grpc-timeout` header between processes.
 
-use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use donjon_layer::Layer;
 use donjon_service::Service;
 use http::header::{HeaderName, HeaderValue};
-use pin_project::pin_project;
 
+use super::future::OrRefused;
 use super::grpc_timeout;
 use super::instant::{Deadline, DeadlineFor};
 use crate::BoxError;
@@ -76,7 +73,7 @@ where
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = HeaderFuture<S::Future>;
+    type Future = OrRefused<S::Future, grpc_timeout::InvalidTimeout>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.inner.poll_ready(cx).map_err(Into::into)
@@ -98,16 +95,10 @@ where
                     );
                     extensions.insert(earliest.expect("one of them is there"));
                 }
-                Err(invalid) => {
-                    return HeaderFuture {
-                        state: HeaderState::Invalid(Some(invalid)),
-                    };
-                }
+                Err(invalid) => return OrRefused::refused(invalid),
             }
         }
-        HeaderFuture {
-            state: HeaderState::Called(self.inner.call(request)),
-        }
+        OrRefused::called(self.inner.call(request))
     }
 }
 
@@ -144,52 +135,6 @@ impl<S> Layer<S> for DeadlineFromHeaderLayer {
 
     fn layer(&self, inner: S) -> Self::Service {
         DeadlineFromHeader::new(inner).with_header(self.header.clone())
-    }
-}
-
-/// The response future of [`DeadlineFromHeader`].
-#[pin_project]
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct HeaderFuture<F> {
-    #[pin]
-    state: HeaderState<F>,
-}
-
-#[pin_project(project = HeaderStateProj)]
-enum HeaderState<F> {
-    Called(#[pin] F),
-    Invalid(Option<grpc_timeout::InvalidTimeout>),
-}
-
-impl<F, Res, E> Future for HeaderFuture<F>
-where
-    F: Future<Output = Result<Res, E>>,
-    E: Into<BoxError>,
-{
-    type Output = Result<Res, BoxError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().state.project() {
-            HeaderStateProj::Called(future) => future.poll(cx).map_err(Into::into),
-            HeaderStateProj::Invalid(invalid) => Poll::Ready(Err(invalid
-                .take()
-                .expect("a refused response future is polled after it finished")
-                .into())),
-        }
-    }
-}
-
-impl<F: fmt::Debug> fmt::Debug for HeaderFuture<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.state {
-            HeaderState::Called(future) => {
-                f.debug_tuple("HeaderFuture::Called").field(future).finish()
-            }
-            HeaderState::Invalid(invalid) => f
-                .debug_tuple("HeaderFuture::Invalid")
-                .field(invalid)
-                .finish(),
-        }
     }
 }
 

@@ -68,6 +68,7 @@
 
 mod admit;
 pub mod error;
+pub mod future;
 pub mod grpc_timeout;
 #[cfg(feature = "http")]
 mod http;
@@ -75,12 +76,12 @@ mod instant;
 #[cfg(any(feature = "retry", feature = "hedge"))]
 mod policy;
 
-pub use self::admit::{Admit, AdmitFuture, AdmitLayer};
+pub use self::admit::{Admit, AdmitLayer};
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use self::http::{
     DeadlineFromHeader, DeadlineFromHeaderLayer, DeadlineToHeader, DeadlineToHeaderLayer,
-    FromExtensions, GRPC_TIMEOUT, HeaderFuture,
+    FromExtensions, GRPC_TIMEOUT,
 };
 pub use self::instant::{Deadline, DeadlineFor, NoDeadline};
 #[cfg(any(feature = "retry", feature = "hedge"))]

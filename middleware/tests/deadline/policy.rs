@@ -7,6 +7,14 @@ use donjon::deadline::WithinDeadline;
 
 use super::*;
 
+/// A job of `work` ms, due in `deadline` ms if given.
+fn job(work: u64, deadline: Option<u64>) -> Job {
+    Job {
+        work: ms(work),
+        deadline: deadline.map(|deadline| Deadline::after(ms(deadline))),
+    }
+}
+
 /// A backend failing every job after its work, counting the attempts.
 fn failing() -> (
     impl Service<Job, Response = Duration, Error = BoxError, Future = impl Send> + Clone,
@@ -57,26 +65,23 @@ mod retry {
         }
     }
 
+    /// `Always` retrying after `delay`, `left` times, within each job's
+    /// deadline.
+    fn within(delay: Duration, left: usize) -> WithinDeadline<Always, DeadlineOf> {
+        WithinDeadline::new(Always { delay, left }, deadline_of as DeadlineOf)
+    }
+
     #[tokio::test(start_paused = true)]
     async fn retries_stop_once_the_deadline_has_passed() {
         // Attempts of 30 ms, retried at once, deadline 100 ms: attempts
         // start at 0, 30, 60 and 90 ms; the one ending at 120 ms finds the
         // deadline passed.
         let (backend, attempts) = failing();
-        let policy = WithinDeadline::new(
-            Always {
-                delay: Duration::ZERO,
-                left: 100,
-            },
-            deadline_of,
-        );
+        let policy = within(Duration::ZERO, 100);
         let client = Retry::new(policy, backend);
         let start = Instant::now();
-        let job = Job {
-            work: ms(30),
-            deadline: Some(Deadline::after(ms(100))),
-        };
-        assert!(client.oneshot(job).await.is_err());
+        let due = job(30, Some(100));
+        assert!(client.oneshot(due).await.is_err());
         assert_eq!(attempts.load(Ordering::Relaxed), 4);
         assert_eq!(start.elapsed(), ms(120));
     }
@@ -86,20 +91,10 @@ mod retry {
         // With 25 ms needed, the attempt ending at 90 ms (10 ms left) is
         // the last: three attempts.
         let (backend, attempts) = failing();
-        let policy = WithinDeadline::new(
-            Always {
-                delay: Duration::ZERO,
-                left: 100,
-            },
-            deadline_of,
-        )
-        .min_remaining(ms(25));
+        let policy = within(Duration::ZERO, 100).min_remaining(ms(25));
         let client = Retry::new(policy, backend);
-        let job = Job {
-            work: ms(30),
-            deadline: Some(Deadline::after(ms(100))),
-        };
-        assert!(client.oneshot(job).await.is_err());
+        let due = job(30, Some(100));
+        assert!(client.oneshot(due).await.is_err());
         assert_eq!(attempts.load(Ordering::Relaxed), 3);
     }
 
@@ -109,20 +104,11 @@ mod retry {
         // 130 ms, past the deadline of 100 ms. Admit under the retry
         // refuses it before it reaches the backend.
         let (backend, attempts) = failing();
-        let policy = WithinDeadline::new(
-            Always {
-                delay: ms(100),
-                left: 100,
-            },
-            deadline_of,
-        );
+        let policy = within(ms(100), 100);
         let client = Retry::new(policy, Admit::new(backend, deadline_of));
         let start = Instant::now();
-        let job = Job {
-            work: ms(30),
-            deadline: Some(Deadline::after(ms(100))),
-        };
-        let error = client.oneshot(job).await.unwrap_err();
+        let due = job(30, Some(100));
+        let error = client.oneshot(due).await.unwrap_err();
         assert!(error.is::<DeadlineExceeded>(), "{error}");
         assert_eq!(
             attempts.load(Ordering::Relaxed),
@@ -135,13 +121,7 @@ mod retry {
     #[tokio::test(start_paused = true)]
     async fn without_a_deadline_the_policy_alone_decides() {
         let (backend, attempts) = failing();
-        let policy = WithinDeadline::new(
-            Always {
-                delay: Duration::ZERO,
-                left: 5,
-            },
-            deadline_of,
-        );
+        let policy = within(Duration::ZERO, 5);
         let client = Retry::new(policy, backend);
         assert!(
             client
@@ -158,29 +138,19 @@ mod retry {
 
 #[cfg(feature = "hedge")]
 mod hedge {
-    use donjon::hedge::{Hedge, Policy};
+    use donjon::hedge::Hedge;
+
+    use crate::support::HedgeEvery;
 
     use super::*;
 
-    #[derive(Clone)]
-    struct HedgeAll;
-
-    impl Policy<Job> for HedgeAll {
-        fn clone_request(&self, job: &Job) -> Option<Job> {
-            Some(*job)
-        }
-        fn can_retry(&self, _: &Job) -> bool {
-            true
-        }
-    }
-
     /// A hedge after 10 ms (every known response took 10 ms), needing
     /// `min` left, over `backend`.
-    fn hedged<S>(backend: S, min: Duration) -> Hedge<S, WithinDeadline<HedgeAll, DeadlineOf>>
+    fn hedged<S>(backend: S, min: Duration) -> Hedge<S, WithinDeadline<HedgeEvery, DeadlineOf>>
     where
         S: Service<Job, Response = Duration, Error = BoxError> + Clone,
     {
-        let policy = WithinDeadline::new(HedgeAll, deadline_of as DeadlineOf).min_remaining(min);
+        let policy = WithinDeadline::new(HedgeEvery, deadline_of as DeadlineOf).min_remaining(min);
         Hedge::new_with_mock_latencies(backend, policy, 10, 0.9, Duration::from_secs(60), &[10; 10])
     }
 
@@ -189,20 +159,14 @@ mod hedge {
         // The hedge is due at 10 ms. With a deadline at 50 ms and 30 ms
         // needed, 40 ms are left: sent.
         let (backend, attempts) = failing();
-        let job = Job {
-            work: ms(100),
-            deadline: Some(Deadline::after(ms(50))),
-        };
-        assert!(hedged(backend, ms(30)).oneshot(job).await.is_err());
+        let due = job(100, Some(50));
+        assert!(hedged(backend, ms(30)).oneshot(due).await.is_err());
         assert_eq!(attempts.load(Ordering::Relaxed), 2);
 
         // With a deadline at 35 ms, 25 ms are left: not sent.
         let (backend, attempts) = failing();
-        let job = Job {
-            work: ms(100),
-            deadline: Some(Deadline::after(ms(35))),
-        };
-        assert!(hedged(backend, ms(30)).oneshot(job).await.is_err());
+        let due = job(100, Some(35));
+        assert!(hedged(backend, ms(30)).oneshot(due).await.is_err());
         assert_eq!(attempts.load(Ordering::Relaxed), 1);
     }
 }

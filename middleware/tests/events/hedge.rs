@@ -7,23 +7,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use donjon::hedge::{Hedge, Policy};
+use donjon::hedge::Hedge;
 use donjon::{BoxError, Service, ServiceExt};
 use tracing::Instrument;
 
+use crate::support::HedgeEvery;
 use crate::{capture, lines_with};
-
-#[derive(Clone, Debug)]
-struct Always;
-
-impl Policy<u32> for Always {
-    fn clone_request(&self, request: &u32) -> Option<u32> {
-        Some(*request)
-    }
-    fn can_retry(&self, _: &u32) -> bool {
-        true
-    }
-}
 
 /// The first call never answers; the others emit `inner called` and answer
 /// at once.
@@ -55,7 +44,7 @@ async fn a_hedge_sent_emits_its_threshold_and_budget_in_the_callers_span() {
     let latencies: Vec<u64> = (1..=10).map(|ms| ms * 10).collect();
     let hedge = Hedge::new_with_mock_latencies(
         SlowFirst::default(),
-        Always,
+        HedgeEvery,
         10,
         0.9,
         Duration::from_secs(60),

@@ -331,11 +331,12 @@ mod hedge {
     use std::task::Poll;
     use std::time::Duration;
 
-    use donjon::hedge::{Hedge, Policy};
+    use donjon::hedge::Hedge;
     use donjon_test::mock::{self, SendResponse, Spawn};
     use tokio::time::advance;
     use tokio_test::{assert_pending, assert_ready_ok, task};
 
+    use crate::support::HedgeEvery;
     use crate::support::recorder::Recorded;
 
     type Req = &'static str;
@@ -347,32 +348,18 @@ mod hedge {
     /// The hedge delay of [`hedged`]: the 0.9 quantile of its latencies.
     const DELAY: Duration = Duration::from_millis(10);
 
-    /// Hedges every request.
-    #[derive(Clone)]
-    struct Always;
-
-    impl Policy<Req> for Always {
-        fn clone_request(&self, request: &Req) -> Option<Req> {
-            Some(*request)
-        }
-
-        fn can_retry(&self, _: &Req) -> bool {
-            true
-        }
-    }
-
     /// A hedge around a fresh mock (whose clones share its handle), hedging
     /// after [`DELAY`], its handles taken from `recorded`.
     fn hedged(
         recorded: &Recorded,
         name: Option<&'static str>,
-    ) -> (Spawn<Hedge<Mock, Always>>, Handle) {
+    ) -> (Spawn<Hedge<Mock, HedgeEvery>>, Handle) {
         recorded.with(|| {
             mock::spawn_with(|mock: Mock| {
                 let latencies = [1, 1, 1, 1, 1, 1, 1, 1, 10, 10];
                 let period = Duration::from_secs(60);
                 let hedge =
-                    Hedge::new_with_mock_latencies(mock, Always, 10, 0.9, period, &latencies);
+                    Hedge::new_with_mock_latencies(mock, HedgeEvery, 10, 0.9, period, &latencies);
                 match name {
                     Some(name) => hedge.with_name(name),
                     None => hedge,

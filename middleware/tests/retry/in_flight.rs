@@ -1,13 +1,9 @@
 //! `budget::InFlightBudget`: retries and hedges bounded by a share of the
 //! executions in flight.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
-
+use donjon::Layer;
 use donjon::retry::Retry;
 use donjon::retry::budget::{InFlightBudget, in_flight};
-use donjon::{BoxError, Layer, Service, ServiceExt};
 use donjon_test::mock::{self, Spawn};
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 
@@ -183,21 +179,16 @@ async fn a_policy_declining_gives_the_permit_back_at_once() {
 
 #[cfg(feature = "hedge")]
 mod hedge {
-    use donjon::hedge::{Hedge, Policy};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use donjon::hedge::Hedge;
+    use donjon::{BoxError, Service, ServiceExt};
+
+    use crate::support::HedgeEvery;
 
     use super::*;
-
-    #[derive(Clone)]
-    struct Always;
-
-    impl Policy<u32> for Always {
-        fn clone_request(&self, request: &u32) -> Option<u32> {
-            Some(*request)
-        }
-        fn can_retry(&self, _: &u32) -> bool {
-            true
-        }
-    }
 
     /// A hedge after 10 ms (every known response took 10 ms) over a backend
     /// that answers in 50 ms, counting its calls.
@@ -206,7 +197,7 @@ mod hedge {
     ) -> (
         Hedge<
             impl Service<u32, Response = u32, Error = BoxError, Future = impl Send> + Clone,
-            Always,
+            HedgeEvery,
         >,
         Arc<AtomicUsize>,
     ) {
@@ -225,7 +216,7 @@ mod hedge {
         };
         let hedge = Hedge::new_with_mock_latencies(
             backend,
-            Always,
+            HedgeEvery,
             10,
             0.9,
             Duration::from_secs(60),

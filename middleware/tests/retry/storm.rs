@@ -5,11 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use donjon::hedge::{self, Hedge};
+use donjon::hedge::Hedge;
 use donjon::retry::budget::InFlightBudget;
 use donjon::retry::{Policy, Retry};
 use donjon::util::Either;
 use donjon::{BoxError, Layer, Service, ServiceExt, service_fn};
+
+use crate::support::HedgeEvery;
 
 /// Requests sent at once.
 const REQUESTS: usize = 200;
@@ -34,19 +36,6 @@ impl Policy<u32, u32, BoxError> for ThreeRetries {
 
     fn clone_request(&mut self, request: &u32) -> Option<u32> {
         Some(*request)
-    }
-}
-
-/// Hedges every request.
-#[derive(Clone)]
-struct HedgeAll;
-
-impl hedge::Policy<u32> for HedgeAll {
-    fn clone_request(&self, request: &u32) -> Option<u32> {
-        Some(*request)
-    }
-    fn can_retry(&self, _: &u32) -> bool {
-        true
     }
 }
 
@@ -101,7 +90,7 @@ async fn wave(
     // hedge's own budget (one per request) allows.
     let hedged = Hedge::new_with_mock_latencies(
         retrying,
-        HedgeAll,
+        HedgeEvery,
         10,
         0.9,
         Duration::from_secs(60),

@@ -500,3 +500,19 @@ impl Service<()> for Recorder {
         std::future::ready(Ok(()))
     }
 }
+
+/// A hedge policy that copies and hedges every request.
+#[cfg(feature = "hedge")]
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct HedgeEvery;
+
+#[cfg(feature = "hedge")]
+impl<Req: Clone> donjon::hedge::Policy<Req> for HedgeEvery {
+    fn clone_request(&self, request: &Req) -> Option<Req> {
+        Some(request.clone())
+    }
+
+    fn can_retry(&self, _: &Req) -> bool {
+        true
+    }
+}
