@@ -57,11 +57,20 @@ use crate::BoxError;
 /// assert_eq!(server.oneshot(timely).await.unwrap(), "answer");
 /// # }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Admit<S, D> {
     inner: S,
     deadlines: D,
     min_remaining: Duration,
+    /// Its last call was refused: a refusal after an admission is
+    /// reported, the ones after it are not.
+    refusing: bool,
+}
+
+impl<S: Clone, D: Clone> Clone for Admit<S, D> {
+    fn clone(&self) -> Self {
+        Admit::new(self.inner.clone(), self.deadlines.clone()).min_remaining(self.min_remaining)
+    }
 }
 
 impl<S, D> Admit<S, D> {
@@ -71,6 +80,7 @@ impl<S, D> Admit<S, D> {
             inner,
             deadlines,
             min_remaining: Duration::ZERO,
+            refusing: false,
         }
     }
 
@@ -129,22 +139,28 @@ where
 
     fn call(&mut self, request: Req) -> Self::Future {
         match check(self.deadlines.deadline_for(&request), self.min_remaining) {
-            Ok(()) => OrRefused::called(self.inner.call(request)),
+            Ok(()) => {
+                self.refusing = false;
+                OrRefused::called(self.inner.call(request))
+            }
             Err(refused) => {
-                tracing_refused(&refused);
+                if !std::mem::replace(&mut self.refusing, true) {
+                    tracing_refused(&refused);
+                }
                 OrRefused::refused(refused)
             }
         }
     }
 }
 
-/// Reports a request refused.
+/// Reports a service starting to refuse requests whose time is up.
+#[cold]
 fn tracing_refused(refused: &DeadlineExceeded) {
     #[cfg(feature = "tracing")]
     tracing::debug!(
         remaining = ?refused.remaining(),
         needed = ?refused.needed(),
-        "deadline: a request is refused before any work, its time is up"
+        "deadline: requests arrive with their time up, refused before any work"
     );
     #[cfg(not(feature = "tracing"))]
     let _ = refused;

@@ -62,9 +62,11 @@
 //!
 //! # Events
 //!
-//! With the `tracing` feature, [`Admit`] emits a `debug` event `deadline: a
-//! request is refused before any work, its time is up`, with `remaining`
-//! and `needed`, for each request it refuses.
+//! With the `tracing` feature, [`Admit`] emits a `debug` event `deadline:
+//! requests arrive with their time up, refused before any work`, with the
+//! first refused request's `remaining` and `needed`, when it refuses a
+//! request after admitting the one before (or refuses its first): once per
+//! run of refusals of each service, clones apart, not once per request.
 
 mod admit;
 pub mod error;

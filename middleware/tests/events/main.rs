@@ -15,6 +15,8 @@ mod balance;
 mod buffer;
 #[cfg(feature = "limit")]
 mod concurrency;
+#[cfg(all(feature = "deadline", feature = "tracing", feature = "util"))]
+mod deadline;
 #[cfg(all(feature = "fallback", feature = "tracing"))]
 mod fallback;
 #[cfg(feature = "limit")]
