@@ -187,6 +187,30 @@ pub const CASES: &[Case] = &[
         target: Target::Tower(1.0),
     },
     Case {
+        name: "throttle",
+        about: "client-side adaptive throttling over a backend accepting everything (raw: the async fn)",
+        libs: &[Lib::Donjon, Lib::Raw],
+        target: Target::None,
+    },
+    Case {
+        name: "priority_shed",
+        about: "PriorityShed, its bound never reached (raw: the async fn)",
+        libs: &[Lib::Donjon, Lib::Raw],
+        target: Target::None,
+    },
+    Case {
+        name: "admit",
+        about: "deadline::Admit, every request with a deadline far ahead (raw: the async fn)",
+        libs: &[Lib::Donjon, Lib::Raw],
+        target: Target::None,
+    },
+    Case {
+        name: "in_flight",
+        about: "Retry that never retries, with an InFlightBudget counting the executions (raw: the async fn)",
+        libs: &[Lib::Donjon, Lib::Raw],
+        target: Target::None,
+    },
+    Case {
         name: "breaker",
         about: "closed circuit breaker, default window (tower-resilience: its CircuitBreaker)",
         libs: WITH_RESILIENCE,
@@ -513,7 +537,8 @@ pub mod raw {
     /// Runs `case` for `n` requests.
     pub fn run(case: &str, rt: &Runtime, n: u64) -> Option<Duration> {
         Some(match case {
-            "service_fn" | "retry" | "red" => timed(rt, async move {
+            "service_fn" | "retry" | "red" | "throttle" | "priority_shed" | "admit"
+            | "in_flight" => timed(rt, async move {
                 for i in 0..n {
                     black_box(double(black_box(i)).await.expect("the call fails"));
                 }

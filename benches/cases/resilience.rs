@@ -6,16 +6,22 @@
 //! wraps the same `double` and is driven by the same loop as the cases of
 //! `mod.rs`, with limits, windows and timeouts no request comes near. With
 //! the `metrics` feature, donjon also has `red`: the metrics layer alone.
+//! donjon's own overload pieces have cases against the raw `double` only:
+//! `throttle`, `priority_shed`, `admit` and `in_flight`.
 
 /// The cases, against donjon.
 pub mod donjon {
     use std::time::Duration;
 
     use donjon::circuit_breaker::{CircuitBreaker, Config};
+    use donjon::deadline::{Admit, Deadline};
     use donjon::limit::adaptive::{AdaptiveConcurrencyLimit, Aimd};
     use donjon::limit::{RateLimit, rate::Rate};
+    use donjon::priority::{Priority, PriorityShed};
     use donjon::retry::Retry;
-    use donjon::{ServiceBuilder, service_fn};
+    use donjon::retry::budget::InFlightBudget;
+    use donjon::throttle::Throttle;
+    use donjon::{Layer, ServiceBuilder, service_fn};
     use tokio::runtime::Runtime;
 
     use super::super::with_donjon::{Never, drive};
@@ -46,6 +52,24 @@ pub mod donjon {
                 rt,
                 drive(ServiceBuilder::new().metrics("bench").service_fn(double), n),
             ),
+            "throttle" => timed(rt, drive(Throttle::new(service_fn(double)), n)),
+            "priority_shed" => {
+                let shed =
+                    PriorityShed::new(service_fn(double), CAPACITY, |_: &u64| Priority::Critical);
+                timed(rt, drive(shed, n))
+            }
+            "admit" => {
+                let far = Deadline::after(Duration::from_secs(3600));
+                timed(
+                    rt,
+                    drive(Admit::new(service_fn(double), move |_: &u64| Some(far)), n),
+                )
+            }
+            "in_flight" => {
+                let budget = InFlightBudget::new(0.1, 1);
+                let counted = budget.layer().layer(service_fn(double));
+                timed(rt, drive(Retry::new(budget.policy(Never), counted), n))
+            }
             "pipeline" => {
                 let pipeline = ServiceBuilder::new()
                     .timeout(TIMEOUT)
