@@ -1,7 +1,6 @@
 //! `Admit`, and a timeout reading deadlines.
 
 use donjon::deadline::{AdmitLayer, Deadline, NoDeadline};
-use donjon::timeout::TimeoutLayer;
 
 use super::*;
 
@@ -19,12 +18,40 @@ async fn admit_keeps_the_contract() {
     .await;
 }
 
+#[cfg(feature = "timeout")]
 #[tokio::test(start_paused = true)]
 async fn a_timeout_reading_deadlines_keeps_the_contract() {
+    use donjon::timeout::TimeoutLayer;
+
     Contract::new(
         TimeoutLayer::new(SECOND).with_deadlines(|_: &Req| Some(Deadline::after(SECOND * 2))),
         hello,
     )
     .check_cloneable::<Req, Res>()
     .await;
+}
+
+#[cfg(feature = "http")]
+#[tokio::test(start_paused = true)]
+async fn the_header_layers_keep_the_contract() {
+    use donjon::deadline::{DeadlineFromHeaderLayer, DeadlineToHeaderLayer};
+
+    type HttpReq = http::Request<()>;
+    let request = || {
+        let mut request = http::Request::new(());
+        request.extensions_mut().insert(Deadline::after(SECOND));
+        request
+    };
+    Contract::new(DeadlineToHeaderLayer::new(), request)
+        .check_cloneable::<HttpReq, Res>()
+        .await;
+    let with_header = || {
+        http::Request::builder()
+            .header("grpc-timeout", "1S")
+            .body(())
+            .expect("a valid request")
+    };
+    Contract::new(DeadlineFromHeaderLayer::new(), with_header)
+        .check_cloneable::<HttpReq, Res>()
+        .await;
 }

@@ -32,3 +32,16 @@ async fn retry_keeps_the_contract() {
         .check_cloneable::<Req, Res>()
         .await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_in_flight_budgets_counting_layer_keeps_the_contract() {
+    let budget = donjon::retry::budget::InFlightBudget::new(0.1, 1);
+    Contract::new(budget.layer(), hello)
+        .check_cloneable::<Req, Res>()
+        .await;
+    assert_eq!(
+        budget.executions(),
+        0,
+        "every execution the checks made is over"
+    );
+}
