@@ -75,7 +75,7 @@ impl Permits {
             "a concurrency limit allows at most Semaphore::MAX_PERMITS ({}) requests at once, got {max}",
             Semaphore::MAX_PERMITS
         );
-        let gate = Gate::new(max).reporting_waits("concurrency limit");
+        let gate = Gate::new(max).reporting_waits();
         #[cfg(feature = "metrics")]
         let gate = gate.with_meter(meter);
         Permits::Gate(Place::new(Arc::new(gate)))

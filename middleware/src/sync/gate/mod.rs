@@ -94,9 +94,9 @@ pub(crate) struct Gate {
     /// The limit: written under the queue's lock, read as a figure.
     limit: AtomicUsize,
     queue: Mutex<Queue>,
-    /// What its owner calls the gate in the event of a caller starting to
-    /// wait; `None`: no event.
-    waits_event: Option<&'static str>,
+    /// Whether a caller starting to wait is reported (a concurrency
+    /// limit's gate; not the buffer's).
+    reports_waits: bool,
     /// What the owner records, if anything.
     #[cfg(feature = "metrics")]
     meter: Option<GateMeter>,
@@ -179,21 +179,21 @@ impl Gate {
                 waiters: VecDeque::new(),
                 debt: 0,
             }),
-            waits_event: None,
+            reports_waits: false,
             #[cfg(feature = "metrics")]
             meter: None,
         }
     }
 
-    /// The gate, emitting a `debug` event `{owner}: every permit is in use,
-    /// a caller waits`, with the limit and the callers queued, each time a
-    /// caller joins the queue.
+    /// The gate, emitting a `debug` event `concurrency limit: every permit
+    /// is in use, a caller waits`, with the limit and the callers queued,
+    /// each time a caller joins the queue.
     #[cfg_attr(
         not(feature = "limit"),
         allow(dead_code, reason = "only the concurrency limit reports waits")
     )]
-    pub(crate) fn reporting_waits(mut self, owner: &'static str) -> Self {
-        self.waits_event = Some(owner);
+    pub(crate) fn reporting_waits(mut self) -> Self {
+        self.reports_waits = true;
         self
     }
 
@@ -665,11 +665,11 @@ impl Place {
         let waiting = queue.waiters.len();
         drop(queue);
         self.queued = true;
-        if let Some(owner) = gate.waits_event {
+        if gate.reports_waits {
             tracing::debug!(
                 limit = gate.limit(),
                 waiting,
-                "{owner}: every permit is in use, a caller waits"
+                "concurrency limit: every permit is in use, a caller waits"
             );
         }
         #[cfg(feature = "metrics")]
