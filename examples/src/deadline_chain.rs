@@ -191,3 +191,27 @@ pub async fn serve(router: Router) -> String {
     });
     base
 }
+
+/// Asks hop a (at base URL `a`), with `grpc_timeout` as the caller's time
+/// left if given: the status and the body of the answer.
+///
+/// # Panics
+///
+/// If hop a does not answer.
+pub async fn ask(a: &str, grpc_timeout: Option<&str>) -> (StatusCode, String) {
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let mut request = http::Request::get(format!("{a}/"));
+    if let Some(value) = grpc_timeout {
+        request = request.header("grpc-timeout", value);
+    }
+    let request = request.body(Empty::new()).expect("a valid request");
+    let answer = client.request(request).await.expect("hop a answers");
+    let status = answer.status();
+    let body = answer
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}

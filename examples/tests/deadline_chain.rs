@@ -5,12 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use donjon_examples::deadline_chain::{HOP_B_TIMEOUT, Work, hop_a, hop_b, serve};
+use donjon_examples::deadline_chain::{self, HOP_B_TIMEOUT, Work, hop_a, hop_b, serve};
 use http::StatusCode;
-use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use tokio::time::Instant;
 
 /// Hop a's own share of the work.
@@ -27,26 +23,9 @@ async fn chain() -> (String, Arc<Work>) {
 /// Asks hop a, with `grpc_timeout` if given: the status, the body, and
 /// how long the answer took.
 async fn ask(a: &str, grpc_timeout: Option<&str>) -> (StatusCode, String, Duration) {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-    let mut request = http::Request::get(format!("{a}/"));
-    if let Some(value) = grpc_timeout {
-        request = request.header("grpc-timeout", value);
-    }
-    let request = request.body(Empty::new()).expect("a valid request");
     let sent = Instant::now();
-    let answer = client.request(request).await.expect("hop a answers");
-    let status = answer.status();
-    let body = answer
-        .into_body()
-        .collect()
-        .await
-        .expect("a body")
-        .to_bytes();
-    (
-        status,
-        String::from_utf8_lossy(&body).into_owned(),
-        sent.elapsed(),
-    )
+    let (status, body) = deadline_chain::ask(a, grpc_timeout).await;
+    (status, body, sent.elapsed())
 }
 
 #[tokio::test(start_paused = true)]
