@@ -83,6 +83,8 @@
 
 #[macro_use]
 mod macros;
+#[cfg(any(feature = "buffer", feature = "limit"))]
+mod discipline;
 #[cfg(any(feature = "limit", feature = "load-shed", feature = "priority"))]
 mod overloaded;
 #[cfg(feature = "limit")]

@@ -59,3 +59,4 @@ mod worker;
 pub use self::layer::BufferLayer;
 pub use self::service::Buffer;
 pub use self::worker::Worker;
+pub use crate::discipline::{QueueDelay, QueueDiscipline};

@@ -53,6 +53,11 @@ pub(super) fn concurrency(name: Cow<'static, str>, waiters: bool) -> GateMeter {
             Gauge::noop()
         },
         in_flight: metrics::gauge!(names::CONCURRENCY_IN_FLIGHT, &labels),
+        refused: if waiters {
+            metrics::counter!(names::CONCURRENCY_REFUSALS, &labels)
+        } else {
+            Counter::noop()
+        },
     }
 }
 
@@ -70,6 +75,7 @@ pub(super) fn adaptive(name: Cow<'static, str>) -> (Gauge, GateMeter) {
     let gate = GateMeter {
         waiters: Gauge::noop(),
         in_flight: metrics::gauge!(names::ADAPTIVE_IN_FLIGHT, &labels),
+        refused: Counter::noop(),
     };
     (limit, gate)
 }

@@ -47,3 +47,4 @@ pub use self::gcra::{Gcra, GcraLayer};
 pub use self::keyed::{KeyedRateLimit, KeyedRateLimitLayer, SharedRateLimit, SharedRateLimitLayer};
 pub use self::rate::{RateLimit, RateLimitLayer};
 pub use self::try_concurrency::{TryConcurrencyLimit, TryConcurrencyLimitLayer};
+pub use crate::discipline::{QueueDelay, QueueDiscipline};

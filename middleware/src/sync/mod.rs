@@ -26,7 +26,7 @@ mod wake;
 #[cfg(all(feature = "metrics", feature = "limit"))]
 pub(crate) use gate::GateMeter;
 #[cfg(any(feature = "buffer", feature = "limit"))]
-pub(crate) use gate::{Gate, GatePermit, MAX_PERMITS, Place};
+pub(crate) use gate::{Denied, Gate, GatePermit, MAX_PERMITS, Place};
 #[cfg(test)]
 pub(crate) use wake::withdrawal_waker;
 pub(crate) use wake::{WakeList, is_withdrawal, register, withdraw};

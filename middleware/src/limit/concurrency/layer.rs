@@ -1,10 +1,12 @@
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use donjon_layer::Layer;
 use tokio::sync::Semaphore;
 
-use super::ConcurrencyLimit;
 use super::permits::Permits;
+use super::{ConcurrencyLimit, Disciplined, Fifo};
+use crate::discipline::{QueueDelay, QueueDiscipline};
 #[cfg(feature = "metrics")]
 use crate::limit::meter;
 
@@ -12,13 +14,17 @@ use crate::limit::meter;
 ///
 /// Every service it wraps gets a separate limit of `max`; see
 /// [`GlobalConcurrencyLimitLayer`] for one limit shared by all.
+/// [`with_queue`](Self::with_queue) serves each limit's waiters by a
+/// [`QueueDiscipline`].
 #[derive(Debug, Clone)]
 #[must_use = "a layer does nothing until it wraps a service"]
-pub struct ConcurrencyLimitLayer {
+pub struct ConcurrencyLimitLayer<Q = Fifo> {
     max: usize,
     /// The `name` label of the limits' metrics.
     #[cfg(feature = "metrics")]
     name: std::borrow::Cow<'static, str>,
+    discipline: QueueDiscipline,
+    queue: PhantomData<fn() -> Q>,
 }
 
 impl ConcurrencyLimitLayer {
@@ -28,7 +34,32 @@ impl ConcurrencyLimitLayer {
             max,
             #[cfg(feature = "metrics")]
             name: std::borrow::Cow::Borrowed(meter::CONCURRENCY_LIMIT),
+            discipline: QueueDiscipline::fifo(),
+            queue: PhantomData,
         }
+    }
+
+    /// Serves the waiters of each limit it makes by `discipline`: see
+    /// [`ConcurrencyLimit::with_queue`].
+    pub fn with_queue(self, discipline: QueueDiscipline) -> ConcurrencyLimitLayer<Disciplined> {
+        ConcurrencyLimitLayer {
+            max: self.max,
+            #[cfg(feature = "metrics")]
+            name: self.name,
+            discipline,
+            queue: PhantomData,
+        }
+    }
+}
+
+impl<Q> ConcurrencyLimitLayer<Q> {
+    /// A new limit's permits.
+    fn permits(&self) -> Permits {
+        Permits::new(
+            self.max,
+            #[cfg(feature = "metrics")]
+            meter::concurrency(self.name.clone(), true),
+        )
     }
 
     /// Names the limits of the services it wraps in their metrics (the
@@ -47,14 +78,15 @@ impl<S> Layer<S> for ConcurrencyLimitLayer {
     type Service = ConcurrencyLimit<S>;
 
     fn layer(&self, service: S) -> Self::Service {
-        ConcurrencyLimit::with_permits(
-            service,
-            Permits::new(
-                self.max,
-                #[cfg(feature = "metrics")]
-                meter::concurrency(self.name.clone(), true),
-            ),
-        )
+        ConcurrencyLimit::with_permits(service, self.permits())
+    }
+}
+
+impl<S> Layer<S> for ConcurrencyLimitLayer<Disciplined> {
+    type Service = ConcurrencyLimit<S, Disciplined>;
+
+    fn layer(&self, service: S) -> Self::Service {
+        ConcurrencyLimit::with_permits(service, self.permits()).with_queue(self.discipline)
     }
 }
 
@@ -81,8 +113,9 @@ impl<S> Layer<S> for ConcurrencyLimitLayer {
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "a layer does nothing until it wraps a service"]
-pub struct GlobalConcurrencyLimitLayer {
+pub struct GlobalConcurrencyLimitLayer<Q = Fifo> {
     permits: Permits,
+    queue: PhantomData<fn() -> Q>,
 }
 
 impl GlobalConcurrencyLimitLayer {
@@ -99,6 +132,7 @@ impl GlobalConcurrencyLimitLayer {
                 #[cfg(feature = "metrics")]
                 meter::concurrency(meter::GLOBAL_CONCURRENCY_LIMIT.into(), true),
             ),
+            queue: PhantomData,
         }
     }
 
@@ -110,9 +144,45 @@ impl GlobalConcurrencyLimitLayer {
                 #[cfg(feature = "metrics")]
                 meter::concurrency(meter::GLOBAL_CONCURRENCY_LIMIT.into(), true),
             ),
+            queue: PhantomData,
         }
     }
 
+    /// Serves the waiters of the shared limit by `discipline`: see
+    /// [`ConcurrencyLimit::with_queue`].
+    ///
+    /// # Panics
+    ///
+    /// If the layer was made with a user's semaphore, was cloned, or has
+    /// wrapped a service already: set the discipline as the layer is made.
+    pub fn with_queue(
+        mut self,
+        discipline: QueueDiscipline,
+    ) -> GlobalConcurrencyLimitLayer<Disciplined> {
+        assert!(
+            self.permits.set_discipline(discipline),
+            "GlobalConcurrencyLimitLayer::with_queue sets the discipline of the shared limit as \
+             it is made: call it before the layer is cloned or wraps a service, and not for a \
+             limit over a user's semaphore"
+        );
+        GlobalConcurrencyLimitLayer {
+            permits: self.permits,
+            queue: PhantomData,
+        }
+    }
+}
+
+impl GlobalConcurrencyLimitLayer<Disciplined> {
+    /// How long the oldest caller waiting for a permit of the shared limit
+    /// has waited so far.
+    pub fn queue_delay(&self) -> QueueDelay {
+        self.permits
+            .queue_delay()
+            .expect("a disciplined limit's gate has a discipline")
+    }
+}
+
+impl<Q> GlobalConcurrencyLimitLayer<Q> {
     /// Names the shared limit in its metrics (the `name` label; see
     /// [`metrics`](crate::metrics)): `"global_concurrency_limit"` unless
     /// set.
@@ -142,5 +212,13 @@ impl<S> Layer<S> for GlobalConcurrencyLimitLayer {
 
     fn layer(&self, service: S) -> Self::Service {
         ConcurrencyLimit::with_permits(service, self.permits.clone())
+    }
+}
+
+impl<S> Layer<S> for GlobalConcurrencyLimitLayer<Disciplined> {
+    type Service = ConcurrencyLimit<S, Disciplined>;
+
+    fn layer(&self, service: S) -> Self::Service {
+        ConcurrencyLimit::with_shared_permits(service, self.permits.clone())
     }
 }

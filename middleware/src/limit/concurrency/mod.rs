@@ -45,4 +45,4 @@ pub(super) mod permits;
 mod service;
 
 pub use self::layer::{ConcurrencyLimitLayer, GlobalConcurrencyLimitLayer};
-pub use self::service::ConcurrencyLimit;
+pub use self::service::{ConcurrencyLimit, Disciplined, Fifo};

@@ -6,10 +6,11 @@ use std::task::{Context, Poll};
 
 use tokio::sync::Semaphore;
 
+use crate::discipline::{QueueDelay, QueueDiscipline};
 use crate::semaphore::PollSemaphore;
 #[cfg(feature = "metrics")]
 use crate::sync::GateMeter;
-use crate::sync::{Gate, GatePermit, Place};
+use crate::sync::{Denied, Gate, GatePermit, Place};
 
 /// Where a concurrency limit takes its permits from.
 #[derive(Debug)]
@@ -118,6 +119,31 @@ impl Permits {
         }
     }
 
+    /// Serves the limit's queue by `discipline`; `false` (and nothing
+    /// changes) for a user's semaphore, or if other clones (or permits)
+    /// share the limit, or this clone waits for a permit.
+    pub(in crate::limit) fn set_discipline(&mut self, discipline: QueueDiscipline) -> bool {
+        match self {
+            Permits::Gate(place) => match place.gate_mut() {
+                Some(gate) => {
+                    gate.set_discipline(discipline);
+                    true
+                }
+                None => false,
+            },
+            Permits::Semaphore(_) => false,
+        }
+    }
+
+    /// How long the oldest waiter has waited, for a limit with a
+    /// discipline.
+    pub(in crate::limit) fn queue_delay(&self) -> Option<QueueDelay> {
+        match self {
+            Permits::Gate(place) => place.gate().queue_delay(),
+            Permits::Semaphore(_) => None,
+        }
+    }
+
     /// The limit, for a limit of its own (a user's semaphore does not say).
     pub(in crate::limit) fn limit(&self) -> Option<usize> {
         match self {
@@ -138,13 +164,15 @@ impl Permits {
         }
     }
 
-    /// Takes a permit, or registers `cx` to be woken when one is free.
+    /// Takes a permit, or registers `cx` to be woken when one is free;
+    /// `None` when the limit's discipline refused the caller.
     #[inline]
-    pub(super) fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Permit> {
+    pub(super) fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Option<Permit>> {
         match self {
-            Permits::Gate(place) => place.poll_acquire(cx).map(|taken| {
-                taken.expect("a concurrency limit's gate is never closed");
-                Permit::Gate(place.gate().owned())
+            Permits::Gate(place) => place.poll_acquire(cx).map(|taken| match taken {
+                Ok(()) => Some(Permit::Gate(place.gate().owned())),
+                Err(Denied::Refused) => None,
+                Err(Denied::Closed) => unreachable!("a concurrency limit's gate is never closed"),
             }),
             Permits::Semaphore(user) => {
                 let waiting = user.semaphore.is_waiting();
@@ -163,7 +191,7 @@ impl Permits {
                              concurrency limit must stay open"
                         )
                     });
-                    Permit::Semaphore(user.taken())
+                    Some(Permit::Semaphore(user.taken()))
                 })
             }
         }

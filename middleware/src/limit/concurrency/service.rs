@@ -6,9 +6,27 @@ use tokio::sync::Semaphore;
 
 use super::future::ResponseFuture;
 use super::permits::{Permit, Permits};
+use crate::BoxError;
+use crate::discipline::{QueueDelay, QueueDiscipline};
 #[cfg(feature = "metrics")]
 use crate::limit::meter;
+use crate::overloaded::ResponseFuture as MaybeRefused;
 use crate::sync::is_withdrawal;
+
+/// The queue of a [`ConcurrencyLimit`] that serves its waiters first come,
+/// first served and never refuses one: tower's (the default).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fifo(());
+
+/// The queue of a [`ConcurrencyLimit`] served by a [`QueueDiscipline`]
+/// (see [`with_queue`](ConcurrencyLimit::with_queue)): its errors are boxed,
+/// and a caller the discipline refuses gets
+/// [`Overloaded`](crate::load_shed::error::Overloaded).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Disciplined {
+    /// The discipline refused this service's caller: the next call fails.
+    refused: bool,
+}
 
 /// Limits how many requests the inner service handles at once.
 ///
@@ -24,6 +42,19 @@ use crate::sync::is_withdrawal;
 /// `poll_ready` is `Pending` while every permit is out; waiting callers are
 /// woken one at a time, in the order they started waiting. A limit of 0 is
 /// never ready.
+///
+/// # Queue discipline
+///
+/// [`with_queue`](Self::with_queue) serves the waiters by a
+/// [`QueueDiscipline`] instead: CoDel's refusals, newest first once the
+/// queue stands, or both. The service is then a
+/// `ConcurrencyLimit<S, Disciplined>`, whose errors are boxed: a caller the
+/// discipline refuses sees `poll_ready` return `Ready(Ok(()))`, and its
+/// `call` fails at once with
+/// [`Overloaded`](crate::load_shed::error::Overloaded), without reaching
+/// the inner service (which keeps what its readiness reserved, for the
+/// next call). [`queue_delay`](ConcurrencyLimit::queue_delay) reads how
+/// long the oldest waiter has waited.
 ///
 /// # Cancellation
 ///
@@ -46,7 +77,8 @@ use crate::sync::is_withdrawal;
 /// `with_name` (`"concurrency_limit"`, or `"global_concurrency_limit"` for
 /// a [`GlobalConcurrencyLimitLayer`](super::GlobalConcurrencyLimitLayer)'s
 /// limit, if none). Each permit taken and given back moves the second
-/// gauge; a caller joining or leaving the queue moves the first.
+/// gauge; a caller joining or leaving the queue moves the first. Callers a
+/// discipline refuses are counted in `donjon_concurrency_limit_refusals_total`.
 ///
 /// # Examples
 ///
@@ -62,11 +94,12 @@ use crate::sync::is_withdrawal;
 /// # }
 /// ```
 #[derive(Debug)]
-pub struct ConcurrencyLimit<S> {
+pub struct ConcurrencyLimit<S, Q = Fifo> {
     inner: S,
     permits: Permits,
     /// The permit reserved by `poll_ready` for the next call.
     permit: Option<Permit>,
+    queue: Q,
 }
 
 impl<S> ConcurrencyLimit<S> {
@@ -107,9 +140,87 @@ impl<S> ConcurrencyLimit<S> {
             inner,
             permits,
             permit: None,
+            queue: Fifo(()),
         }
     }
 
+    /// Serves the limit's waiting callers by `discipline`: see
+    /// [Queue discipline](Self#queue-discipline). A tokio runtime with its
+    /// time driver must be running when a caller waits under a discipline
+    /// that refuses.
+    ///
+    /// # Panics
+    ///
+    /// If the limit takes its permits from a user's semaphore
+    /// ([`with_semaphore`](Self::with_semaphore)), is shared already, or
+    /// this service holds or waits for a permit: set the discipline as the
+    /// limit is made, before it is cloned or polled, and on the
+    /// [`GlobalConcurrencyLimitLayer`](super::GlobalConcurrencyLimitLayer)
+    /// for a shared limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use donjon::limit::{ConcurrencyLimit, QueueDiscipline};
+    /// use donjon::load_shed::error::Overloaded;
+    /// use donjon::{BoxError, Service, ServiceExt, service_fn};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let slow = service_fn(|n: u32| async move {
+    ///     tokio::time::sleep(Duration::from_secs(1)).await;
+    ///     Ok::<_, BoxError>(n)
+    /// });
+    /// let mut limit = ConcurrencyLimit::new(slow, 1)
+    ///     .with_queue(QueueDiscipline::fifo().codel(Duration::from_millis(5), Duration::from_millis(100)));
+    ///
+    /// let first = tokio::spawn(limit.ready().await.unwrap().call(1));
+    /// // The permit is out for a second; a caller waiting for it is refused
+    /// // after 100 ms (the queue formed when it joined).
+    /// let mut other = limit.clone();
+    /// let error = other.ready().await.unwrap().call(2).await.unwrap_err();
+    /// assert!(error.is::<Overloaded>());
+    /// assert_eq!(first.await.unwrap().unwrap(), 1);
+    /// # }
+    /// ```
+    pub fn with_queue(mut self, discipline: QueueDiscipline) -> ConcurrencyLimit<S, Disciplined> {
+        assert!(
+            self.permit.is_none() && self.permits.set_discipline(discipline),
+            "ConcurrencyLimit::with_queue sets the discipline of a limit as it is made: call it \
+             before the service is cloned or polled, on the GlobalConcurrencyLimitLayer for a \
+             shared limit, and not for a limit over a user's semaphore"
+        );
+        ConcurrencyLimit {
+            inner: self.inner,
+            permits: self.permits,
+            permit: None,
+            queue: Disciplined::default(),
+        }
+    }
+}
+
+impl<S> ConcurrencyLimit<S, Disciplined> {
+    /// A service over the permits of a shared limit that has a discipline.
+    pub(super) fn with_shared_permits(inner: S, permits: Permits) -> Self {
+        ConcurrencyLimit {
+            inner,
+            permits,
+            permit: None,
+            queue: Disciplined::default(),
+        }
+    }
+
+    /// How long the oldest caller waiting for a permit has waited so far
+    /// (shared by the clones; zero while nobody waits).
+    pub fn queue_delay(&self) -> QueueDelay {
+        self.permits
+            .queue_delay()
+            .expect("a disciplined limit's gate has a discipline")
+    }
+}
+
+impl<S, Q> ConcurrencyLimit<S, Q> {
     /// Names the limit in its metrics (the `name` label; see
     /// [`metrics`](crate::metrics)): `"concurrency_limit"` unless set, so
     /// that two limits of one process should each have their own.
@@ -167,7 +278,8 @@ where
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         if self.permit.is_none() {
-            self.permit = Some(ready!(self.permits.poll_acquire(cx)));
+            let permit = ready!(self.permits.poll_acquire(cx));
+            self.permit = Some(permit.expect("a limit without a discipline refuses nobody"));
         }
         let ready = self.inner.poll_ready(cx);
         if ready.is_pending() && is_withdrawal(cx.waker()) {
@@ -188,18 +300,64 @@ where
     }
 }
 
-impl<S: Clone> Clone for ConcurrencyLimit<S> {
+impl<S, Req> Service<Req> for ConcurrencyLimit<S, Disciplined>
+where
+    S: Service<Req>,
+    S::Error: Into<BoxError>,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = MaybeRefused<ResponseFuture<S::Future>>;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        if self.queue.refused {
+            return Poll::Ready(Ok(()));
+        }
+        if self.permit.is_none() {
+            match ready!(self.permits.poll_acquire(cx)) {
+                Some(permit) => self.permit = Some(permit),
+                None => {
+                    // Refused: the call fails at once.
+                    self.queue.refused = true;
+                    return Poll::Ready(Ok(()));
+                }
+            }
+        }
+        let ready = self.inner.poll_ready(cx);
+        if ready.is_pending() && is_withdrawal(cx.waker()) {
+            self.permit = None;
+        }
+        ready.map_err(Into::into)
+    }
+
+    #[inline]
+    fn call(&mut self, request: Req) -> Self::Future {
+        if std::mem::take(&mut self.queue.refused) {
+            return MaybeRefused::overloaded();
+        }
+        let permit = self
+            .permit
+            .take()
+            .expect("max requests in-flight; poll_ready must be called first");
+        MaybeRefused::called(ResponseFuture::new(self.inner.call(request), permit))
+    }
+}
+
+impl<S: Clone, Q: Clone + Default> Clone for ConcurrencyLimit<S, Q> {
+    /// A service sharing the limit, holding no permit.
     fn clone(&self) -> Self {
         ConcurrencyLimit {
             inner: self.inner.clone(),
             permits: self.permits.clone(),
             permit: None,
+            queue: Q::default(),
         }
     }
 }
 
 #[cfg(feature = "load")]
-impl<S: crate::load::Load> crate::load::Load for ConcurrencyLimit<S> {
+impl<S: crate::load::Load, Q> crate::load::Load for ConcurrencyLimit<S, Q> {
     type Metric = S::Metric;
 
     fn load(&self) -> Self::Metric {

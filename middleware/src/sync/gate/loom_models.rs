@@ -17,12 +17,12 @@ fn place(limit: usize) -> Place {
 
 /// Waits for a permit (loom's `block_on` parks the thread until woken:
 /// a lost wake-up is reported as a deadlock).
-fn acquire(place: &mut Place) -> Result<(), GateClosed> {
+fn acquire(place: &mut Place) -> Result<(), Denied> {
     block_on(poll_fn(|cx| place.poll_acquire(cx)))
 }
 
 /// Polls once with a waker nobody waits on: the caller is queued.
-fn poll_once(place: &mut Place) -> Poll<Result<(), GateClosed>> {
+fn poll_once(place: &mut Place) -> Poll<Result<(), Denied>> {
     place.poll_acquire(&mut Context::from_waker(Waker::noop()))
 }
 
@@ -108,7 +108,7 @@ fn loom_gate_close_wakes_a_waiter() {
         let mut waiter = holder.clone();
         let waiting = thread::spawn(move || acquire(&mut waiter));
         holder.gate().close();
-        assert_eq!(waiting.join().expect("no panic"), Err(GateClosed));
+        assert_eq!(waiting.join().expect("no panic"), Err(Denied::Closed));
     });
 }
 
@@ -145,6 +145,7 @@ fn meter() -> (
     let meter = GateMeter {
         waiters: Gauge::from_arc(Arc::clone(&waiters)),
         in_flight: Gauge::from_arc(Arc::clone(&in_flight)),
+        refused: metrics::Counter::noop(),
     };
     (meter, waiters, in_flight)
 }

@@ -18,6 +18,16 @@
 //! waiter is granted a permit taken on its behalf, and woken; it claims the
 //! permit the next time it polls, or gives it back if it is dropped first.
 //!
+//! An owner may give the gate a [`QueueDiscipline`] (the concurrency limit's
+//! `with_queue`): then the queue notes when it started standing and when
+//! each waiter joined, the oldest waiter's joining is published for
+//! [`QueueDelay`](crate::discipline::QueueDelay), waiters whose time under
+//! CoDel has come are refused ([`Denied::Refused`]) when permits are
+//! settled, and permits may go to the newest waiter first. A waiter is also
+//! refused by its own timer, when it polls after its time: each place keeps
+//! one `Sleep`, reset for each wait. The clock is read only on these slow
+//! paths, and not at all without a discipline.
+//!
 //! A caller that stops waiting without being dropped (a withdrawal poll,
 //! see [`is_withdrawal`](super::is_withdrawal)) leaves the queue, or claims
 //! the permit granted meanwhile; a withdrawing caller that finds no permit
@@ -52,6 +62,8 @@
 //! - `limit`, and the loads of the permit word that only report figures
 //!   (`available`, `in_flight`) or only choose between paths before a
 //!   compare-and-swap decides, are `Relaxed`.
+//! - The oldest waiter's joining ([`Oldest`]) is written under the queue's
+//!   lock and read as a figure: `Relaxed`.
 //!
 //! # Metrics
 //!
@@ -67,10 +79,14 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 #[cfg(feature = "metrics")]
-use metrics::Gauge;
+use metrics::{Counter, Gauge};
+use tokio::time::Instant;
+
+use crate::discipline::{Oldest, QueueDelay, QueueDiscipline};
 
 use super::atomic::{AtomicUsize, Ordering};
 use super::{Arc, Mutex, WakeList, is_withdrawal, lock, register};
@@ -100,6 +116,20 @@ pub(crate) struct Gate {
     /// What the owner records, if anything.
     #[cfg(feature = "metrics")]
     meter: Option<GateMeter>,
+    /// How the queue is served, if not plainly first come, first served.
+    discipline: Option<Discipline>,
+    /// The clock of a loom model: milliseconds after `clock_base`.
+    #[cfg(all(test, donjon_loom))]
+    pub(super) clock: std::sync::atomic::AtomicU64,
+    #[cfg(all(test, donjon_loom))]
+    clock_base: Instant,
+}
+
+/// A gate's discipline, and where it publishes its oldest waiter's
+/// joining.
+struct Discipline {
+    rule: QueueDiscipline,
+    oldest: Arc<Oldest>,
 }
 
 /// The gauges a gate moves (feature `metrics`), given by its owner.
@@ -114,17 +144,52 @@ pub(crate) struct GateMeter {
     pub(crate) waiters: Gauge,
     /// Permits taken for callers and not given back yet.
     pub(crate) in_flight: Gauge,
+    /// Waiters refused by the gate's discipline.
+    pub(crate) refused: Counter,
 }
 
 struct Queue {
-    waiters: VecDeque<Arc<Waiter>>,
+    waiters: VecDeque<Queued>,
     /// Permits out beyond a lowered limit, kept as they come back.
     debt: usize,
+    /// When the queue started standing, with a discipline: `Some` exactly
+    /// while it is not empty.
+    since: Option<Instant>,
+    /// The last waiter to leave was refused: a refusal after a grant is
+    /// reported, the ones following it are not.
+    refusing: bool,
 }
 
-/// The gate was closed: no permit will be given out again.
+/// A caller in the queue, and (with a discipline) its times.
+struct Queued {
+    waiter: Arc<Waiter>,
+    /// When it joined, with a discipline.
+    joined: Option<Instant>,
+    /// When CoDel refuses it, with a discipline that refuses.
+    refuse_at: Option<Instant>,
+}
+
+/// Why a caller gets no permit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct GateClosed;
+pub(crate) enum Denied {
+    /// The gate was closed: no permit will be given out again.
+    Closed,
+    /// The gate's discipline refused the caller, which waited too long.
+    Refused,
+}
+
+/// What settling the queue did.
+#[derive(Default)]
+struct Settled {
+    /// `wakes` filled up before the settling was done.
+    more: bool,
+    /// Waiters granted a permit.
+    served: usize,
+    /// Waiters refused.
+    refused: usize,
+    /// The refusals start a run, to be reported.
+    report: bool,
+}
 
 /// One caller in the queue.
 struct Waiter {
@@ -143,6 +208,8 @@ enum Grant {
     Granted,
     /// The gate closed while the waiter was queued.
     Closed,
+    /// The gate's discipline refused the waiter.
+    Refused,
 }
 
 impl Waiter {
@@ -178,11 +245,63 @@ impl Gate {
             queue: Mutex::new(Queue {
                 waiters: VecDeque::new(),
                 debt: 0,
+                since: None,
+                refusing: false,
             }),
             reports_waits: false,
             #[cfg(feature = "metrics")]
             meter: None,
+            discipline: None,
+            #[cfg(all(test, donjon_loom))]
+            clock: std::sync::atomic::AtomicU64::new(0),
+            #[cfg(all(test, donjon_loom))]
+            clock_base: Instant::now(),
         }
+    }
+
+    /// The gate, serving its queue by `rule`.
+    #[cfg(test)]
+    pub(crate) fn with_discipline(mut self, rule: QueueDiscipline) -> Self {
+        self.set_discipline(rule);
+        self
+    }
+
+    /// Serves the queue by `rule` from now on; for a gate nobody waits at.
+    #[cfg_attr(
+        not(feature = "limit"),
+        allow(dead_code, reason = "only the concurrency limit has a discipline")
+    )]
+    pub(crate) fn set_discipline(&mut self, rule: QueueDiscipline) {
+        self.discipline = Some(Discipline {
+            rule,
+            oldest: Arc::new(Oldest::new()),
+        });
+    }
+
+    /// How long the oldest waiter has waited, for a gate with a discipline.
+    #[cfg_attr(
+        not(feature = "limit"),
+        allow(dead_code, reason = "only the concurrency limit has a discipline")
+    )]
+    pub(crate) fn queue_delay(&self) -> Option<QueueDelay> {
+        let discipline = self.discipline.as_ref()?;
+        Some(QueueDelay::new(Arc::clone(&discipline.oldest)))
+    }
+
+    /// The time now, for a discipline.
+    #[cfg(not(all(test, donjon_loom)))]
+    #[allow(clippy::unused_self, reason = "a loom model's gate has its own clock")]
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    /// The time now, on a loom model's clock.
+    #[cfg(all(test, donjon_loom))]
+    fn now(&self) -> Instant {
+        self.clock_base
+            + std::time::Duration::from_millis(
+                self.clock.load(std::sync::atomic::Ordering::Relaxed),
+            )
     }
 
     /// The gate, emitting a `debug` event `concurrency limit: every permit
@@ -369,58 +488,71 @@ impl Gate {
         }
     }
 
-    /// Pays the debt with free permits, then hands free permits to the
-    /// waiters in order, and wakes them once the lock is released.
+    /// Refuses the waiters whose time has come, pays the debt with free
+    /// permits, then hands free permits to the waiters (in order, or the
+    /// newest first as the discipline says), and wakes them once the lock
+    /// is released.
     #[cold]
     fn settle(&self) {
         loop {
             let mut wakes = WakeList::new();
-            #[cfg(feature = "metrics")]
-            let mut served = 0;
-            let more = self.settle_locked(
-                &mut lock(&self.queue),
-                &mut wakes,
-                #[cfg(feature = "metrics")]
-                &mut served,
-            );
-            #[cfg(feature = "metrics")]
-            self.record_taken(served, served);
+            let settled = self.settle_locked(&mut lock(&self.queue), &mut wakes);
+            self.settled(&settled);
             wakes.wake_all();
-            if !more {
+            if !settled.more {
                 return;
             }
         }
     }
 
-    /// [`settle`](Self::settle) under the lock; returns whether `wakes`
-    /// filled up before the settling was done. With the `metrics` feature,
-    /// adds the waiters granted a permit to `served`, for the caller to
-    /// record once the lock is released.
-    fn settle_locked(
-        &self,
-        queue: &mut Queue,
-        wakes: &mut WakeList,
-        #[cfg(feature = "metrics")] served: &mut usize,
-    ) -> bool {
+    /// Records and reports what a settling did, once the lock is released.
+    fn settled(&self, settled: &Settled) {
+        #[cfg(feature = "metrics")]
+        {
+            self.record_taken(settled.served, settled.served);
+            self.record_refused(settled.refused);
+        }
+        if settled.report {
+            self.report_refusals(settled.refused);
+        }
+    }
+
+    /// [`settle`](Self::settle) under the lock.
+    fn settle_locked(&self, queue: &mut Queue, wakes: &mut WakeList) -> Settled {
+        let mut settled = Settled::default();
+        let now = match &self.discipline {
+            Some(discipline) if !queue.waiters.is_empty() => {
+                let now = self.now();
+                self.refuse_locked(queue, now, wakes, &mut settled);
+                Some((discipline, now))
+            }
+            _ => None,
+        };
         while queue.debt > 0 && self.take_locked() {
             queue.debt -= 1;
         }
-        let mut more = false;
-        if queue.debt == 0 {
+        if queue.debt == 0 && !settled.more {
             while !queue.waiters.is_empty() {
                 if wakes.is_full() {
-                    more = true;
+                    settled.more = true;
                     break;
                 }
                 if !self.take_locked() {
                     break;
                 }
-                let waiter = queue.waiters.pop_front().expect("the queue is not empty");
-                #[cfg(feature = "metrics")]
-                {
-                    *served += 1;
-                }
-                let mut waiter = lock(&waiter.state);
+                let newest = now.is_some_and(|(discipline, now)| {
+                    let since = queue.since.expect("a standing queue has its start");
+                    discipline.rule.serves_newest(now, since)
+                });
+                let queued = if newest {
+                    queue.waiters.pop_back()
+                } else {
+                    queue.waiters.pop_front()
+                };
+                let queued = queued.expect("the queue is not empty");
+                settled.served += 1;
+                queue.refusing = false;
+                let mut waiter = lock(&queued.waiter.state);
                 waiter.grant = Grant::Granted;
                 if let Some(waker) = waiter.waker.take() {
                     wakes.push(waker);
@@ -428,11 +560,71 @@ impl Gate {
             }
         }
         self.update_flags(queue);
-        more
+        settled
     }
 
-    /// Clears the flags that no longer hold; under the lock only.
-    fn update_flags(&self, queue: &Queue) {
+    /// Refuses the waiters at the front whose time under CoDel has come
+    /// (the times grow from front to back: one start of the queue's
+    /// standing, later joinings).
+    fn refuse_locked(
+        &self,
+        queue: &mut Queue,
+        now: Instant,
+        wakes: &mut WakeList,
+        settled: &mut Settled,
+    ) {
+        while queue
+            .waiters
+            .front()
+            .and_then(|queued| queued.refuse_at)
+            .is_some_and(|refuse_at| refuse_at <= now)
+        {
+            if wakes.is_full() {
+                settled.more = true;
+                return;
+            }
+            let queued = queue.waiters.pop_front().expect("the queue is not empty");
+            settled.refused += 1;
+            settled.report |= !std::mem::replace(&mut queue.refusing, true);
+            let mut waiter = lock(&queued.waiter.state);
+            waiter.grant = Grant::Refused;
+            if let Some(waker) = waiter.waker.take() {
+                wakes.push(waker);
+            }
+        }
+    }
+
+    /// Reports the start of a run of refusals.
+    #[cold]
+    fn report_refusals(&self, refused: usize) {
+        tracing::debug!(
+            limit = self.limit(),
+            refused,
+            "concurrency limit: waiters past the queue's delay target were refused"
+        );
+    }
+
+    /// Records `refused` waiters refused.
+    #[cfg(feature = "metrics")]
+    fn record_refused(&self, refused: usize) {
+        if refused > 0 {
+            if let Some(meter) = &self.meter {
+                meter.refused.increment(refused as u64);
+                meter.waiters.decrement(refused as f64);
+            }
+        }
+    }
+
+    /// Clears the flags that no longer hold, and with a discipline notes
+    /// the queue's start and oldest waiter; under the lock only.
+    fn update_flags(&self, queue: &mut Queue) {
+        if let Some(discipline) = &self.discipline {
+            let oldest = queue.waiters.front().and_then(|queued| queued.joined);
+            if oldest.is_none() {
+                queue.since = None;
+            }
+            discipline.oldest.set(oldest);
+        }
         let mut clear = 0;
         if queue.waiters.is_empty() {
             clear |= WAITERS;
@@ -462,9 +654,7 @@ impl Gate {
             "a gate holds at most {MAX_PERMITS} permits, got {limit}"
         );
         let mut wakes = WakeList::new();
-        #[cfg(feature = "metrics")]
-        let mut served = 0;
-        let more = {
+        let settled = {
             let mut queue = lock(&self.queue);
             let previous = self.limit.load(Ordering::Relaxed);
             self.limit.store(limit, Ordering::Relaxed);
@@ -483,22 +673,16 @@ impl Gate {
                     self.state.fetch_or(DEBT, Ordering::Relaxed);
                 }
             }
-            self.settle_locked(
-                &mut queue,
-                &mut wakes,
-                #[cfg(feature = "metrics")]
-                &mut served,
-            )
+            self.settle_locked(&mut queue, &mut wakes)
         };
-        #[cfg(feature = "metrics")]
-        self.record_taken(served, served);
+        self.settled(&settled);
         wakes.wake_all();
-        if more {
+        if settled.more {
             self.settle();
         }
     }
 
-    /// Closes the gate: queued callers are woken and get [`GateClosed`], as
+    /// Closes the gate: queued callers are woken and get [`Denied::Closed`], as
     /// does every later acquisition. Permits out still come back.
     #[cfg_attr(
         not(feature = "buffer"),
@@ -509,14 +693,14 @@ impl Gate {
             let mut queue = lock(&self.queue);
             self.state.fetch_or(CLOSED, Ordering::Relaxed);
             let waiters = std::mem::take(&mut queue.waiters);
-            self.update_flags(&queue);
+            self.update_flags(&mut queue);
             waiters
         };
         #[cfg(feature = "metrics")]
         self.record_queue(0, waiters.len());
-        for waiter in waiters {
+        for queued in waiters {
             let waker = {
-                let mut waiter = lock(&waiter.state);
+                let mut waiter = lock(&queued.waiter.state);
                 waiter.grant = Grant::Closed;
                 waiter.waker.take()
             };
@@ -536,6 +720,17 @@ pub(crate) struct Place {
     waiter: Option<Arc<Waiter>>,
     /// `waiter` is queued, or was granted a permit not yet claimed.
     queued: bool,
+    /// With a discipline that refuses: when this wait is refused, and the
+    /// timer (kept from one wait to the next) that wakes the caller then.
+    refusal: Option<Refusal>,
+}
+
+/// A waiter's refusal time and timer.
+struct Refusal {
+    at: Instant,
+    /// Not under loom, whose models cannot run tokio's timers.
+    #[cfg(not(all(test, donjon_loom)))]
+    timer: Pin<Box<tokio::time::Sleep>>,
 }
 
 impl Place {
@@ -545,6 +740,7 @@ impl Place {
             gate,
             waiter: None,
             queued: false,
+            refusal: None,
         }
     }
 
@@ -555,10 +751,9 @@ impl Place {
 
     /// The gate, mutably, if this place alone holds it (no other place or
     /// owned permit shares it) and does not wait.
-    #[cfg(feature = "metrics")]
     #[cfg_attr(
         not(feature = "limit"),
-        allow(dead_code, reason = "only the limits give a gate a meter")
+        allow(dead_code, reason = "only the limits set up a gate they share")
     )]
     pub(crate) fn gate_mut(&mut self) -> Option<&mut Gate> {
         if self.queued {
@@ -574,8 +769,11 @@ impl Place {
     /// For a withdrawal poll it never queues: it leaves the queue (or
     /// claims the permit granted meanwhile) and returns `Pending` if no
     /// permit is there.
+    ///
+    /// With a discipline that refuses, a queued caller is refused
+    /// ([`Denied::Refused`]) when its time comes.
     #[inline]
-    pub(crate) fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), GateClosed>> {
+    pub(crate) fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Denied>> {
         if !self.queued && self.gate.try_take() {
             return Poll::Ready(Ok(()));
         }
@@ -583,7 +781,7 @@ impl Place {
     }
 
     #[cold]
-    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), GateClosed>> {
+    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Denied>> {
         let withdrawing = is_withdrawal(cx.waker());
         if self.queued {
             let waiter = self.waiter.as_ref().expect("a queued place has a waiter");
@@ -595,17 +793,32 @@ impl Place {
                 }
                 Grant::Closed => {
                     self.queued = false;
-                    return Poll::Ready(Err(GateClosed));
+                    return Poll::Ready(Err(Denied::Closed));
+                }
+                Grant::Refused => {
+                    self.queued = false;
+                    return Poll::Ready(Err(Denied::Refused));
                 }
                 Grant::Waiting if !withdrawing => {
                     register(&mut state.waker, cx.waker());
-                    return Poll::Pending;
+                    drop(state);
+                    if !self.refusal_due(cx) {
+                        return Poll::Pending;
+                    }
+                    // Its time has come: out of the queue, refused, unless
+                    // a permit or the closing came first.
+                    return match self.leave(true) {
+                        Grant::Granted => Poll::Ready(Ok(())),
+                        Grant::Closed => Poll::Ready(Err(Denied::Closed)),
+                        Grant::Waiting | Grant::Refused => Poll::Ready(Err(Denied::Refused)),
+                    };
                 }
                 Grant::Waiting => {
                     drop(state);
-                    return match self.leave() {
+                    return match self.leave(false) {
                         Grant::Granted => Poll::Ready(Ok(())),
-                        Grant::Closed => Poll::Ready(Err(GateClosed)),
+                        Grant::Closed => Poll::Ready(Err(Denied::Closed)),
+                        Grant::Refused => Poll::Ready(Err(Denied::Refused)),
                         Grant::Waiting => Poll::Pending,
                     };
                 }
@@ -614,13 +827,46 @@ impl Place {
         self.enqueue(cx.waker(), withdrawing)
     }
 
-    fn enqueue(&mut self, waker: &Waker, withdrawing: bool) -> Poll<Result<(), GateClosed>> {
+    /// Whether this wait's refusal time has come; registers `cx` with the
+    /// timer if not.
+    fn refusal_due(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(refusal) = &mut self.refusal else {
+            return false;
+        };
+        #[cfg(not(all(test, donjon_loom)))]
+        {
+            let _ = refusal.timer.as_mut().poll(cx).is_ready();
+        }
+        #[cfg(all(test, donjon_loom))]
+        let _ = cx;
+        self.gate.now() >= refusal.at
+    }
+
+    /// Arms this place's refusal for a wait refused at `at`.
+    fn arm_refusal(&mut self, at: Instant) {
+        match &mut self.refusal {
+            Some(refusal) => {
+                refusal.at = at;
+                #[cfg(not(all(test, donjon_loom)))]
+                refusal.timer.as_mut().reset(at);
+            }
+            None => {
+                self.refusal = Some(Refusal {
+                    at,
+                    #[cfg(not(all(test, donjon_loom)))]
+                    timer: Box::pin(tokio::time::sleep_until(at)),
+                });
+            }
+        }
+    }
+
+    fn enqueue(&mut self, waker: &Waker, withdrawing: bool) -> Poll<Result<(), Denied>> {
         let gate = &*self.gate;
         let mut queue = lock(&gate.queue);
         let mut state = gate.state.load(Ordering::Relaxed);
         loop {
             if state & CLOSED != 0 {
-                return Poll::Ready(Err(GateClosed));
+                return Poll::Ready(Err(Denied::Closed));
             }
             let (next, ordering) = if state & FLAGS == 0 && state >= ONE {
                 // Nobody is queued and a permit is free (it came back since
@@ -660,11 +906,25 @@ impl Place {
             }
             None => self.waiter = Some(Arc::new(Waiter::new(waker))),
         }
-        let waiter = self.waiter.as_ref().expect("the waiter was just set");
-        queue.waiters.push_back(Arc::clone(waiter));
+        let waiter = Arc::clone(self.waiter.as_ref().expect("the waiter was just set"));
+        let (joined, refuse_at) = match &gate.discipline {
+            Some(discipline) => {
+                let now = gate.now();
+                let since = *queue.since.get_or_insert(now);
+                if queue.waiters.is_empty() {
+                    discipline.oldest.set(Some(now));
+                }
+                (Some(now), discipline.rule.refuse_at(now, since))
+            }
+            None => (None, None),
+        };
+        queue.waiters.push_back(Queued {
+            waiter,
+            joined,
+            refuse_at,
+        });
         let waiting = queue.waiters.len();
         drop(queue);
-        self.queued = true;
         if gate.reports_waits {
             tracing::debug!(
                 limit = gate.limit(),
@@ -674,26 +934,41 @@ impl Place {
         }
         #[cfg(feature = "metrics")]
         gate.record_queue(1, 0);
+        self.queued = true;
+        // A gate's discipline is set before any caller waits: each wait
+        // of a place has a refusal time, or none does.
+        if let Some(at) = refuse_at {
+            self.arm_refusal(at);
+        }
         Poll::Pending
     }
 
     /// Leaves the queue. Returns `Granted` if a permit was granted first
-    /// (it is now the caller's), `Closed` if the gate closed first, and
-    /// `Waiting` if the caller left the queue.
-    fn leave(&mut self) -> Grant {
+    /// (it is now the caller's), `Closed` if the gate closed first,
+    /// `Refused` if the discipline refused it first, and `Waiting` if the
+    /// caller left the queue: `refused`, because its time came.
+    fn leave(&mut self, refused: bool) -> Grant {
         self.queued = false;
         let waiter = self.waiter.as_ref().expect("a queued place has a waiter");
         let mut queue = lock(&self.gate.queue);
         if let Some(index) = queue
             .waiters
             .iter()
-            .position(|queued| Arc::ptr_eq(queued, waiter))
+            .position(|queued| Arc::ptr_eq(&queued.waiter, waiter))
         {
             queue.waiters.remove(index);
-            self.gate.update_flags(&queue);
+            let report = refused && !std::mem::replace(&mut queue.refusing, true);
+            self.gate.update_flags(&mut queue);
             drop(queue);
             #[cfg(feature = "metrics")]
-            self.gate.record_queue(0, 1);
+            if refused {
+                self.gate.record_refused(1);
+            } else {
+                self.gate.record_queue(0, 1);
+            }
+            if report {
+                self.gate.report_refusals(1);
+            }
             return Grant::Waiting;
         }
         drop(queue);
@@ -712,7 +987,7 @@ impl Clone for Place {
 
 impl Drop for Place {
     fn drop(&mut self) {
-        if self.queued && self.leave() == Grant::Granted {
+        if self.queued && self.leave(false) == Grant::Granted {
             // Granted after all: the permit goes back, to the next waiter if
             // there is one.
             self.gate.release();

@@ -11,12 +11,12 @@ fn gate(limit: usize) -> Place {
 }
 
 /// Polls `place` in `task`.
-fn poll(place: &mut Place, task: &mut task::Spawn<()>) -> Poll<Result<(), GateClosed>> {
+fn poll(place: &mut Place, task: &mut task::Spawn<()>) -> Poll<Result<(), Denied>> {
     task.enter(|cx, _| place.poll_acquire(cx))
 }
 
 /// Polls `place` as a caller that stops waiting.
-fn poll_withdrawing(place: &mut Place) -> Poll<Result<(), GateClosed>> {
+fn poll_withdrawing(place: &mut Place) -> Poll<Result<(), Denied>> {
     place.poll_acquire(&mut Context::from_waker(crate::sync::withdrawal_waker()))
 }
 
@@ -144,13 +144,13 @@ fn closing_wakes_the_waiters_with_an_error_and_permits_still_come_back() {
     assert!(waiter_task.is_woken());
     assert_eq!(
         poll(&mut waiter, &mut waiter_task),
-        Poll::Ready(Err(GateClosed))
+        Poll::Ready(Err(Denied::Closed))
     );
     holder.gate().release();
     assert_eq!(holder.gate().available(), 1);
     assert_eq!(
         poll(&mut holder, &mut task::spawn(())),
-        Poll::Ready(Err(GateClosed))
+        Poll::Ready(Err(Denied::Closed))
     );
 }
 
@@ -189,6 +189,7 @@ mod meter {
         let meter = GateMeter {
             waiters: Gauge::from_arc(Arc::clone(&waiters)),
             in_flight: Gauge::from_arc(Arc::clone(&in_flight)),
+            refused: metrics::Counter::noop(),
         };
         let place = Place::new(Arc::new(Gate::new(limit).with_meter(meter)));
         let read = move || {
@@ -258,5 +259,179 @@ mod meter {
         assert_eq!(gauges(), (0.0, 1.0));
         drop(next);
         assert_eq!(gauges(), (0.0, 0.0));
+    }
+}
+
+/// The gate with a [`QueueDiscipline`], on tokio's paused clock.
+mod discipline {
+    use std::time::Duration;
+
+    use tokio::time::advance;
+
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// A gate of one permit, taken by the returned holder.
+    fn held(rule: QueueDiscipline) -> Place {
+        let mut holder = Place::new(Arc::new(Gate::new(1).with_discipline(rule)));
+        assert_eq!(poll(&mut holder, &mut task::spawn(())), Poll::Ready(Ok(())));
+        holder
+    }
+
+    fn codel() -> QueueDiscipline {
+        QueueDiscipline::fifo().codel(ms(5), ms(100))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn codel_refuses_each_waiter_when_its_time_comes() {
+        let holder = held(codel());
+        let (mut a, mut b, mut c) = (holder.clone(), holder.clone(), holder.clone());
+        let (mut a_task, mut b_task, mut c_task) =
+            (task::spawn(()), task::spawn(()), task::spawn(()));
+        // A joins the empty queue at 0: it stands from 0, so A may wait the
+        // interval, to 100. B joins at 40: max(40 + 5, 0 + 100) = 100.
+        // C joins at 98: max(98 + 5, 0 + 100) = 103.
+        assert!(poll(&mut a, &mut a_task).is_pending());
+        advance(ms(40)).await;
+        assert!(poll(&mut b, &mut b_task).is_pending());
+        advance(ms(58)).await;
+        assert!(poll(&mut c, &mut c_task).is_pending());
+
+        advance(ms(1)).await; // 99
+        assert!(!a_task.is_woken() && !b_task.is_woken());
+        assert!(poll(&mut a, &mut a_task).is_pending());
+        assert!(poll(&mut b, &mut b_task).is_pending());
+
+        advance(ms(1)).await; // 100
+        assert!(
+            a_task.is_woken() && b_task.is_woken(),
+            "their timers fire at 100"
+        );
+        assert_eq!(poll(&mut a, &mut a_task), Poll::Ready(Err(Denied::Refused)));
+        assert_eq!(poll(&mut b, &mut b_task), Poll::Ready(Err(Denied::Refused)));
+        assert!(!c_task.is_woken());
+        assert!(poll(&mut c, &mut c_task).is_pending());
+
+        advance(ms(2)).await; // 102
+        assert!(poll(&mut c, &mut c_task).is_pending());
+        advance(ms(1)).await; // 103
+        assert!(c_task.is_woken());
+        assert_eq!(poll(&mut c, &mut c_task), Poll::Ready(Err(Denied::Refused)));
+
+        // Nobody waits: the permit comes back free, no flag set.
+        holder.gate().release();
+        assert_eq!(holder.gate().available(), 1);
+        assert_eq!(holder.gate().state.load(Ordering::Relaxed) & WAITERS, 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_permit_coming_back_refuses_the_waiters_past_their_time_and_serves_the_next() {
+        let holder = held(codel());
+        let (mut a, mut b) = (holder.clone(), holder.clone());
+        let (mut a_task, mut b_task) = (task::spawn(()), task::spawn(()));
+        // A at 0 (refused at 100); B at 130, the queue standing since 0:
+        // max(130 + 5, 0 + 100) = 135.
+        assert!(poll(&mut a, &mut a_task).is_pending());
+        advance(ms(130)).await;
+        assert!(poll(&mut b, &mut b_task).is_pending());
+        // A has not polled since its time came; the permit comes back at
+        // 132: A is refused there, and the permit goes to B.
+        advance(ms(2)).await;
+        holder.gate().release();
+        assert_eq!(poll(&mut a, &mut a_task), Poll::Ready(Err(Denied::Refused)));
+        assert!(b_task.is_woken());
+        assert_eq!(poll(&mut b, &mut b_task), Poll::Ready(Ok(())));
+        b.gate().release();
+        assert_eq!(holder.gate().available(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_queue_that_empties_starts_standing_again_from_its_next_waiter() {
+        let holder = held(codel());
+        let mut a = holder.clone();
+        let mut a_task = task::spawn(());
+        assert!(poll(&mut a, &mut a_task).is_pending());
+        advance(ms(90)).await;
+        holder.gate().release();
+        assert_eq!(poll(&mut a, &mut a_task), Poll::Ready(Ok(())));
+        // Empty again. B joins at 200: the queue stands from 200, so B may
+        // wait the interval: to 300, not 205.
+        advance(ms(110)).await;
+        let mut b = holder.clone();
+        let mut b_task = task::spawn(());
+        assert!(poll(&mut b, &mut b_task).is_pending());
+        advance(ms(99)).await;
+        assert!(poll(&mut b, &mut b_task).is_pending());
+        advance(ms(1)).await;
+        assert_eq!(poll(&mut b, &mut b_task), Poll::Ready(Err(Denied::Refused)));
+        a.gate().release();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn newest_first_once_the_queue_has_stood_long_enough() {
+        let holder = held(QueueDiscipline::fifo().newest_first_after(ms(10)));
+        let mut places: Vec<_> = (0..4).map(|_| holder.clone()).collect();
+        let mut tasks: Vec<_> = (0..4).map(|_| task::spawn(())).collect();
+        for (place, task) in places.iter_mut().zip(&mut tasks) {
+            assert!(poll(place, task).is_pending());
+            advance(ms(1)).await;
+        }
+        // At 4 the queue has stood 4 ms: the oldest first.
+        holder.gate().release();
+        assert!(tasks[0].is_woken());
+        assert_eq!(poll(&mut places[0], &mut tasks[0]), Poll::Ready(Ok(())));
+        // At 10 it has stood 10 ms: the newest first, then the next newest.
+        advance(ms(6)).await;
+        places[0].gate().release();
+        assert!(tasks[3].is_woken() && !tasks[1].is_woken() && !tasks[2].is_woken());
+        assert_eq!(poll(&mut places[3], &mut tasks[3]), Poll::Ready(Ok(())));
+        places[3].gate().release();
+        assert!(tasks[2].is_woken() && !tasks[1].is_woken());
+        assert_eq!(poll(&mut places[2], &mut tasks[2]), Poll::Ready(Ok(())));
+        places[2].gate().release();
+        assert_eq!(poll(&mut places[1], &mut tasks[1]), Poll::Ready(Ok(())));
+        places[1].gate().release();
+        assert_eq!(holder.gate().available(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_queue_delay_is_the_oldest_waiters_wait() {
+        let holder = held(QueueDiscipline::fifo().newest_first_after(Duration::ZERO));
+        let delay = holder.gate().queue_delay().expect("a discipline");
+        let (mut a, mut b) = (holder.clone(), holder.clone());
+        let (mut a_task, mut b_task) = (task::spawn(()), task::spawn(()));
+        assert_eq!(delay.get(), Duration::ZERO);
+        assert!(poll(&mut a, &mut a_task).is_pending());
+        advance(ms(20)).await;
+        assert!(poll(&mut b, &mut b_task).is_pending());
+        advance(ms(10)).await;
+        assert_eq!(delay.get(), ms(30), "A, the oldest, has waited 30 ms");
+        // Newest first: B is served, A is still the oldest.
+        holder.gate().release();
+        assert_eq!(poll(&mut b, &mut b_task), Poll::Ready(Ok(())));
+        assert_eq!(delay.get(), ms(30));
+        drop(a);
+        assert_eq!(delay.get(), Duration::ZERO, "nobody waits");
+        assert!(
+            Gate::new(1).queue_delay().is_none(),
+            "not tracked without a discipline"
+        );
+        b.gate().release();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_caller_refused_by_a_returning_permit_finds_the_refusal_when_it_withdraws() {
+        let holder = held(codel());
+        let mut a = holder.clone();
+        let mut a_task = task::spawn(());
+        assert!(poll(&mut a, &mut a_task).is_pending());
+        advance(ms(150)).await;
+        // Refused by a permit coming back first, then the caller withdraws.
+        holder.gate().release();
+        assert_eq!(poll_withdrawing(&mut a), Poll::Ready(Err(Denied::Refused)));
+        assert_eq!(holder.gate().available(), 1, "the permit stayed free");
     }
 }
