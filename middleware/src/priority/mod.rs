@@ -52,7 +52,7 @@ pub mod error {
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use self::class::FromExtensions;
 pub use self::class::{Priority, PriorityFor};
-pub use self::shed::{PriorityShed, PriorityShedLayer, Shares};
+pub use self::shed::{DelaySignal, PriorityShed, PriorityShedLayer, Shares};
 
 /// The response futures of [`PriorityShed`].
 pub mod future {

@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use donjon_layer::Layer;
 use donjon_service::Service;
@@ -45,6 +46,18 @@ impl Shares {
         }
     }
 
+    /// The queue delay at which each class is refused with a target of
+    /// `target`: its share of it (critical-plus: all of it).
+    fn delays(&self, target: Duration) -> [Duration; 4] {
+        let [a, b, c] = self.below_critical_plus;
+        [
+            target.mul_f64(a),
+            target.mul_f64(b),
+            target.mul_f64(c),
+            target,
+        ]
+    }
+
     /// The requests in flight each class may reach with a bound of `max`:
     /// its share of it, rounded down.
     fn limits(&self, max: usize) -> [usize; 4] {
@@ -74,6 +87,59 @@ struct Counts {
     limits: [usize; 4],
 }
 
+/// How long the callers of a queue have waited: the signal a
+/// [`PriorityShed`] sheds by when given one
+/// ([`with_queue_delay`](PriorityShed::with_queue_delay)).
+///
+/// It is implemented for closures returning a [`Duration`] and, with the
+/// `limit` or `buffer` feature, for the
+/// [`QueueDelay`](crate::limit::QueueDelay) of a concurrency limit or a
+/// buffer whose queue has a discipline.
+pub trait DelaySignal: Send + Sync + 'static {
+    /// How long the oldest caller in the queue has waited so far.
+    fn delay(&self) -> Duration;
+}
+
+impl<F> DelaySignal for F
+where
+    F: Fn() -> Duration + Send + Sync + 'static,
+{
+    fn delay(&self) -> Duration {
+        self()
+    }
+}
+
+#[cfg(any(feature = "limit", feature = "buffer"))]
+impl DelaySignal for crate::discipline::QueueDelay {
+    fn delay(&self) -> Duration {
+        self.get()
+    }
+}
+
+/// A signal shared by the services a layer makes.
+#[derive(Clone)]
+struct SharedSignal(Arc<dyn DelaySignal>);
+
+impl DelaySignal for SharedSignal {
+    fn delay(&self) -> Duration {
+        self.0.delay()
+    }
+}
+
+impl fmt::Debug for SharedSignal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DelaySignal")
+            .field("delay", &self.0.delay())
+            .finish()
+    }
+}
+
+/// A queue-delay signal, and the delay at which each class is refused.
+struct DelayBound {
+    signal: Box<dyn DelaySignal>,
+    refused_at: [Duration; 4],
+}
+
 /// Bounds the requests in flight at `max`, of which each [`Priority`]
 /// may fill only its share (see [`Shares`]): a request whose class has
 /// reached its share is refused at once with
@@ -84,6 +150,24 @@ struct Counts {
 ///
 /// Clones share the bound; a [`PriorityShedLayer`] gives each service it
 /// wraps its own.
+///
+/// # Queue delay
+///
+/// A service in front of a queue (a
+/// [`ConcurrencyLimit`](crate::limit::ConcurrencyLimit) or a
+/// [`Buffer`](crate::buffer::Buffer) with a
+/// [`QueueDiscipline`](crate::limit::QueueDiscipline)) is saturated when its
+/// callers wait, before anything like a bound on the requests in flight
+/// fills. [`with_queue_delay`](Self::with_queue_delay) adds that signal:
+/// with a target `T`, a request is also refused once the queue's delay (how
+/// long its oldest caller has waited) reaches its class's share of `T` (by
+/// default 70% of `T` for sheddable requests, 80% and 90% for the next two,
+/// and `T` for critical-plus). To shed by the delay alone, give a bound of
+/// `usize::MAX`. The class is known at `call`, after readiness: put the
+/// `PriorityShed` in front of a buffer, whose readiness only reserves a
+/// place in its queue (not in front of a limit whose readiness waits in
+/// the queue it measures), or read the delay of a queue elsewhere (the
+/// pool the requests will wait for).
 ///
 /// # Backpressure
 ///
@@ -120,6 +204,10 @@ pub struct PriorityShed<S, P> {
     refusing: [bool; 4],
     #[cfg(feature = "metrics")]
     refused: Arc<[metrics::Counter; 4]>,
+    /// The queue-delay signal, if it sheds by one.
+    delay: Option<Arc<DelayBound>>,
+    /// The shares, for the delay's thresholds.
+    shares: Shares,
 }
 
 impl<S, P> PriorityShed<S, P> {
@@ -142,7 +230,39 @@ impl<S, P> PriorityShed<S, P> {
             refusing: [false; 4],
             #[cfg(feature = "metrics")]
             refused: Arc::new(meter(std::borrow::Cow::Borrowed("priority_shed"))),
+            delay: None,
+            shares,
         }
+    }
+
+    /// Also refuses a request once `signal`'s queue delay reaches its
+    /// class's share of `target`: see [Queue delay](Self#queue-delay). The
+    /// signal is read (one clock read, for a
+    /// [`QueueDelay`](crate::limit::QueueDelay)) on each call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use donjon::limit::{ConcurrencyLimit, QueueDiscipline};
+    /// use donjon::priority::{Priority, PriorityShed};
+    /// use donjon::{BoxError, service_fn};
+    ///
+    /// let backend = service_fn(|(_, n): (Priority, u32)| async move { Ok::<_, BoxError>(n) });
+    /// let limit = ConcurrencyLimit::new(backend, 8).with_queue(QueueDiscipline::fifo());
+    /// let delay = limit.queue_delay();
+    /// // Sheddable requests are refused once the limit's callers have waited
+    /// // 70 ms, critical ones at 90 ms, critical-plus at 100 ms.
+    /// let server = PriorityShed::new(limit, usize::MAX, |request: &(Priority, u32)| request.0)
+    ///     .with_queue_delay(delay, Duration::from_millis(100));
+    /// # drop(server);
+    /// ```
+    pub fn with_queue_delay(mut self, signal: impl DelaySignal, target: Duration) -> Self {
+        self.delay = Some(Arc::new(DelayBound {
+            signal: Box::new(signal),
+            refused_at: self.shares.delays(target),
+        }));
+        self
     }
 
     /// Names it in its metrics (the `name` label; see
@@ -236,6 +356,17 @@ where
 
     fn call(&mut self, request: Req) -> Self::Future {
         let class = self.priorities.priority_for(&request);
+        if let Some(bound) = &self.delay {
+            let delay = bound.signal.delay();
+            if delay >= bound.refused_at[class.index()] {
+                #[cfg(feature = "metrics")]
+                self.refused[class.index()].increment(1);
+                if !std::mem::replace(&mut self.refusing[class.index()], true) {
+                    tracing_delayed(class, delay, bound.refused_at[class.index()]);
+                }
+                return ResponseFuture::overloaded();
+            }
+        }
         match self.counts.take(class) {
             Some(slot) => {
                 self.refusing[class.index()] = false;
@@ -269,6 +400,21 @@ fn tracing_refusing(class: Priority, limit: usize) {
     let _ = (class, limit);
 }
 
+/// Reports a class starting to be refused for the queue's delay.
+#[cold]
+fn tracing_delayed(class: Priority, delay: Duration, refused_at: Duration) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        priority = class.as_str(),
+        ?delay,
+        ?refused_at,
+        "priority shed: the queue's delay reached the class's share of the target, its \
+         requests are refused"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = (class, delay, refused_at);
+}
+
 impl<S: Clone, P: Clone> Clone for PriorityShed<S, P> {
     /// A service sharing the bound.
     fn clone(&self) -> Self {
@@ -279,6 +425,8 @@ impl<S: Clone, P: Clone> Clone for PriorityShed<S, P> {
             refusing: [false; 4],
             #[cfg(feature = "metrics")]
             refused: Arc::clone(&self.refused),
+            delay: self.delay.clone(),
+            shares: self.shares,
         }
     }
 }
@@ -300,6 +448,8 @@ pub struct PriorityShedLayer<P> {
     max: usize,
     priorities: P,
     shares: Shares,
+    /// The queue-delay signal and its target, if it sheds by one.
+    delay: Option<(SharedSignal, Duration)>,
     #[cfg(feature = "metrics")]
     name: std::borrow::Cow<'static, str>,
 }
@@ -312,9 +462,18 @@ impl<P> PriorityShedLayer<P> {
             max,
             priorities,
             shares: Shares::default(),
+            delay: None,
             #[cfg(feature = "metrics")]
             name: std::borrow::Cow::Borrowed("priority_shed"),
         }
+    }
+
+    /// Its services also refuse a request once `signal`'s queue delay
+    /// reaches its class's share of `target`: see
+    /// [`PriorityShed::with_queue_delay`].
+    pub fn with_queue_delay(mut self, signal: impl DelaySignal, target: Duration) -> Self {
+        self.delay = Some((SharedSignal(Arc::new(signal)), target));
+        self
     }
 
     /// Shares the bound as `shares` says.
@@ -336,8 +495,11 @@ impl<S, P: Clone> Layer<S> for PriorityShedLayer<P> {
     type Service = PriorityShed<S, P>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        let service =
+        let mut service =
             PriorityShed::with_shares(inner, self.max, self.priorities.clone(), self.shares);
+        if let Some((signal, target)) = &self.delay {
+            service = service.with_queue_delay(signal.clone(), *target);
+        }
         #[cfg(feature = "metrics")]
         let service = service.with_name(self.name.clone());
         service

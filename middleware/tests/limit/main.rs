@@ -9,6 +9,7 @@ mod support;
 
 mod adaptive;
 mod concurrency;
+mod discipline;
 mod given_up;
 mod props;
 mod rate;

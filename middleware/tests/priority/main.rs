@@ -243,3 +243,111 @@ fn its_types_are_send_sync_and_unpin() {
     support::assert_send::<<PriorityShed<Mock, ClassOf> as Service<Req>>::Future>();
     support::assert_unpin::<PriorityShed<Mock, ClassOf>>();
 }
+
+/// The queue-delay signal: a delay the test sets, in milliseconds.
+#[derive(Clone, Default)]
+struct Delay(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl Delay {
+    fn set(&self, millis: u64) {
+        self.0.store(millis, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn signal(&self) -> impl Fn() -> std::time::Duration + Send + Sync + 'static {
+        let delay = self.0.clone();
+        move || std::time::Duration::from_millis(delay.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+#[tokio::test]
+async fn a_queue_delay_past_each_classs_share_of_the_target_refuses_that_class() {
+    let delay = Delay::default();
+    let (mock, mut handle) = mock::pair();
+    handle.allow(u64::MAX);
+    // Target 100 ms, default shares: sheddable refused from 70 ms,
+    // sheddable-plus from 80, critical from 90, critical-plus from 100.
+    let mut service = Spawn::new(
+        PriorityShed::new(mock, usize::MAX, class_of as ClassOf)
+            .with_queue_delay(delay.signal(), std::time::Duration::from_millis(100)),
+    );
+    let admitted = |service: &mut Spawn<_>, handle: &mut Handle, class| {
+        send(service, handle, class).map(drop).is_ok()
+    };
+    let steps: [(u64, [bool; 4]); 6] = [
+        (0, [true, true, true, true]),
+        (69, [true, true, true, true]),
+        (70, [false, true, true, true]),
+        (80, [false, false, true, true]),
+        (90, [false, false, false, true]),
+        (100, [false, false, false, false]),
+    ];
+    for (millis, expected) in steps {
+        delay.set(millis);
+        let got = Priority::ALL.map(|class| admitted(&mut service, &mut handle, class));
+        assert_eq!(got, expected, "at a delay of {millis} ms");
+    }
+    // The delay falls: everyone is admitted again.
+    delay.set(10);
+    let got = Priority::ALL.map(|class| admitted(&mut service, &mut handle, class));
+    assert_eq!(got, [true; 4]);
+}
+
+#[tokio::test]
+async fn a_refusal_for_the_delay_is_overloaded_and_takes_no_slot_and_the_layer_shares_the_signal() {
+    let delay = Delay::default();
+    let layer = PriorityShedLayer::new(1, class_of as ClassOf)
+        .with_queue_delay(delay.signal(), std::time::Duration::from_millis(100));
+    let (mock, mut handle) = mock::pair();
+    handle.allow(u64::MAX);
+    let mut service = Spawn::new(layer.layer(mock));
+    delay.set(75);
+    let error = send(&mut service, &mut handle, Sheddable)
+        .map(drop)
+        .unwrap_err();
+    assert!(error.is::<Overloaded>(), "{error}");
+    assert_eq!(service.get_ref().in_flight(), 0, "no slot taken");
+    // Critical-plus (whose share of a bound of 1 is the one slot) is
+    // admitted at 75 ms.
+    let held = send(&mut service, &mut handle, CriticalPlus).map_err(|error| error.to_string());
+    let held = held.expect("admitted");
+    assert_eq!(service.get_ref().in_flight(), 1);
+    drop(held);
+}
+
+#[cfg(feature = "limit")]
+#[tokio::test(start_paused = true)]
+async fn a_concurrency_limits_queue_delay_sheds_the_least_critical_first() {
+    use donjon::limit::{ConcurrencyLimit, QueueDiscipline};
+    use std::time::Duration;
+
+    // A pool of one behind a limit, with a caller waiting for it.
+    let (pool, _pool_handle) = mock::pair::<&'static str, &'static str>();
+    let limit = ConcurrencyLimit::new(pool, 1).with_queue(QueueDiscipline::fifo());
+    let delay = limit.queue_delay();
+    let mut holder = Spawn::new(limit.clone());
+    let mut waiter = Spawn::new(limit);
+    assert_ready_ok!(holder.poll_ready());
+    let _held = holder.call("held");
+    tokio_test::assert_pending!(waiter.poll_ready(), "a caller waits at the limit");
+
+    // The admission in front sheds by that queue's delay.
+    let (mock, mut handle) = mock::pair();
+    handle.allow(u64::MAX);
+    let mut front = Spawn::new(
+        PriorityShed::new(mock, usize::MAX, class_of as ClassOf)
+            .with_queue_delay(delay, Duration::from_millis(100)),
+    );
+    tokio::time::advance(Duration::from_millis(75)).await;
+    // The waiter has waited 75 ms: past sheddable's 70, short of
+    // sheddable-plus's 80.
+    let error = send(&mut front, &mut handle, Sheddable)
+        .map(drop)
+        .unwrap_err();
+    assert!(error.is::<Overloaded>(), "{error}");
+    assert!(send(&mut front, &mut handle, SheddablePlus).is_ok());
+    tokio::time::advance(Duration::from_millis(5)).await;
+    assert!(
+        send(&mut front, &mut handle, SheddablePlus).is_err(),
+        "80 ms now"
+    );
+}

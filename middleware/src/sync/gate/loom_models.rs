@@ -186,3 +186,60 @@ fn loom_gate_meter_a_waiter_cancelled_or_withdrawn_while_the_permit_comes_back()
         });
     }
 }
+
+/// A gate of one permit with CoDel's refusals after 10 ms on the model's
+/// clock, its permit taken by the returned holder, and a waiter queued
+/// behind it whose time has come (the clock moved to 20 ms).
+fn refused_waiter() -> (Place, Place) {
+    let discipline = QueueDiscipline::unchecked_codel(
+        std::time::Duration::from_millis(10),
+        std::time::Duration::from_millis(10),
+    );
+    let mut holder = Place::new(Arc::new(Gate::new(1).with_discipline(discipline)));
+    assert!(poll_once(&mut holder).is_ready());
+    let mut waiter = holder.clone();
+    assert!(poll_once(&mut waiter).is_pending());
+    holder
+        .gate()
+        .clock
+        .store(20, std::sync::atomic::Ordering::Relaxed);
+    (holder, waiter)
+}
+
+#[test]
+fn loom_gate_a_refusal_by_the_waiters_timer_racing_one_by_a_returning_permit() {
+    loom::model(|| {
+        let (holder, mut waiter) = refused_waiter();
+        let gate = Arc::clone(holder.gate());
+        let releaser = thread::spawn(move || gate.release());
+        // The waiter finds its time has come as the permit comes back and
+        // refuses it: refused once, whichever is first, never granted.
+        assert_eq!(poll_once(&mut waiter), Poll::Ready(Err(Denied::Refused)));
+        releaser.join().expect("no panic");
+        drop(waiter);
+        assert_settled(holder.gate(), 1);
+    });
+}
+
+#[test]
+fn loom_gate_a_waiter_past_its_time_dropped_or_withdrawn_while_the_permit_comes_back() {
+    for withdraw in [false, true] {
+        loom::model(move || {
+            let (holder, mut waiter) = refused_waiter();
+            let gate = Arc::clone(holder.gate());
+            let releaser = thread::spawn(move || gate.release());
+            if withdraw {
+                let withdrawn =
+                    waiter.poll_acquire(&mut Context::from_waker(crate::sync::withdrawal_waker()));
+                assert_ne!(
+                    withdrawn,
+                    Poll::Ready(Ok(())),
+                    "a refused waiter is never granted"
+                );
+            }
+            drop(waiter);
+            releaser.join().expect("no panic");
+            assert_settled(holder.gate(), 1);
+        });
+    }
+}

@@ -79,6 +79,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+#[cfg(not(all(test, donjon_loom)))]
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
@@ -802,16 +803,7 @@ impl Place {
                 Grant::Waiting if !withdrawing => {
                     register(&mut state.waker, cx.waker());
                     drop(state);
-                    if !self.refusal_due(cx) {
-                        return Poll::Pending;
-                    }
-                    // Its time has come: out of the queue, refused, unless
-                    // a permit or the closing came first.
-                    return match self.leave(true) {
-                        Grant::Granted => Poll::Ready(Ok(())),
-                        Grant::Closed => Poll::Ready(Err(Denied::Closed)),
-                        Grant::Waiting | Grant::Refused => Poll::Ready(Err(Denied::Refused)),
-                    };
+                    return self.wait(cx);
                 }
                 Grant::Waiting => {
                     drop(state);
@@ -824,7 +816,23 @@ impl Place {
                 }
             }
         }
-        self.enqueue(cx.waker(), withdrawing)
+        match self.enqueue(cx.waker(), withdrawing) {
+            Poll::Pending if self.queued => self.wait(cx),
+            polled => polled,
+        }
+    }
+
+    /// Waits in the queue, the waker registered: `Pending`, or refused if
+    /// its time has come (unless a permit or the closing came first).
+    fn wait(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Denied>> {
+        if !self.refusal_due(cx) {
+            return Poll::Pending;
+        }
+        match self.leave(true) {
+            Grant::Granted => Poll::Ready(Ok(())),
+            Grant::Closed => Poll::Ready(Err(Denied::Closed)),
+            Grant::Waiting | Grant::Refused => Poll::Ready(Err(Denied::Refused)),
+        }
     }
 
     /// Whether this wait's refusal time has come; registers `cx` with the
