@@ -10,7 +10,12 @@
 //! (`Pending`) until the limit lets one more request through. Put a
 //! [`LoadShed`](crate::load_shed::LoadShed) in front of them to fail
 //! requests at once instead, or use [`try_concurrency`], a concurrency
-//! limit that refuses the requests over it at once.
+//! limit that refuses the requests over it at once. Between the two, a
+//! concurrency limit's waiters can be served by a [`QueueDiscipline`]:
+//! refused CoDel's way once they have waited too long under a standing
+//! queue, or served newest first under overload; [`QueueDelay`] reads how
+//! long its oldest waiter has waited (a saturation signal for
+//! [`PriorityShed`](crate::priority::PriorityShed)).
 //!
 //! Feature: `limit`.
 //!

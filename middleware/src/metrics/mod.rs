@@ -88,7 +88,7 @@
 //! | `donjon_buffer_queue_depth` | gauge | requests | `name` | requests queued in a [`Buffer`](crate::buffer::Buffer), not yet taken by its worker; buffers of one name add up |
 //! | `donjon_concurrency_limit_waiters` | gauge | callers | `name` | callers of a `ConcurrencyLimit` (or of a `GlobalConcurrencyLimitLayer`'s shared limit) waiting for a permit |
 //! | `donjon_concurrency_limit_in_flight` | gauge | permits | `name` | permits of a `ConcurrencyLimit` or a `TryConcurrencyLimit` in use, from the `poll_ready` that takes one until the response is ready |
-//! | `donjon_concurrency_limit_refusals_total` | counter | requests | `name` | requests a `TryConcurrencyLimit` refused |
+//! | `donjon_concurrency_limit_refusals_total` | counter | requests | `name` | requests a `TryConcurrencyLimit` refused, and callers a `ConcurrencyLimit`'s queue discipline refused |
 //! | `donjon_adaptive_limit` | gauge | requests | `name` | the limit of an `AdaptiveConcurrencyLimit`, set whenever its algorithm moves it |
 //! | `donjon_adaptive_limit_in_flight` | gauge | requests | `name` | requests in flight under an `AdaptiveConcurrencyLimit`, slots reserved by `poll_ready` included |
 //! | `donjon_rate_limit_waits_total` | counter | callers | `name`, `limiter` | callers a rate limit made wait, each wait once, by `limiter`: `rate_limit` (fixed windows), `gcra`, `shared_rate_limit` |

@@ -16,6 +16,24 @@ async fn concurrency_limit_keeps_the_contract() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn concurrency_limit_with_a_queue_discipline_keeps_the_contract() {
+    use donjon::limit::QueueDiscipline;
+    use std::time::Duration;
+
+    let codel = QueueDiscipline::fifo()
+        .codel(Duration::from_millis(5), Duration::from_millis(100))
+        .newest_first_after(Duration::from_millis(10));
+    for max in [1, 2] {
+        Contract::new(ConcurrencyLimitLayer::new(max).with_queue(codel), hello)
+            .check_cloneable::<Req, Res>()
+            .await;
+    }
+    Contract::new(GlobalConcurrencyLimitLayer::new(1).with_queue(codel), hello)
+        .check_cloneable::<Req, Res>()
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn try_concurrency_limit_keeps_the_contract() {
     use donjon::limit::TryConcurrencyLimitLayer;
 

@@ -103,3 +103,56 @@ async fn a_try_limit_reports_the_first_refusal_of_each_run() {
     );
     drop(held);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_disciplined_limit_reports_the_first_refusal_of_each_run() {
+    use donjon::limit::QueueDiscipline;
+    use std::time::Duration;
+
+    let (captured, _guard) = capture();
+    let refused = "DEBUG concurrency limit: waiters past the queue's delay target were refused";
+    let codel = QueueDiscipline::fifo().codel(Duration::from_millis(5), Duration::from_millis(100));
+    let mut holder = Spawn::new(ConcurrencyLimit::new(Traced, 1).with_queue(codel));
+    let mut waiters: Vec<_> = (0..3)
+        .map(|_| Spawn::new(holder.get_ref().clone()))
+        .collect();
+
+    assert_ready_ok!(holder.poll_ready::<()>());
+    let held = holder.call(());
+    for waiter in &mut waiters {
+        assert_pending!(waiter.poll_ready::<()>());
+    }
+    tokio::time::advance(Duration::from_millis(100)).await;
+    for waiter in &mut waiters[..2] {
+        assert_ready_ok!(waiter.poll_ready::<()>());
+        assert!(waiter.call(()).await.is_err(), "refused");
+    }
+    // The third is refused by the permit coming back.
+    held.await.unwrap();
+    assert_eq!(
+        lines_with(&captured, "past the queue's delay"),
+        [format!("{refused} limit=1 refused=1")],
+        "one run of refusals, one event"
+    );
+
+    // A caller served ends the run: the next refusal is reported again.
+    let [_, _, third] = &mut waiters[..] else {
+        unreachable!()
+    };
+    assert_ready_ok!(third.poll_ready::<()>());
+    assert!(third.call(()).await.is_err());
+    assert_ready_ok!(holder.poll_ready::<()>());
+    let held = holder.call(());
+    let mut late = Spawn::new(holder.get_ref().clone());
+    let mut later = Spawn::new(holder.get_ref().clone());
+    assert_pending!(late.poll_ready::<()>());
+    assert_pending!(later.poll_ready::<()>());
+    drop(held);
+    assert_ready_ok!(late.poll_ready::<()>(), "served: the run ends");
+    let held = late.call(());
+    tokio::time::advance(Duration::from_millis(100)).await;
+    assert_ready_ok!(later.poll_ready::<()>());
+    assert!(later.call(()).await.is_err(), "refused");
+    assert_eq!(lines_with(&captured, "past the queue's delay").len(), 2);
+    drop(held);
+}

@@ -79,6 +79,43 @@ mod concurrency {
         assert_eq!(gauges(&recorded, "db"), (0.0, 0.0));
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn callers_a_discipline_refuses_are_counted_and_leave_the_waiters_gauge() {
+        use donjon::limit::QueueDiscipline;
+        use std::time::Duration;
+
+        let recorded = Recorded::default();
+        let (mut first, _handle): (_, Handle) = recorded.with(|| {
+            mock::spawn_layer(ConcurrencyLimitLayer::new(1).with_name("db").with_queue(
+                QueueDiscipline::fifo().codel(Duration::from_millis(5), Duration::from_millis(100)),
+            ))
+        });
+        let (mut second, mut third) = (first.clone(), first.clone());
+        assert_ready_ok!(first.poll_ready());
+        let held = first.call("first");
+        assert_pending!(second.poll_ready());
+        assert_pending!(third.poll_ready());
+        assert_eq!(gauges(&recorded, "db"), (2.0, 1.0));
+        let refusals =
+            || recorded.counter("donjon_concurrency_limit_refusals_total", &[("name", "db")]);
+        assert_eq!(refusals(), 0);
+
+        // Both refused at 100 ms: the second by its own timer, the third by
+        // the permit coming back after its time.
+        tokio::time::advance(Duration::from_millis(100)).await;
+        assert_ready_ok!(second.poll_ready());
+        assert_eq!(gauges(&recorded, "db"), (1.0, 1.0));
+        drop(held);
+        assert_eq!(refusals(), 2);
+        assert_eq!(
+            gauges(&recorded, "db"),
+            (0.0, 0.0),
+            "nobody waits, the permit is free"
+        );
+        assert_ready_ok!(third.poll_ready());
+        assert!(third.call("refused").await.is_err());
+    }
+
     #[tokio::test]
     async fn a_dropped_waiter_and_a_dropped_response_leave_the_gauges_at_zero() {
         let recorded = Recorded::default();

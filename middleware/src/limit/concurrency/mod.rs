@@ -8,6 +8,10 @@
 //!
 //! [`ConcurrencyLimitLayer`] gives each service it wraps its own limit;
 //! [`GlobalConcurrencyLimitLayer`] makes every service it wraps share one.
+//! Each can serve its waiters by a
+//! [`QueueDiscipline`](crate::limit::QueueDiscipline) instead of in order
+//! ([`ConcurrencyLimit::with_queue`]): CoDel's refusals, newest first under
+//! overload, or both.
 //!
 //! # Examples
 //!
@@ -38,6 +42,13 @@
 //! (`with_semaphore`) the event is `concurrency limit: its semaphore has no
 //! permit free, a caller waits`. A caller that stays in the queue across
 //! polls is reported once, and one that takes a free permit not at all.
+//!
+//! With a queue discipline that refuses
+//! ([`with_queue`](ConcurrencyLimit::with_queue)), a `debug` event
+//! `concurrency limit: waiters past the queue's delay target were refused`,
+//! with `limit` and `refused` (the callers refused at once with it), when a
+//! run of refusals starts: the refusals that follow it are not reported
+//! until a waiter is served again (they are counted in the metrics).
 
 pub mod future;
 mod layer;
