@@ -85,7 +85,12 @@
 mod macros;
 #[cfg(any(feature = "buffer", feature = "limit"))]
 mod discipline;
-#[cfg(any(feature = "limit", feature = "load-shed", feature = "priority"))]
+#[cfg(any(
+    feature = "buffer",
+    feature = "limit",
+    feature = "load-shed",
+    feature = "priority"
+))]
 mod overloaded;
 #[cfg(feature = "limit")]
 mod semaphore;

@@ -18,8 +18,11 @@ use crate::BoxError;
 /// [`LoadShed`](crate::load_shed::LoadShed) returns it for a request the
 /// service was not ready for, and
 /// [`TryConcurrencyLimit`](crate::limit::TryConcurrencyLimit) for a request
-/// over its limit, and `PriorityShed` for a request whose class has filled
-/// its share, each boxed in a [`BoxError`](crate::BoxError): recognise it
+/// over its limit, `PriorityShed` for a request whose class has filled
+/// its share, and a concurrency limit or a buffer whose
+/// [`QueueDiscipline`](crate::limit::QueueDiscipline) refused a caller
+/// that waited too long, each boxed in a
+/// [`BoxError`](crate::BoxError): recognise it
 /// with `error.is::<Overloaded>()`. It is one type under every path,
 /// `load_shed::error::Overloaded`, `limit::try_concurrency::error::Overloaded`
 /// and `priority::error::Overloaded`.
@@ -59,12 +62,20 @@ impl std::error::Error for Overloaded {}
 /// (`PriorityShed`'s, over a future holding the request's slot).
 #[pin_project]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
+#[cfg_attr(
+    not(any(feature = "limit", feature = "load-shed", feature = "priority")),
+    allow(unreachable_pub, reason = "the buffer uses only the error")
+)]
 pub struct ResponseFuture<F> {
     /// `None` for a refused request.
     #[pin]
     called: Option<F>,
 }
 
+#[cfg_attr(
+    not(any(feature = "limit", feature = "load-shed", feature = "priority")),
+    allow(dead_code, reason = "the buffer uses only the error")
+)]
 impl<F> ResponseFuture<F> {
     /// The future of a request that reached the inner service.
     pub(crate) fn called(future: F) -> Self {

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use donjon::limit::concurrency::Disciplined;
+use donjon::limit::try_concurrency::error::Overloaded;
 use donjon::limit::{
     ConcurrencyLimit, ConcurrencyLimitLayer, GlobalConcurrencyLimitLayer, QueueDiscipline,
 };
-use donjon::load_shed::error::Overloaded;
 use donjon::{BoxError, Layer};
 use donjon_test::assert_request_eq;
 use donjon_test::mock::{self, Spawn};

@@ -21,7 +21,7 @@ pub struct Fifo(());
 /// The queue of a [`ConcurrencyLimit`] served by a [`QueueDiscipline`]
 /// (see [`with_queue`](ConcurrencyLimit::with_queue)): its errors are boxed,
 /// and a caller the discipline refuses gets
-/// [`Overloaded`](crate::load_shed::error::Overloaded).
+/// [`Overloaded`](crate::limit::try_concurrency::error::Overloaded).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Disciplined {
     /// The discipline refused this service's caller: the next call fails.
@@ -51,7 +51,7 @@ pub struct Disciplined {
 /// `ConcurrencyLimit<S, Disciplined>`, whose errors are boxed: a caller the
 /// discipline refuses sees `poll_ready` return `Ready(Ok(()))`, and its
 /// `call` fails at once with
-/// [`Overloaded`](crate::load_shed::error::Overloaded), without reaching
+/// [`Overloaded`](crate::limit::try_concurrency::error::Overloaded), without reaching
 /// the inner service (which keeps what its readiness reserved, for the
 /// next call). [`queue_delay`](ConcurrencyLimit::queue_delay) reads how
 /// long the oldest waiter has waited.
@@ -163,7 +163,7 @@ impl<S> ConcurrencyLimit<S> {
     /// ```
     /// use std::time::Duration;
     /// use donjon::limit::{ConcurrencyLimit, QueueDiscipline};
-    /// use donjon::load_shed::error::Overloaded;
+    /// use donjon::limit::try_concurrency::error::Overloaded;
     /// use donjon::{BoxError, Service, ServiceExt, service_fn};
     ///
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
