@@ -31,6 +31,15 @@ async fn concurrency_limit_with_a_queue_discipline_keeps_the_contract() {
     Contract::new(GlobalConcurrencyLimitLayer::new(1).with_queue(codel), hello)
         .check_cloneable::<Req, Res>()
         .await;
+    Contract::new(
+        donjon::limit::AdaptiveConcurrencyLimitLayer::new(donjon::limit::adaptive::Aimd::new())
+            .with_min_limit(1)
+            .with_max_limit(1)
+            .with_queue(codel),
+        hello,
+    )
+    .check_cloneable::<Req, Res>()
+    .await;
 }
 
 #[tokio::test(start_paused = true)]

@@ -295,3 +295,44 @@ fn without_a_discipline_a_waiter_is_never_refused() {
         assert_ready_ok!(waiter.poll_ready());
     });
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_adaptive_limits_waiters_are_refused_too_and_a_refusal_feeds_no_sample() {
+    use donjon::limit::AdaptiveConcurrencyLimitLayer;
+    use donjon::limit::adaptive::Aimd;
+
+    let layer = AdaptiveConcurrencyLimitLayer::new(Aimd::new())
+        .with_min_limit(1)
+        .with_initial_limit(2)
+        .with_max_limit(2)
+        .with_queue(codel());
+    let (mut holder, mut handle) = mock::spawn_layer::<&str, &str, _>(layer);
+    let limit = holder.get_ref().handle();
+    let delay = holder.get_ref().queue_delay();
+    let mut waiter = holder.clone();
+    assert_ready_ok!(holder.poll_ready());
+    let first = holder.call("first");
+    assert_ready_ok!(holder.poll_ready());
+    let second = holder.call("second");
+    assert_pending!(waiter.poll_ready());
+    advance(ms(60)).await;
+    assert_eq!(delay.get(), ms(60));
+    advance(ms(40)).await;
+    // Joined an empty queue at 0: refused at 100.
+    assert!(waiter.is_woken());
+    assert_ready_ok!(waiter.poll_ready());
+    let error = waiter.call("refused").await.unwrap_err();
+    assert!(error.is::<Overloaded>(), "{error}");
+    // A failure would have lowered AIMD's limit (2 x 0.9, rounded down, is
+    // 1); a refusal is not a sample.
+    assert_eq!(limit.limit(), 2);
+    assert_eq!(delay.get(), Duration::ZERO);
+    assert_request_eq!(handle, "first").send_response("one");
+    assert_request_eq!(handle, "second").send_response("two");
+    assert_eq!(first.await.unwrap(), "one");
+    assert_eq!(second.await.unwrap(), "two");
+    assert_pending!(
+        handle.poll_request(),
+        "the refused call never reached the service"
+    );
+}

@@ -1,4 +1,5 @@
 use std::fmt;
+use std::marker::PhantomData;
 
 use donjon_layer::Layer;
 
@@ -6,6 +7,8 @@ use super::AdaptiveConcurrencyLimit;
 use super::algorithm::Algorithm;
 use super::limiter::Limits;
 use crate::classify::ErrorsAreFailures;
+use crate::discipline::QueueDiscipline;
+use crate::limit::concurrency::{Disciplined, Fifo};
 #[cfg(feature = "metrics")]
 use crate::limit::meter;
 
@@ -50,13 +53,14 @@ use crate::limit::meter;
 /// ```
 #[derive(Clone)]
 #[must_use = "a layer does nothing until it wraps a service"]
-pub struct AdaptiveConcurrencyLimitLayer<A, C = ErrorsAreFailures> {
+pub struct AdaptiveConcurrencyLimitLayer<A, C = ErrorsAreFailures, Q = Fifo> {
     algorithm: A,
     classify: C,
     limits: Limits,
     /// The `name` label of the limits' metrics.
     #[cfg(feature = "metrics")]
     name: std::borrow::Cow<'static, str>,
+    queue: PhantomData<fn() -> Q>,
 }
 
 impl<A> AdaptiveConcurrencyLimitLayer<A> {
@@ -69,11 +73,37 @@ impl<A> AdaptiveConcurrencyLimitLayer<A> {
             limits: Limits::DEFAULT,
             #[cfg(feature = "metrics")]
             name: std::borrow::Cow::Borrowed(meter::ADAPTIVE_CONCURRENCY_LIMIT),
+            queue: PhantomData,
         }
     }
 }
 
 impl<A, C> AdaptiveConcurrencyLimitLayer<A, C> {
+    /// Serves the waiters of each limit it makes by `discipline` (see
+    /// [`ConcurrencyLimit::with_queue`](crate::limit::ConcurrencyLimit::with_queue)
+    /// for what the services then do): their errors are boxed, and a caller
+    /// the discipline refuses fails at once with
+    /// [`Overloaded`](crate::limit::try_concurrency::error::Overloaded),
+    /// without reaching the inner service or feeding the algorithm.
+    pub fn with_queue(
+        self,
+        discipline: QueueDiscipline,
+    ) -> AdaptiveConcurrencyLimitLayer<A, C, Disciplined> {
+        AdaptiveConcurrencyLimitLayer {
+            algorithm: self.algorithm,
+            classify: self.classify,
+            limits: Limits {
+                discipline: Some(discipline),
+                ..self.limits
+            },
+            #[cfg(feature = "metrics")]
+            name: self.name,
+            queue: PhantomData,
+        }
+    }
+}
+
+impl<A, C, Q> AdaptiveConcurrencyLimitLayer<A, C, Q> {
     /// Sets the lowest the limit can go.
     ///
     /// # Panics
@@ -109,13 +139,14 @@ impl<A, C> AdaptiveConcurrencyLimitLayer<A, C> {
     ///
     /// See [`Classify`](crate::classify::Classify); the default is
     /// [`ErrorsAreFailures`].
-    pub fn with_classify<C2>(self, classify: C2) -> AdaptiveConcurrencyLimitLayer<A, C2> {
+    pub fn with_classify<C2>(self, classify: C2) -> AdaptiveConcurrencyLimitLayer<A, C2, Q> {
         AdaptiveConcurrencyLimitLayer {
             algorithm: self.algorithm,
             classify,
             limits: self.limits,
             #[cfg(feature = "metrics")]
             name: self.name,
+            queue: PhantomData,
         }
     }
 
@@ -132,8 +163,10 @@ impl<A, C> AdaptiveConcurrencyLimitLayer<A, C> {
     }
 }
 
-impl<S, A: Algorithm + Clone, C: Clone> Layer<S> for AdaptiveConcurrencyLimitLayer<A, C> {
-    type Service = AdaptiveConcurrencyLimit<S, A, C>;
+impl<S, A: Algorithm + Clone, C: Clone, Q: Default> Layer<S>
+    for AdaptiveConcurrencyLimitLayer<A, C, Q>
+{
+    type Service = AdaptiveConcurrencyLimit<S, A, C, Q>;
 
     fn layer(&self, service: S) -> Self::Service {
         AdaptiveConcurrencyLimit::with_parts(
@@ -147,7 +180,7 @@ impl<S, A: Algorithm + Clone, C: Clone> Layer<S> for AdaptiveConcurrencyLimitLay
     }
 }
 
-impl<A: fmt::Debug, C> fmt::Debug for AdaptiveConcurrencyLimitLayer<A, C> {
+impl<A: fmt::Debug, C, Q> fmt::Debug for AdaptiveConcurrencyLimitLayer<A, C, Q> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AdaptiveConcurrencyLimitLayer")
             .field("algorithm", &self.algorithm)

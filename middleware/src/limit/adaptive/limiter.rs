@@ -16,9 +16,10 @@ use std::time::Duration;
 
 use super::algorithm::{Algorithm, Sample};
 use crate::classify::{Classify, Outcome};
+use crate::discipline::{QueueDelay, QueueDiscipline};
 #[cfg(feature = "metrics")]
 use crate::limit::meter;
-use crate::sync::{Gate, MAX_PERMITS, Mutex, Place, lock};
+use crate::sync::{Denied, Gate, MAX_PERMITS, Mutex, Place, lock};
 
 /// The limit used when none is set, brought within the minimum and maximum.
 const DEFAULT_INITIAL: usize = 20;
@@ -30,6 +31,8 @@ pub(super) struct Limits {
     /// `DEFAULT_INITIAL` (within `min..=max`) when unset.
     pub(super) initial: Option<usize>,
     pub(super) max: usize,
+    /// How the waiters are served, if not in order.
+    pub(super) discipline: Option<QueueDiscipline>,
 }
 
 impl Limits {
@@ -38,6 +41,7 @@ impl Limits {
         min: 1,
         initial: None,
         max: 1000,
+        discipline: None,
     };
 
     /// The initial limit.
@@ -47,7 +51,9 @@ impl Limits {
     /// If the minimum is above the maximum, or the initial limit, when set,
     /// is not between them.
     fn initial(&self) -> usize {
-        let Limits { min, initial, max } = *self;
+        let Limits {
+            min, initial, max, ..
+        } = *self;
         assert!(
             min <= max,
             "an adaptive concurrency limit's minimum limit ({min}) must not be above its maximum ({max})"
@@ -110,9 +116,12 @@ impl<A, C> Shared<A, C> {
         let (limit_gauge, gate_meter) = meter::adaptive(name);
         #[cfg(feature = "metrics")]
         limit_gauge.set(initial as f64);
-        let slots = Gate::new(initial);
+        let mut slots = Gate::new(initial);
         #[cfg(feature = "metrics")]
-        let slots = slots.with_meter(gate_meter);
+        slots.set_meter(gate_meter);
+        if let Some(discipline) = limits.discipline {
+            slots.set_discipline(discipline);
+        }
         Shared {
             slots: Arc::new(slots),
             stateless: algorithm.stateless_copy(),
@@ -144,6 +153,11 @@ impl<A, C> Shared<A, C> {
     /// The slots, for a handle.
     pub(super) fn slots(&self) -> &Arc<Gate> {
         &self.slots
+    }
+
+    /// How long the oldest waiter has waited, with a discipline.
+    pub(super) fn queue_delay(&self) -> Option<QueueDelay> {
+        self.slots.queue_delay()
     }
 
     /// Feeds a finished call to the algorithm and applies the new limit.
@@ -238,14 +252,16 @@ impl<A, C> Limiter<A, C> {
     /// Takes a slot, or registers `cx` to be woken when one is granted. A
     /// withdrawal poll never queues (see [`Place::poll_acquire`]).
     #[inline]
-    pub(super) fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Permit<A, C>> {
+    /// `None` when the limit's queue discipline refused the caller.
+    pub(super) fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Option<Permit<A, C>>> {
         match self.place.poll_acquire(cx) {
-            Poll::Ready(taken) => {
-                taken.expect("an adaptive limit's gate is never closed");
-                Poll::Ready(Permit {
-                    shared: Arc::clone(&self.shared),
-                    in_flight: self.shared.slots.in_flight(),
-                })
+            Poll::Ready(Ok(())) => Poll::Ready(Some(Permit {
+                shared: Arc::clone(&self.shared),
+                in_flight: self.shared.slots.in_flight(),
+            })),
+            Poll::Ready(Err(Denied::Refused)) => Poll::Ready(None),
+            Poll::Ready(Err(Denied::Closed)) => {
+                unreachable!("an adaptive limit's gate is never closed")
             }
             Poll::Pending => Poll::Pending,
         }
@@ -338,7 +354,7 @@ mod loom_models {
     /// completes the call, a failure (the limit shrinks) or a success (it
     /// grows).
     fn call(limiter: &mut Limiter<Aimd, ErrorsAreFailures>, failure: bool) {
-        let permit = block_on(poll_fn(|cx| limiter.poll_acquire(cx)));
+        let permit = block_on(poll_fn(|cx| limiter.poll_acquire(cx))).expect("no discipline");
         let result: Result<(), ()> = if failure { Err(()) } else { Ok(()) };
         permit.complete(&result, Duration::from_millis(1));
     }
@@ -350,6 +366,7 @@ mod loom_models {
                 min: 1,
                 initial: Some(2),
                 max: 2,
+                discipline: None,
             };
             let mut main = Limiter::new(Shared::new(
                 Aimd::new(),

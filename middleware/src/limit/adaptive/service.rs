@@ -8,9 +8,13 @@ use super::algorithm::Algorithm;
 use super::future::ResponseFuture;
 use super::handle::Handle;
 use super::limiter::{Limiter, Limits, Permit, Shared};
+use crate::BoxError;
 use crate::classify::{Classify, ErrorsAreFailures};
+use crate::discipline::QueueDelay;
+use crate::limit::concurrency::{Disciplined, Fifo};
 #[cfg(feature = "metrics")]
 use crate::limit::meter;
+use crate::overloaded::ResponseFuture as MaybeRefused;
 
 /// Limits how many requests the inner service handles at once, with a
 /// limit that an [`Algorithm`] moves after each finished call.
@@ -48,12 +52,20 @@ use crate::limit::meter;
 /// waiting. After the limit shrinks below the requests in flight, new
 /// callers wait until enough of them finish.
 ///
+/// The layer's
+/// [`with_queue`](super::AdaptiveConcurrencyLimitLayer::with_queue) serves
+/// the waiters by a [`QueueDiscipline`](crate::limit::QueueDiscipline)
+/// instead, as [`ConcurrencyLimit`](crate::limit::ConcurrencyLimit#queue-discipline)
+/// does: the service is then an `AdaptiveConcurrencyLimit<S, A, C,
+/// Disciplined>`, whose errors are boxed, and a refused caller's call fails
+/// at once with `Overloaded` (no sample for the algorithm).
+///
 /// # Errors
 ///
-/// None of its own: errors from the inner service (from `poll_ready` or
-/// from the response future) reach the caller unchanged. An error of the
-/// inner `poll_ready` gives back the slot this clone held; an error of a
-/// response is classified like any result.
+/// None of its own (without a discipline): errors from the inner service
+/// (from `poll_ready` or from the response future) reach the caller
+/// unchanged. An error of the inner `poll_ready` gives back the slot this
+/// clone held; an error of a response is classified like any result.
 ///
 /// # Cancellation
 ///
@@ -107,11 +119,14 @@ use crate::limit::meter;
 /// # Ok(())
 /// # }
 /// ```
-pub struct AdaptiveConcurrencyLimit<S, A, C = ErrorsAreFailures> {
+pub struct AdaptiveConcurrencyLimit<S, A, C = ErrorsAreFailures, Q = Fifo> {
     inner: S,
     limiter: Limiter<A, C>,
     /// The slot reserved by `poll_ready` for the next call.
     reserved: Option<Permit<A, C>>,
+    /// Whether a discipline refused this service's caller, for a
+    /// disciplined queue.
+    queue: Q,
 }
 
 impl<S, A: Algorithm> AdaptiveConcurrencyLimit<S, A> {
@@ -132,7 +147,7 @@ impl<S, A: Algorithm> AdaptiveConcurrencyLimit<S, A> {
     }
 }
 
-impl<S, A: Algorithm, C> AdaptiveConcurrencyLimit<S, A, C> {
+impl<S, A: Algorithm, C, Q: Default> AdaptiveConcurrencyLimit<S, A, C, Q> {
     /// # Panics
     ///
     /// If `limits` are inconsistent.
@@ -153,6 +168,7 @@ impl<S, A: Algorithm, C> AdaptiveConcurrencyLimit<S, A, C> {
                 name,
             )),
             reserved: None,
+            queue: Q::default(),
         }
     }
 
@@ -179,6 +195,7 @@ impl<S, A: Algorithm, C> AdaptiveConcurrencyLimit<S, A, C> {
             inner,
             limiter,
             reserved,
+            queue,
         } = self;
         assert!(reserved.is_none(), "{MISUSE}");
         let mut shared = limiter.into_shared().expect(MISUSE);
@@ -187,11 +204,23 @@ impl<S, A: Algorithm, C> AdaptiveConcurrencyLimit<S, A, C> {
             inner,
             limiter: Limiter::new(shared),
             reserved: None,
+            queue,
         }
     }
 }
 
-impl<S, A, C> AdaptiveConcurrencyLimit<S, A, C> {
+impl<S, A, C> AdaptiveConcurrencyLimit<S, A, C, Disciplined> {
+    /// How long the oldest caller waiting for a slot has waited so far
+    /// (shared by the clones; zero while nobody waits).
+    pub fn queue_delay(&self) -> QueueDelay {
+        self.limiter
+            .shared()
+            .queue_delay()
+            .expect("a disciplined limit's gate has a discipline")
+    }
+}
+
+impl<S, A, C, Q> AdaptiveConcurrencyLimit<S, A, C, Q> {
     /// Returns a handle that reads the limit and the in-flight count of
     /// this service and its clones.
     pub fn handle(&self) -> Handle {
@@ -228,7 +257,8 @@ where
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         if self.reserved.is_none() {
-            self.reserved = Some(ready!(self.limiter.poll_acquire(cx)));
+            let permit = ready!(self.limiter.poll_acquire(cx));
+            self.reserved = Some(permit.expect("a limit without a discipline refuses nobody"));
         }
         let ready = self.inner.poll_ready(cx);
         if let Poll::Ready(Err(_)) = ready {
@@ -249,18 +279,66 @@ where
     }
 }
 
-impl<S: Clone, A, C> Clone for AdaptiveConcurrencyLimit<S, A, C> {
+impl<S, A, C, Req> Service<Req> for AdaptiveConcurrencyLimit<S, A, C, Disciplined>
+where
+    S: Service<Req>,
+    S::Error: Into<BoxError>,
+    A: Algorithm,
+    C: Classify<S::Response, S::Error>,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = MaybeRefused<ResponseFuture<S::Future, A, C>>;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        if self.queue.refused {
+            return Poll::Ready(Ok(()));
+        }
+        if self.reserved.is_none() {
+            match ready!(self.limiter.poll_acquire(cx)) {
+                Some(permit) => self.reserved = Some(permit),
+                None => {
+                    // Refused: the call fails at once, and is no sample.
+                    self.queue.refused = true;
+                    return Poll::Ready(Ok(()));
+                }
+            }
+        }
+        let ready = self.inner.poll_ready(cx);
+        if let Poll::Ready(Err(_)) = ready {
+            self.reserved = None;
+        }
+        ready.map_err(Into::into)
+    }
+
+    #[inline]
+    fn call(&mut self, request: Req) -> Self::Future {
+        if std::mem::take(&mut self.queue.refused) {
+            return MaybeRefused::overloaded();
+        }
+        let permit = self.reserved.take().expect(
+            "AdaptiveConcurrencyLimit called without a reserved slot; \
+             poll_ready must be called first and return Ready(Ok(()))",
+        );
+        let start = Instant::now();
+        MaybeRefused::called(ResponseFuture::new(self.inner.call(request), permit, start))
+    }
+}
+
+impl<S: Clone, A, C, Q: Default> Clone for AdaptiveConcurrencyLimit<S, A, C, Q> {
     /// The same limiter, without this service's reserved slot.
     fn clone(&self) -> Self {
         AdaptiveConcurrencyLimit {
             inner: self.inner.clone(),
             limiter: self.limiter.clone(),
             reserved: None,
+            queue: Q::default(),
         }
     }
 }
 
-impl<S: fmt::Debug, A, C> fmt::Debug for AdaptiveConcurrencyLimit<S, A, C> {
+impl<S: fmt::Debug, A, C, Q> fmt::Debug for AdaptiveConcurrencyLimit<S, A, C, Q> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AdaptiveConcurrencyLimit")
             .field("inner", &self.inner)
@@ -271,7 +349,7 @@ impl<S: fmt::Debug, A, C> fmt::Debug for AdaptiveConcurrencyLimit<S, A, C> {
 }
 
 #[cfg(feature = "load")]
-impl<S: crate::load::Load, A, C> crate::load::Load for AdaptiveConcurrencyLimit<S, A, C> {
+impl<S: crate::load::Load, A, C, Q> crate::load::Load for AdaptiveConcurrencyLimit<S, A, C, Q> {
     type Metric = S::Metric;
 
     fn load(&self) -> Self::Metric {

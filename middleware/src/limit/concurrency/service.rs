@@ -25,7 +25,7 @@ pub struct Fifo(());
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Disciplined {
     /// The discipline refused this service's caller: the next call fails.
-    refused: bool,
+    pub(in crate::limit) refused: bool,
 }
 
 /// Limits how many requests the inner service handles at once.
