@@ -199,6 +199,12 @@ pub const CASES: &[Case] = &[
         target: Target::None,
     },
     Case {
+        name: "codel_limit",
+        about: "ConcurrencyLimit with CoDel's queue discipline, never full (raw: a tokio Semaphore)",
+        libs: &[Lib::Donjon, Lib::Raw],
+        target: Target::None,
+    },
+    Case {
         name: "admit",
         about: "deadline::Admit, every request with a deadline far ahead (raw: the async fn)",
         libs: &[Lib::Donjon, Lib::Raw],
@@ -585,7 +591,7 @@ pub mod raw {
                     black_box(future.await.expect("the call fails"));
                 }
             }),
-            "concurrency_limit" => timed(rt, async move {
+            "concurrency_limit" | "codel_limit" => timed(rt, async move {
                 let semaphore = Semaphore::new(CAPACITY);
                 for i in 0..n {
                     let _permit = semaphore.acquire().await.expect("open");

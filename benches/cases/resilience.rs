@@ -7,7 +7,8 @@
 //! `mod.rs`, with limits, windows and timeouts no request comes near. With
 //! the `metrics` feature, donjon also has `red`: the metrics layer alone.
 //! donjon's own overload pieces have cases against the raw `double` only:
-//! `throttle`, `priority_shed`, `admit` and `in_flight`.
+//! `throttle`, `priority_shed`, `admit` and `in_flight`, and against a
+//! semaphore: `codel_limit`.
 
 /// The cases, against donjon.
 pub mod donjon {
@@ -16,7 +17,7 @@ pub mod donjon {
     use donjon::circuit_breaker::{CircuitBreaker, Config};
     use donjon::deadline::{Admit, Deadline};
     use donjon::limit::adaptive::{AdaptiveConcurrencyLimit, Aimd};
-    use donjon::limit::{RateLimit, rate::Rate};
+    use donjon::limit::{ConcurrencyLimit, QueueDiscipline, RateLimit, rate::Rate};
     use donjon::priority::{Priority, PriorityShed};
     use donjon::retry::Retry;
     use donjon::retry::budget::InFlightBudget;
@@ -53,6 +54,12 @@ pub mod donjon {
                 drive(ServiceBuilder::new().metrics("bench").service_fn(double), n),
             ),
             "throttle" => timed(rt, drive(Throttle::new(service_fn(double)), n)),
+            "codel_limit" => {
+                let codel = QueueDiscipline::fifo()
+                    .codel(Duration::from_millis(5), Duration::from_millis(100));
+                let limit = ConcurrencyLimit::new(service_fn(double), CAPACITY).with_queue(codel);
+                timed(rt, drive(limit, n))
+            }
             "priority_shed" => {
                 let shed =
                     PriorityShed::new(service_fn(double), CAPACITY, |_: &u64| Priority::Critical);
