@@ -22,9 +22,11 @@
 //!   finished with: queued, or held by the worker while the service is not
 //!   ready. It is raised under the state lock when a request is queued,
 //!   and lowered in one place, [`Channel::finished`]: by the worker once it
-//!   has called the service for a request or skipped a cancelled one, and
-//!   under the lock for the requests that never reach it (cancelled ones
-//!   dropped from a long queue, and those failed when the channel closes).
+//!   has called the service for a request, skipped a cancelled one or
+//!   refused one under the queue discipline (after taking it off the queue
+//!   under the lock, and answering it), and under the lock for the requests
+//!   that never reach it (cancelled ones dropped from a long queue, and
+//!   those failed when the channel closes).
 //!
 //! Every change of the word is a read-modify-write (`AcqRel`, `Release`
 //! for setting `CLOSED`), so all of them form one modification order and
@@ -40,13 +42,32 @@
 //! The loom models in `service.rs` race direct calls with the worker, and
 //! the worker's failure with callers.
 //!
+//! # Queue discipline
+//!
+//! Once a handle sets a [`QueueDiscipline`] (`Buffer::with_queue`), it is
+//! kept in the state, with what it tracks ([`Tracking`]): when the queue
+//! started standing, whether the worker holds a request it took (which
+//! still counts as queued), and when the worker's alarm is set for. Under
+//! the lock, [`Channel::send`] stamps each request with when it joined and
+//! when CoDel refuses it; [`Channel::recv`] hands the worker the requests
+//! whose time has come to refuse ([`Next::Refused`]), and takes the newest
+//! first when the discipline says so; [`Channel::park_holding`] does the
+//! same for the front of the queue while the worker holds a request, and
+//! tells it when to wake. The joining of the oldest request (the one held,
+//! or the front) is published in [`Oldest`] wherever the queue changes,
+//! for [`QueueDelay`]. A request's refusal time is fixed when it is queued:
+//! the queue cannot stop standing while the request is in it, so its start
+//! does not move. Without a discipline, none of this runs: one test of an
+//! `Option` under the lock, in `send`, `recv` and `park_holding`.
+//!
 //! # Metrics
 //!
 //! With the `metrics` feature, the gauge `donjon_buffer_queue_depth` lives
 //! in the state, and is moved (+1, -1, -n) under the state lock wherever
 //! `queue` changes: a request queued ([`Channel::send`]), taken by the
-//! worker ([`Channel::recv`]), dropped from a long queue once cancelled, or
-//! failed when the channel closes ([`Channel::close`]).
+//! worker ([`Channel::recv`]) or refused by the queue discipline (there, or
+//! in [`Channel::park_holding`]), dropped from a long queue once cancelled,
+//! or failed when the channel closes ([`Channel::close`]).
 //! [`Channel::rename`] swaps it under the lock too. The `# Metrics` of
 //! [`Buffer`](super::Buffer) tells why there.
 
@@ -56,11 +77,14 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use tokio::time::Instant;
 use tracing::Span;
 
 use super::error::{Closed, ServiceError};
 use super::slot::{Direct, DirectCall};
 use crate::BoxError;
+use crate::discipline::{Oldest, QueueDelay, QueueDiscipline};
+use crate::overloaded::Overloaded;
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{Gate, GatePermit, Mutex, lock, register};
 
@@ -95,6 +119,31 @@ pub(super) struct Envelope<Req, F> {
     /// The span the caller was in, for the worker to enter.
     pub(super) span: Span,
     pub(super) reply: Arc<Reply<F>>,
+    /// With a queue discipline: when the request was queued, and when it is
+    /// refused. Set under the state lock by [`Channel::send`].
+    pub(super) stamp: Option<Stamp>,
+}
+
+impl<Req, F> Envelope<Req, F> {
+    /// When the queue discipline refuses this request, if it ever does.
+    #[inline]
+    pub(super) fn refuse_at(&self) -> Option<Instant> {
+        self.stamp.and_then(|stamp| stamp.refuse_at)
+    }
+
+    /// When this request was queued, if a discipline stamped it.
+    fn joined(&self) -> Option<Instant> {
+        self.stamp.map(|stamp| stamp.joined)
+    }
+}
+
+/// A request's times under a queue discipline.
+#[derive(Clone, Copy)]
+pub(super) struct Stamp {
+    /// When it was queued.
+    joined: Instant,
+    /// When CoDel refuses it, with a discipline that refuses.
+    refuse_at: Option<Instant>,
 }
 
 /// Where the answer to one request is left for its caller.
@@ -117,6 +166,8 @@ enum Answer<F> {
     Waiting,
     Called(F),
     Failed(WorkerError),
+    /// The queue discipline refused the request.
+    Refused,
     Taken,
 }
 
@@ -175,6 +226,26 @@ impl<F> Reply<F> {
         self.answer(Answer::Failed(error.share()));
     }
 
+    /// The queue discipline refused the request, which waited too long:
+    /// frees its place, and tells the caller ([`Overloaded`]). Returns
+    /// whether the caller still wanted the answer.
+    pub(super) fn refused(&self) -> bool {
+        let (permit, waker) = {
+            let mut state = lock(&self.state);
+            let permit = state.permit.take();
+            if state.cancelled {
+                return false;
+            }
+            state.answer = Answer::Refused;
+            (permit, state.waker.take())
+        };
+        drop(permit);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        true
+    }
+
     /// Polls for the answer, leaving the waker while there is none yet.
     pub(super) fn poll_answer(&self, cx: &mut Context<'_>) -> Poll<Received<F>> {
         let mut state = lock(&self.state);
@@ -186,6 +257,7 @@ impl<F> Reply<F> {
             }
             Answer::Called(future) => Poll::Ready(Received::Called(future)),
             Answer::Failed(error) => Poll::Ready(Received::Failed(error.to_error())),
+            Answer::Refused => Poll::Ready(Received::Failed(Box::new(Overloaded::new()))),
             Answer::Taken => panic!("buffer response future polled after completion"),
         }
     }
@@ -226,6 +298,9 @@ pub(super) struct Channel<Req, F> {
     word: AtomicUsize,
     /// The service, for handles to call directly (buffers made with `new`).
     direct: Option<Arc<dyn DirectCall<Req, F>>>,
+    /// When the oldest request joined, published under the state lock once
+    /// a queue discipline is set, for [`QueueDelay`].
+    oldest: Arc<Oldest>,
 }
 
 struct ChannelState<Req, F> {
@@ -244,16 +319,85 @@ struct ChannelState<Req, F> {
     /// `# Metrics`.
     #[cfg(feature = "metrics")]
     depth: metrics::Gauge,
+    /// The queue discipline and what it tracks, once one is set; `None`:
+    /// first come, first served, and nothing tracked.
+    discipline: Option<Tracking>,
+}
+
+/// A queue discipline, and what the channel tracks for it: see the
+/// module's `# Queue discipline`.
+struct Tracking {
+    rule: QueueDiscipline,
+    /// When the queue started standing: set when a request is queued while
+    /// nothing is (the request the worker took counting as queued), cleared
+    /// once nothing is left.
+    since: Option<Instant>,
+    /// The worker took a request off the queue and is not done with it
+    /// (it holds it while the service is not ready): it still counts as
+    /// queued.
+    taken: bool,
+    /// When the request the worker took joined, if it was stamped.
+    taken_joined: Option<Instant>,
+    /// When the worker, holding a request, is to wake for a refusal, as it
+    /// last told ([`Channel::park_holding`]); `None` if it is not to.
+    alarm: Option<Instant>,
+}
+
+impl Tracking {
+    fn new(rule: QueueDiscipline) -> Self {
+        Tracking {
+            rule,
+            since: None,
+            taken: false,
+            taken_joined: None,
+            alarm: None,
+        }
+    }
+
+    /// The worker no longer holds a request it took.
+    fn untake(&mut self) {
+        self.taken = false;
+        self.taken_joined = None;
+        self.alarm = None;
+    }
+
+    /// Once `queue` changed: clears the queue's start if nothing is left,
+    /// and publishes when the oldest request joined (the one the worker
+    /// took, or the front: the queue is in the order of joining).
+    fn publish<Req, F>(&mut self, queue: &VecDeque<Envelope<Req, F>>, oldest: &Oldest) {
+        if queue.is_empty() && !self.taken {
+            self.since = None;
+        }
+        let front = queue.front().and_then(Envelope::joined);
+        let joined = match (self.taken_joined, front) {
+            (Some(taken), Some(front)) => Some(taken.min(front)),
+            (taken, front) => taken.or(front),
+        };
+        oldest.set(joined);
+    }
 }
 
 /// What the worker finds in the queue.
 pub(super) enum Next<Req, F> {
     Envelope(Envelope<Req, F>),
+    /// A request whose time under the queue discipline has come, taken off
+    /// the queue: the worker refuses it.
+    Refused(Envelope<Req, F>),
     /// No request now; the worker will be woken.
     Empty,
     /// No request, and no handle left to send one, or the channel is
     /// closed: the worker is done.
     Done,
+}
+
+/// What the worker, holding a request, is to do meanwhile.
+pub(super) enum Holding<Req, F> {
+    /// Refuse this request, taken off the front of the queue: its time
+    /// under the queue discipline has come. Then park again.
+    Refuse(Envelope<Req, F>),
+    /// Wait for the service, or until this time (with a discipline that
+    /// refuses) to refuse the request held or the front one.
+    Wait(Option<Instant>),
 }
 
 impl<Req, F> Channel<Req, F> {
@@ -274,12 +418,37 @@ impl<Req, F> Channel<Req, F> {
                 reason: WorkerError::Closed,
                 #[cfg(feature = "metrics")]
                 depth: depth_gauge(name),
+                discipline: None,
             }),
             capacity: Arc::new(Gate::new(bound)),
             bound,
             word: AtomicUsize::new(0),
             direct,
+            oldest: Arc::new(Oldest::new()),
         }
+    }
+
+    /// Serves the queue by `rule` from now on: the requests queued from now
+    /// on are stamped and tracked. A worker holding a request is woken, to
+    /// park again under the rule (and so be woken for the refusals of the
+    /// requests queued from now on).
+    pub(super) fn set_discipline(&self, rule: QueueDiscipline) {
+        let holding = {
+            let mut state = lock(&self.state);
+            match &mut state.discipline {
+                Some(tracking) => tracking.rule = rule,
+                None => state.discipline = Some(Tracking::new(rule)),
+            }
+            state.holding.take()
+        };
+        if let Some(holding) = holding {
+            holding.wake();
+        }
+    }
+
+    /// How long the oldest request has waited (zero without a discipline).
+    pub(super) fn queue_delay(&self) -> QueueDelay {
+        QueueDelay::new(Arc::clone(&self.oldest))
     }
 
     /// Calls the service directly, when this buffer allows it, the channel
@@ -301,7 +470,7 @@ impl<Req, F> Channel<Req, F> {
     }
 
     /// `requests` sent to the worker are finished with: called, skipped,
-    /// dropped or failed. The one place the count is lowered.
+    /// refused, dropped or failed. The one place the count is lowered.
     pub(super) fn finished(&self, requests: usize) {
         if requests > 0 {
             self.word.fetch_sub(requests * ONE, Ordering::AcqRel);
@@ -340,10 +509,15 @@ impl<Req, F> Channel<Req, F> {
                 #[cfg(feature = "metrics")]
                 state.depth.decrement(dropped as f64);
             }
-            state.queue.push_back(envelope);
             #[cfg(feature = "metrics")]
             state.depth.increment(1.0);
-            state.worker.take()
+            match state.discipline {
+                None => {
+                    state.queue.push_back(envelope);
+                    state.worker.take()
+                }
+                Some(_) => self.push_tracked(&mut state, envelope),
+            }
         };
         if let Some(worker) = worker {
             worker.wake();
@@ -351,9 +525,49 @@ impl<Req, F> Channel<Req, F> {
         Ok(())
     }
 
+    /// [`send`](Self::send) with a queue discipline: stamps `envelope`
+    /// with when it joined and when CoDel refuses it, queues it, and
+    /// returns the worker to wake: the one waiting for requests, or the one
+    /// holding a request if its alarm is late for this one (it is not when
+    /// the discipline stays the same: this one joined last).
+    #[cold]
+    fn push_tracked(
+        &self,
+        state: &mut ChannelState<Req, F>,
+        mut envelope: Envelope<Req, F>,
+    ) -> Option<Waker> {
+        let ChannelState {
+            queue,
+            discipline,
+            worker,
+            holding,
+            ..
+        } = state;
+        let tracking = discipline
+            .as_mut()
+            .expect("a tracked queue has a discipline");
+        let now = Instant::now();
+        let since = *tracking.since.get_or_insert(now);
+        let refuse_at = tracking.rule.refuse_at(now, since);
+        envelope.stamp = Some(Stamp {
+            joined: now,
+            refuse_at,
+        });
+        queue.push_back(envelope);
+        tracking.publish(queue, &self.oldest);
+        let late = tracking.taken
+            && refuse_at.is_some_and(|at| tracking.alarm.is_none_or(|alarm| at < alarm));
+        worker
+            .take()
+            .or_else(|| if late { holding.take() } else { None })
+    }
+
     /// Takes the next request for the worker.
     pub(super) fn recv(&self, cx: &mut Context<'_>) -> Next<Req, F> {
         let mut state = lock(&self.state);
+        if state.discipline.is_some() {
+            return self.recv_tracked(&mut state, cx);
+        }
         if let Some(envelope) = state.queue.pop_front() {
             #[cfg(feature = "metrics")]
             state.depth.decrement(1.0);
@@ -363,6 +577,68 @@ impl<Req, F> Channel<Req, F> {
             return Next::Done;
         }
         register(&mut state.worker, cx.waker());
+        Next::Empty
+    }
+
+    /// [`recv`](Self::recv) with a queue discipline: the worker is done
+    /// with the request it took before. The front request is refused if its
+    /// time has come; otherwise the front (or the back, once the queue has
+    /// stood long enough for the discipline to serve the newest first) is
+    /// taken, and counts as queued until the worker asks again.
+    fn recv_tracked(&self, state: &mut ChannelState<Req, F>, cx: &mut Context<'_>) -> Next<Req, F> {
+        let ChannelState {
+            queue,
+            discipline,
+            worker,
+            handles,
+            #[cfg(feature = "metrics")]
+            depth,
+            ..
+        } = state;
+        let tracking = discipline
+            .as_mut()
+            .expect("a tracked queue has a discipline");
+        tracking.untake();
+        let next = if queue.is_empty() {
+            None
+        } else {
+            let now = Instant::now();
+            let due =
+                |envelope: &Envelope<Req, F>| envelope.refuse_at().is_some_and(|at| at <= now);
+            if queue.front().is_some_and(due) {
+                queue.pop_front().map(Next::Refused)
+            } else {
+                let newest = tracking
+                    .since
+                    .is_some_and(|since| tracking.rule.serves_newest(now, since));
+                let envelope = if newest {
+                    queue.pop_back()
+                } else {
+                    queue.pop_front()
+                };
+                envelope.map(|envelope| {
+                    // The back is refused no sooner than the front, unless
+                    // the discipline changed in between.
+                    if due(&envelope) {
+                        Next::Refused(envelope)
+                    } else {
+                        tracking.taken = true;
+                        tracking.taken_joined = envelope.joined();
+                        Next::Envelope(envelope)
+                    }
+                })
+            }
+        };
+        tracking.publish(queue, &self.oldest);
+        if let Some(next) = next {
+            #[cfg(feature = "metrics")]
+            depth.decrement(1.0);
+            return next;
+        }
+        if *handles == 0 || self.is_closed() {
+            return Next::Done;
+        }
+        register(worker, cx.waker());
         Next::Empty
     }
 
@@ -387,10 +663,56 @@ impl<Req, F> Channel<Req, F> {
     }
 
     /// Registers the worker, which holds a request and waits for the
-    /// service, to be woken when the last handle goes.
-    pub(super) fn park_holding(&self, cx: &mut Context<'_>) {
+    /// service, to be woken when the last handle goes. With a queue
+    /// discipline, tells it what to do meanwhile: refuse the front request
+    /// if its time has come, or else wake at the earliest refusal time of
+    /// the request it holds (`held_refuse_at`) and the front one.
+    pub(super) fn park_holding(
+        &self,
+        cx: &mut Context<'_>,
+        held_refuse_at: Option<Instant>,
+    ) -> Holding<Req, F> {
         let mut state = lock(&self.state);
         register(&mut state.holding, cx.waker());
+        if state.discipline.is_none() {
+            return Holding::Wait(None);
+        }
+        self.hold_tracked(&mut state, held_refuse_at)
+    }
+
+    /// [`park_holding`](Self::park_holding) with a queue discipline.
+    fn hold_tracked(
+        &self,
+        state: &mut ChannelState<Req, F>,
+        held_refuse_at: Option<Instant>,
+    ) -> Holding<Req, F> {
+        let ChannelState {
+            queue,
+            discipline,
+            #[cfg(feature = "metrics")]
+            depth,
+            ..
+        } = state;
+        let tracking = discipline
+            .as_mut()
+            .expect("a tracked queue has a discipline");
+        // Taken before the discipline was set, the request held was not
+        // noted then.
+        tracking.taken = true;
+        let front_at = queue.front().and_then(Envelope::refuse_at);
+        if front_at.is_some_and(|at| at <= Instant::now()) {
+            let envelope = queue.pop_front().expect("the queue has a front");
+            #[cfg(feature = "metrics")]
+            depth.decrement(1.0);
+            tracking.publish(queue, &self.oldest);
+            return Holding::Refuse(envelope);
+        }
+        let alarm = match (held_refuse_at, front_at) {
+            (Some(held), Some(front)) => Some(held.min(front)),
+            (held, front) => held.or(front),
+        };
+        tracking.alarm = alarm;
+        Holding::Wait(alarm)
     }
 
     /// Records the queue depth under `name` from now on: the requests
@@ -428,6 +750,12 @@ impl<Req, F> Channel<Req, F> {
                 self.word.fetch_or(CLOSED, Ordering::Release);
             }
             let queued = std::mem::take(&mut state.queue);
+            if let Some(tracking) = &mut state.discipline {
+                // Nothing is left.
+                tracking.untake();
+                tracking.since = None;
+                self.oldest.set(None);
+            }
             self.finished(queued.len() + usize::from(current.is_some()));
             #[cfg(feature = "metrics")]
             state.depth.decrement(queued.len() as f64);

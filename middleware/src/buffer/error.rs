@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::BoxError;
+pub use crate::overloaded::Overloaded;
 
 /// The error of every request to a [`Buffer`](super::Buffer) whose inner
 /// service has failed: its `poll_ready` returned an error, or it panicked.

@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 use donjon_layer::Layer;
 use donjon_service::Service;
 
-use super::Buffer;
+use super::{Buffer, QueueDiscipline};
 use crate::BoxError;
 
 /// A [`Layer`] that moves services into a worker behind a [`Buffer`] of
@@ -17,6 +17,8 @@ pub struct BufferLayer<Req> {
     /// The `name` label of its buffers' metrics.
     #[cfg(feature = "metrics")]
     name: &'static str,
+    /// The queue discipline of its buffers, if set.
+    discipline: Option<QueueDiscipline>,
     _request: PhantomData<fn(Req)>,
 }
 
@@ -29,8 +31,16 @@ impl<Req> BufferLayer<Req> {
             bound,
             #[cfg(feature = "metrics")]
             name: super::service::DEFAULT_NAME,
+            discipline: None,
             _request: PhantomData,
         }
+    }
+
+    /// Serves the queue of each of its buffers by `discipline`: see
+    /// [`Buffer::with_queue`].
+    pub const fn with_queue(mut self, discipline: QueueDiscipline) -> Self {
+        self.discipline = Some(discipline);
+        self
     }
 
     /// Names its buffers in their metrics (the `name` label; see
@@ -55,12 +65,16 @@ where
     type Service = Buffer<Req, S::Future>;
 
     fn layer(&self, service: S) -> Self::Service {
-        Buffer::spawned(
+        let buffer = Buffer::spawned(
             service,
             self.bound,
             #[cfg(feature = "metrics")]
             self.name.into(),
-        )
+        );
+        match self.discipline {
+            Some(discipline) => buffer.with_queue(discipline),
+            None => buffer,
+        }
     }
 }
 
@@ -74,8 +88,11 @@ impl<Req> Copy for BufferLayer<Req> {}
 
 impl<Req> fmt::Debug for BufferLayer<Req> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BufferLayer")
-            .field("bound", &self.bound)
-            .finish()
+        let mut layer = f.debug_struct("BufferLayer");
+        layer.field("bound", &self.bound);
+        if let Some(discipline) = &self.discipline {
+            layer.field("discipline", discipline);
+        }
+        layer.finish()
     }
 }

@@ -39,10 +39,23 @@
 //! # }
 //! ```
 //!
+//! # Queue discipline
+//!
+//! First come, first served by default; [`Buffer::with_queue`] (or
+//! [`BufferLayer::with_queue`]) bounds how long requests wait in the queue
+//! with CoDel, refusing the late ones with
+//! [`Overloaded`](error::Overloaded), or serves the newest first once the
+//! queue stands; [`Buffer::queue_delay`] tells how long the oldest request
+//! has waited. See [`Buffer`'s `# Queue discipline`](Buffer#queue-discipline).
+//!
 //! # Events
 //!
 //! Each request's `poll_ready` and `call` run in the span that was current
-//! when it was sent. Once, as the buffer closes:
+//! when it was sent. With a queue discipline that refuses, `debug`
+//! `buffer: requests waited past the queue's delay target and were
+//! refused`, with `refused` (the requests refused so far), once per run of
+//! refusals: at the end of the worker's poll that started it (a run ends
+//! when a request is served). Once, as the buffer closes:
 //! - `warn` `buffer: the inner service failed; the buffer is closed`, with
 //!   `error` and `failed` (the requests waiting that get the error);
 //! - `debug` `buffer: the worker is gone; the buffer is closed`, with

@@ -12,6 +12,7 @@ use super::channel::{Channel, Envelope, Reply};
 use super::future::ResponseFuture;
 use super::slot::{Direct, DirectCall, ServiceSlot};
 use super::worker::Worker;
+use super::{QueueDelay, QueueDiscipline};
 use crate::BoxError;
 use crate::sync::Place;
 
@@ -44,6 +45,42 @@ use crate::sync::Place;
 /// either way. This spares two task wake-ups per request. A buffer made with
 /// [`pair`](Buffer::pair) always goes through the worker it returns.
 ///
+/// # Queue discipline
+///
+/// By default the queue is served first come, first served, and a request
+/// waits as long as it takes, as tower's buffer does.
+/// [`with_queue`](Buffer::with_queue) gives it a [`QueueDiscipline`], for
+/// the requests queued from then on. A request waits from when it is
+/// queued until the worker calls the inner service for it; the queue
+/// *stands* from when a request is queued while none is (the request the
+/// worker holds while the service is not ready counting as queued) until
+/// none is left.
+///
+/// - With [CoDel](QueueDiscipline::codel), a request queued at `joined`
+///   while the queue stands since `since` is refused at
+///   `max(joined + target, since + interval)`: a burst that drains within
+///   `interval` waits, but once the queue stands, requests that waited
+///   `target` are refused, so that callers learn of the overload at once
+///   and the queue drains. A refused request never reaches the inner
+///   service, its place in the queue comes back, and its response future
+///   resolves to an error that is [`Overloaded`](super::error::Overloaded)
+///   (the error of `LoadShed` and of the refusing limits too; check it
+///   with `error.is::<Overloaded>()`). The worker refuses requests as
+///   their time comes, even while the inner service is not ready: a timer
+///   wakes it, so a refusing discipline needs tokio's time driver.
+/// - [Newest first](QueueDiscipline::newest_first_after): once the queue
+///   has stood that long, the worker takes the newest request next instead
+///   of the oldest.
+///
+/// [`queue_delay`](Buffer::queue_delay) tells how long the oldest request
+/// waiting has waited, once a discipline is set (even
+/// [`fifo`](QueueDiscipline::fifo)); without one it reads zero.
+///
+/// Without a discipline nothing of this costs anything: no clock is read.
+/// With one, tokio's clock (which tests can pause) is read when a request
+/// is queued and when the worker takes one; direct calls, made when nothing
+/// is queued, never wait and are not affected.
+///
 /// # Errors
 ///
 /// Errors are boxed into a [`BoxError`]: the inner service's response
@@ -53,7 +90,9 @@ use crate::sync::Place;
 /// [`Closed`](super::error::Closed) once the worker has gone away otherwise
 /// (dropped, or its runtime shut down). No request is left hanging: requests
 /// queued when the worker stops get the error too, including a request sent
-/// with a place reserved before the worker stopped.
+/// with a place reserved before the worker stopped. With a queue discipline
+/// that refuses, [`Overloaded`](super::error::Overloaded) for a request that
+/// waited too long (see [`# Queue discipline`](#queue-discipline)).
 ///
 /// # Cancellation
 ///
@@ -66,8 +105,8 @@ use crate::sync::Place;
 ///
 /// With the `metrics` feature, the gauge `donjon_buffer_queue_depth` (see
 /// [`metrics`](crate::metrics)) counts the requests queued and not yet
-/// taken by the worker (one cancelled while queued counts until the worker
-/// reaches it), under the name given to [`with_name`](Buffer::with_name)
+/// taken (or refused) by the worker (one cancelled while queued counts until
+/// the worker reaches it), under the name given to [`with_name`](Buffer::with_name)
 /// or to the layer (`"buffer"` by default); buffers of one name add up. Its
 /// handle is taken when the buffer is made (and again when it is named),
 /// and shared by its handles and its worker.
@@ -217,6 +256,82 @@ where
     }
 }
 
+impl<Req, F> Buffer<Req, F> {
+    /// Serves the queue by `discipline` (see
+    /// [`# Queue discipline`](#queue-discipline)): for every handle of this
+    /// buffer and its worker, and for the requests queued from now on. Also
+    /// turns on [`queue_delay`](Buffer::queue_delay), even for
+    /// [`QueueDiscipline::fifo`].
+    ///
+    /// With CoDel, the worker needs tokio's timer: run it on a runtime with
+    /// its time driver enabled.
+    ///
+    /// # Examples
+    ///
+    /// A backend that is stuck: the request waits 100 ms (the queue formed
+    /// when it was queued: it waits `interval`), then is refused.
+    ///
+    /// ```
+    /// use std::future::{Ready, ready};
+    /// use std::task::{Context, Poll};
+    /// use std::time::Duration;
+    ///
+    /// use donjon::buffer::error::Overloaded;
+    /// use donjon::buffer::{Buffer, QueueDiscipline};
+    /// use donjon::{BoxError, Service, ServiceExt};
+    /// use tokio::time::Instant;
+    ///
+    /// /// Never ready.
+    /// struct Stuck;
+    ///
+    /// impl Service<u32> for Stuck {
+    ///     type Response = u32;
+    ///     type Error = BoxError;
+    ///     type Future = Ready<Result<u32, BoxError>>;
+    ///
+    ///     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+    ///         Poll::Pending
+    ///     }
+    ///
+    ///     fn call(&mut self, n: u32) -> Self::Future {
+    ///         ready(Ok(n))
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), BoxError> {
+    /// // Wait up to 100 ms in a burst, 5 ms once the queue stands; serve the
+    /// // newest first once it has stood 50 ms.
+    /// let discipline = QueueDiscipline::fifo()
+    ///     .codel(Duration::from_millis(5), Duration::from_millis(100))
+    ///     .newest_first_after(Duration::from_millis(50));
+    /// let mut buffer = Buffer::new(Stuck, 32).with_queue(discipline);
+    ///
+    /// let start = Instant::now();
+    /// let error = buffer.ready().await?.call(1).await.unwrap_err();
+    /// assert!(error.is::<Overloaded>());
+    /// assert_eq!(start.elapsed(), Duration::from_millis(100));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_queue(self, discipline: QueueDiscipline) -> Self {
+        self.channel.set_discipline(discipline);
+        self
+    }
+
+    /// How long the oldest request waiting in the queue (queued, or held by
+    /// the worker while the inner service is not ready) has waited so far:
+    /// a handle, cheap to clone and to read, shared with every handle of
+    /// this buffer.
+    ///
+    /// It is tracked only once a discipline is set with
+    /// [`with_queue`](Buffer::with_queue) (from the requests queued then
+    /// on): without one it reads zero.
+    pub fn queue_delay(&self) -> QueueDelay {
+        self.channel.queue_delay()
+    }
+}
+
 /// The `name` label of a buffer's metrics, unless it is given one.
 #[cfg(feature = "metrics")]
 pub(super) const DEFAULT_NAME: &str = "buffer";
@@ -264,6 +379,7 @@ where
             request,
             span: Span::current(),
             reply: Arc::clone(&reply),
+            stamp: None,
         };
         match self.channel.send(envelope) {
             Ok(()) => ResponseFuture::waiting(reply),

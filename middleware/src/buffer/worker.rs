@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use donjon_service::Service;
+use tokio::time::{Instant, Sleep};
 
-use super::channel::{Channel, Envelope, Next, Reply, WorkerError};
+use super::channel::{Channel, Envelope, Holding, Next, Reply, WorkerError};
 use super::slot::{ServiceSlot, call, poll_ready};
 use crate::BoxError;
 
@@ -27,6 +28,11 @@ const REQUESTS_PER_POLL: usize = 64;
 ///
 /// Dropping it before it completes fails every queued request, and every
 /// later one, with [`Closed`](super::error::Closed).
+///
+/// With a [queue discipline](super::Buffer#queue-discipline) that refuses
+/// (CoDel), it refuses the requests whose time has come, even while the
+/// inner service is not ready: it then needs tokio's timer (a runtime with
+/// its time driver enabled).
 #[must_use = "the buffer's requests are only served while the worker is polled"]
 pub struct Worker<S, Req>
 where
@@ -39,6 +45,14 @@ where
     channel: Arc<Channel<Req, S::Future>>,
     /// A request taken off the queue, waiting for the service to be ready.
     held: Option<Envelope<Req, S::Future>>,
+    /// With a queue discipline that refuses: the timer that wakes the
+    /// worker, while it holds a request, when that request's or the front
+    /// one's time comes. Made when first needed, then reset.
+    alarm: Option<Pin<Box<Sleep>>>,
+    /// Requests refused since one was last served: a run of refusals.
+    refused: usize,
+    /// The current run of refusals was reported.
+    reported: bool,
 }
 
 // The service is only ever used through `&mut`, never pinned.
@@ -54,6 +68,9 @@ where
             finished: false,
             channel,
             held: None,
+            alarm: None,
+            refused: 0,
+            reported: false,
         }
     }
 
@@ -98,11 +115,13 @@ where
             return ControlFlow::Continue(());
         };
         match self.serve(envelope, cx) {
-            Served::Called => ControlFlow::Continue(()),
-            Served::NotReady(envelope) => {
-                self.hold(envelope, cx);
-                ControlFlow::Break(Poll::Pending)
+            Served::Called => {
+                if self.refused != 0 {
+                    self.end_refusals();
+                }
+                ControlFlow::Continue(())
             }
+            Served::NotReady(envelope) => self.hold(envelope, cx),
             Served::Failed(reply, cause) => {
                 self.channel.fail(cause, Some(&reply));
                 ControlFlow::Break(self.finish())
@@ -111,17 +130,27 @@ where
     }
 
     /// The request to serve next: the one held, or the next in the queue;
-    /// `None` when it was cancelled, and skipped. Breaks when the queue is
-    /// empty (`Pending`, woken by the next request) or the worker is done.
+    /// `None` when it was cancelled, and skipped, or refused by the queue
+    /// discipline. Breaks when the queue is empty (`Pending`, woken by the
+    /// next request) or the worker is done.
     fn next_request(
         &mut self,
         cx: &mut Context<'_>,
     ) -> ControlFlow<Poll<()>, Option<Envelope<Req, S::Future>>> {
         let wanted = match self.held.take() {
-            Some(held) => (!held.reply.is_cancelled()).then_some(held),
+            Some(held) if held.reply.is_cancelled() => None,
+            Some(held) if held.refuse_at().is_some_and(|at| at <= Instant::now()) => {
+                self.refuse(&held);
+                return ControlFlow::Continue(None);
+            }
+            Some(held) => Some(held),
             None => match self.channel.recv(cx) {
                 // Frees the request's place in the queue.
                 Next::Envelope(envelope) => envelope.reply.taken_off_queue().then_some(envelope),
+                Next::Refused(envelope) => {
+                    self.refuse(&envelope);
+                    return ControlFlow::Continue(None);
+                }
                 Next::Empty => return ControlFlow::Break(Poll::Pending),
                 Next::Done => {
                     tracing::trace!(
@@ -165,6 +194,7 @@ where
             request,
             span,
             reply,
+            stamp: _,
         } = envelope;
         let called = {
             let _entered = span.enter();
@@ -180,12 +210,81 @@ where
         }
     }
 
-    /// Holds `envelope` until the service is ready.
-    fn hold(&mut self, envelope: Envelope<Req, S::Future>, cx: &mut Context<'_>) {
+    /// Holds `envelope` until the service is ready; with a queue
+    /// discipline that refuses, meanwhile refuses the requests at the front
+    /// of the queue whose time has come, and sets the alarm for the next
+    /// refusal. Breaks with `Pending`, or continues when a refusal is due
+    /// now.
+    fn hold(
+        &mut self,
+        envelope: Envelope<Req, S::Future>,
+        cx: &mut Context<'_>,
+    ) -> ControlFlow<Poll<()>> {
+        let held_refuse_at = envelope.refuse_at();
         self.held = Some(envelope);
-        // Woken too if the last handle goes, in case the held request is
-        // cancelled and the worker should end.
-        self.channel.park_holding(cx);
+        loop {
+            // Woken too if the last handle goes, in case the held request is
+            // cancelled and the worker should end.
+            match self.channel.park_holding(cx, held_refuse_at) {
+                Holding::Wait(None) => return ControlFlow::Break(Poll::Pending),
+                Holding::Wait(Some(at)) => return self.wake_at(at, cx),
+                Holding::Refuse(envelope) => self.refuse(&envelope),
+            }
+        }
+    }
+
+    /// Arms the alarm to wake the worker at `at`; continues at once if
+    /// that time has come.
+    fn wake_at(&mut self, at: Instant, cx: &mut Context<'_>) -> ControlFlow<Poll<()>> {
+        if at <= Instant::now() {
+            return ControlFlow::Continue(());
+        }
+        let alarm = match &mut self.alarm {
+            Some(alarm) => {
+                if alarm.deadline() != at {
+                    alarm.as_mut().reset(at);
+                }
+                alarm
+            }
+            None => self.alarm.insert(Box::pin(tokio::time::sleep_until(at))),
+        };
+        if alarm.as_mut().poll(cx).is_ready() {
+            // Not before `at`, which has not come: come back at once
+            // rather than miss it.
+            cx.waker().wake_by_ref();
+        }
+        ControlFlow::Break(Poll::Pending)
+    }
+
+    /// Refuses `envelope`, taken off the queue or held, whose time under the
+    /// queue discipline has come: its caller gets `Overloaded`, unless it
+    /// gave up already.
+    fn refuse(&mut self, envelope: &Envelope<Req, S::Future>) {
+        if envelope.reply.refused() {
+            self.refused += 1;
+        }
+        self.channel.finished(1);
+    }
+
+    /// A request was served after a run of refusals: the next refusal
+    /// starts another.
+    #[cold]
+    fn end_refusals(&mut self) {
+        self.report_refusals();
+        self.refused = 0;
+        self.reported = false;
+    }
+
+    /// Reports the current run of refusals, once.
+    #[cold]
+    fn report_refusals(&mut self) {
+        if !self.reported {
+            self.reported = true;
+            tracing::debug!(
+                refused = self.refused,
+                "buffer: requests waited past the queue's delay target and were refused"
+            );
+        }
     }
 }
 
@@ -207,8 +306,24 @@ where
             this.close(WorkerError::Closed);
             return this.finish();
         }
+        let poll = this.serve_some(cx);
+        if this.refused != 0 {
+            // Once per run of refusals, with those of this poll.
+            this.report_refusals();
+        }
+        poll
+    }
+}
+
+impl<S, Req> Worker<S, Req>
+where
+    S: Service<Req>,
+    S::Error: Into<BoxError>,
+{
+    /// Serves up to [`REQUESTS_PER_POLL`] requests.
+    fn serve_some(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         for _ in 0..REQUESTS_PER_POLL {
-            if let ControlFlow::Break(poll) = this.serve_next(cx) {
+            if let ControlFlow::Break(poll) = self.serve_next(cx) {
                 return poll;
             }
         }

@@ -1,6 +1,6 @@
 //! Integration tests of `donjon::buffer`: `Buffer` (its readiness, queue
 //! capacity, cancellation, inner failures and panics, its worker going
-//! away, tracing spans and misuse), `BufferLayer` and
+//! away, tracing spans, misuse and queue disciplines), `BufferLayer` and
 //! `ServiceBuilder::buffer`, driven by mock inner services with the worker
 //! polled by hand, and end to end on tokio runtimes.
 #![cfg(feature = "buffer")]
@@ -10,6 +10,7 @@ mod support;
 
 mod cancellation;
 mod direct;
+mod discipline;
 mod end_to_end;
 mod failure;
 mod misuse;
