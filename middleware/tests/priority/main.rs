@@ -351,3 +351,53 @@ async fn a_concurrency_limits_queue_delay_sheds_the_least_critical_first() {
         "80 ms now"
     );
 }
+
+#[cfg(feature = "buffer")]
+#[tokio::test(start_paused = true)]
+async fn in_front_of_a_buffer_the_buffers_queue_delay_sheds_before_queueing() {
+    use donjon::buffer::{Buffer, QueueDiscipline};
+    use std::time::Duration;
+
+    // A backend that is not ready: requests wait in the buffer's queue.
+    let (mock, mut handle) = mock::pair::<Req, &'static str>();
+    handle.allow(0);
+    let buffer = Buffer::new(mock, 16).with_queue(QueueDiscipline::fifo());
+    let delay = buffer.queue_delay();
+    let mut server = PriorityShed::new(buffer, usize::MAX, class_of as ClassOf)
+        .with_queue_delay(delay, Duration::from_millis(100));
+
+    let first = tokio::spawn(server.ready().await.unwrap().call((Critical, "first")));
+    tokio::time::advance(Duration::from_millis(75)).await;
+    // `first` has waited 75 ms in the queue: a sheddable request is refused
+    // before it joins the queue; a sheddable-plus one (80 ms) still joins.
+    let error = server
+        .ready()
+        .await
+        .unwrap()
+        .call((Sheddable, "shed"))
+        .await
+        .unwrap_err();
+    assert!(error.is::<Overloaded>(), "{error}");
+    let second = tokio::spawn(
+        server
+            .ready()
+            .await
+            .unwrap()
+            .call((SheddablePlus, "second")),
+    );
+    tokio::task::yield_now().await;
+
+    handle.allow(2);
+    let (request, reply) = handle.next_request().await.expect("the buffer sends it");
+    assert_eq!(request, (Critical, "first"));
+    reply.send_response("one");
+    let (request, reply) = handle.next_request().await.expect("the buffer sends it");
+    assert_eq!(
+        request,
+        (SheddablePlus, "second"),
+        "the refused one never reached it"
+    );
+    reply.send_response("two");
+    assert_eq!(first.await.unwrap().unwrap(), "one");
+    assert_eq!(second.await.unwrap().unwrap(), "two");
+}
