@@ -22,7 +22,7 @@ use donjon_test::mock;
 use tokio::time::{Instant, advance};
 use tokio_test::{assert_pending, assert_ready_err, assert_ready_ok, task};
 
-use crate::support::{Captured, take_request};
+use crate::support::{capture, lines_with, take_request};
 use crate::{Caller, Handle, Msg, Worker};
 
 /// A response future of the mock-based tests, polled by a task of its own.
@@ -472,30 +472,6 @@ async fn refused_requests_leave_the_queue_depth() {
 
 /// The event reporting a run of refusals.
 const REFUSED: &str = "buffer: requests waited past the queue's delay target and were refused";
-
-/// Captures what this thread's events write (at debug and above), until the
-/// guard is dropped.
-fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .without_time()
-        .with_target(false)
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
-    (captured, guard)
-}
-
-/// The captured lines that contain `needle`.
-fn lines_with(captured: &Captured, needle: &str) -> Vec<String> {
-    captured
-        .lines()
-        .into_iter()
-        .filter(|line| line.contains(needle))
-        .collect()
-}
 
 /// Lets the tasks spawned on the test's runtime run.
 async fn settle() {

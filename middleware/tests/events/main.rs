@@ -42,33 +42,8 @@ use std::future::{Ready, ready};
 use std::task::{Context, Poll};
 
 use donjon::{BoxError, Service};
-use tracing::subscriber::DefaultGuard;
 
-use support::Captured;
-
-/// Captures what the current thread's events write (at debug and above,
-/// without times or targets), until the guard is dropped.
-fn capture() -> (Captured, DefaultGuard) {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .without_time()
-        .with_target(false)
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
-    (captured, guard)
-}
-
-/// The captured lines that contain `needle`.
-fn lines_with(captured: &Captured, needle: &str) -> Vec<String> {
-    captured
-        .lines()
-        .into_iter()
-        .filter(|line| line.contains(needle))
-        .collect()
-}
+use support::{capture, lines_with};
 
 /// Always ready; emits an `inner called` event on each call, in whatever
 /// span is current, then echoes the request.

@@ -407,6 +407,30 @@ impl std::io::Write for Captured {
     }
 }
 
+/// Captures what the current thread's events write (at debug and above,
+/// without times or targets), until the guard is dropped.
+pub(crate) fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    (captured, guard)
+}
+
+/// The captured lines that contain `needle`.
+pub(crate) fn lines_with(captured: &Captured, needle: &str) -> Vec<String> {
+    captured
+        .lines()
+        .into_iter()
+        .filter(|line| line.contains(needle))
+        .collect()
+}
+
 impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     type Writer = Captured;
 

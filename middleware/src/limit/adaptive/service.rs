@@ -292,18 +292,13 @@ where
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        if self.queue.refused {
+        let limiter = &mut self.limiter;
+        if ready!(
+            self.queue
+                .poll_reserve(&mut self.reserved, || limiter.poll_acquire(cx))
+        ) {
+            // Refused: the call fails at once, and is no sample.
             return Poll::Ready(Ok(()));
-        }
-        if self.reserved.is_none() {
-            match ready!(self.limiter.poll_acquire(cx)) {
-                Some(permit) => self.reserved = Some(permit),
-                None => {
-                    // Refused: the call fails at once, and is no sample.
-                    self.queue.refused = true;
-                    return Poll::Ready(Ok(()));
-                }
-            }
         }
         let ready = self.inner.poll_ready(cx);
         if let Poll::Ready(Err(_)) = ready {
@@ -314,7 +309,7 @@ where
 
     #[inline]
     fn call(&mut self, request: Req) -> Self::Future {
-        if std::mem::take(&mut self.queue.refused) {
+        if self.queue.take_refusal() {
             return MaybeRefused::overloaded();
         }
         let permit = self.reserved.take().expect(

@@ -25,7 +25,34 @@ pub struct Fifo(());
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Disciplined {
     /// The discipline refused this service's caller: the next call fails.
-    pub(in crate::limit) refused: bool,
+    refused: bool,
+}
+
+impl Disciplined {
+    /// Reserves a permit into `reserved` with `acquire`, unless one is
+    /// reserved already; `Ready(true)` when the caller is refused (now, or
+    /// by an earlier poll whose call has not come yet), `Ready(false)` with
+    /// a permit reserved.
+    #[inline]
+    pub(in crate::limit) fn poll_reserve<P>(
+        &mut self,
+        reserved: &mut Option<P>,
+        acquire: impl FnOnce() -> Poll<Option<P>>,
+    ) -> Poll<bool> {
+        if !self.refused && reserved.is_none() {
+            match ready!(acquire()) {
+                Some(permit) => *reserved = Some(permit),
+                None => self.refused = true,
+            }
+        }
+        Poll::Ready(self.refused)
+    }
+
+    /// Whether the call to come was refused; the refusal is used up.
+    #[inline]
+    pub(in crate::limit) fn take_refusal(&mut self) -> bool {
+        std::mem::take(&mut self.refused)
+    }
 }
 
 /// Limits how many requests the inner service handles at once.
@@ -311,18 +338,13 @@ where
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        if self.queue.refused {
+        let permits = &mut self.permits;
+        if ready!(
+            self.queue
+                .poll_reserve(&mut self.permit, || permits.poll_acquire(cx))
+        ) {
+            // Refused: the call fails at once.
             return Poll::Ready(Ok(()));
-        }
-        if self.permit.is_none() {
-            match ready!(self.permits.poll_acquire(cx)) {
-                Some(permit) => self.permit = Some(permit),
-                None => {
-                    // Refused: the call fails at once.
-                    self.queue.refused = true;
-                    return Poll::Ready(Ok(()));
-                }
-            }
         }
         let ready = self.inner.poll_ready(cx);
         if ready.is_pending() && is_withdrawal(cx.waker()) {
@@ -333,7 +355,7 @@ where
 
     #[inline]
     fn call(&mut self, request: Req) -> Self::Future {
-        if std::mem::take(&mut self.queue.refused) {
+        if self.queue.take_refusal() {
             return MaybeRefused::overloaded();
         }
         let permit = self
