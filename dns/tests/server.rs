@@ -1,11 +1,10 @@
 //! `DnsDiscover` over hickory's resolver against a real DNS server on
 //! loopback (hickory's, in process, started by each test): records added,
 //! removed and changed while it runs reach the discovery and a p2c
-//! balancer over it; the TTLs the server gives are the ones the discovery
-//! waits (the waiting itself is checked on the paused clock in
-//! `schedule.rs`); the server going away keeps the endpoints.
-
-mod support;
+//! balancer over it; the TTL the server gives decides when it looks again;
+//! the server going away keeps the endpoints. On tokio's paused clock: the
+//! server answers over real UDP on loopback within the runtime, so that
+//! time only moves to the next timer.
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
@@ -15,20 +14,21 @@ use donjon::balance::p2c::Balance;
 use donjon::discover::Change;
 use donjon::load::Constant;
 use donjon::{BoxError, Service, ServiceExt, service_fn};
-use donjon_dns::hickory_resolver::proto::rr::RecordType;
 use donjon_dns::{DnsDiscover, Endpoint, Query, Resolution, Resolve, Status};
 use futures::StreamExt;
 use tokio::sync::{mpsc, watch};
 
-use support::DnsServer;
+use donjon_test::dns::{DnsServer, Srv};
 
 fn ip(last: u8) -> IpAddr {
     IpAddr::from([127, 0, 0, last])
 }
 
-/// How long a test waits for something that comes within milliseconds
-/// before failing with a message (never reached when all is well).
-const PATIENCE: Duration = Duration::from_secs(20);
+/// How long a test waits for what it expects before failing with a
+/// message: every test runs on tokio's paused clock, where time only moves
+/// to the next timer (the discovery's next lookup, the resolver's
+/// timeout), so it is never reached when all is well.
+const PATIENCE: Duration = Duration::from_secs(3_600);
 
 /// Waits for `status` to satisfy `check`, failing the test with `what`.
 async fn wait_for(
@@ -79,17 +79,23 @@ async fn next_change(
         .expect("the discovery lives")
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_resolver_reads_the_servers_addresses_srv_records_and_ttls() {
     let server = DnsServer::start().await;
     server.add_ip("a.test.", ip(5), 42).await;
     server.add_ip("a.test.", ip(6), 42).await;
     server.add_ip("b.test.", ip(7), 90).await;
+    let srv = |priority, weight, port, target| Srv {
+        priority,
+        weight,
+        port,
+        target,
+    };
     server
-        .add_srv("_http._tcp.svc.test.", 10, 5, 9000, "a.test.", 30)
+        .add_srv("_http._tcp.svc.test.", srv(10, 5, 9000, "a.test."), 30)
         .await;
     server
-        .add_srv("_http._tcp.svc.test.", 20, 1, 9001, "b.test.", 30)
+        .add_srv("_http._tcp.svc.test.", srv(20, 1, 9001, "b.test."), 30)
         .await;
     let resolver = server.resolver(Duration::from_secs(5));
 
@@ -138,7 +144,7 @@ async fn the_resolver_reads_the_servers_addresses_srv_records_and_ttls() {
     assert!(none.endpoints.is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn records_added_removed_and_changed_on_the_server_reach_the_discovery() {
     let server = DnsServer::start().await;
     server.add_ip("svc.test.", ip(1), 0).await;
@@ -156,7 +162,7 @@ async fn records_added_removed_and_changed_on_the_server_reach_the_discovery() {
     assert_eq!(next_change(&mut changes).await, (true, at(2)));
 
     // Replaced: the set now holds 127.0.0.3 only.
-    server.remove("svc.test.", RecordType::A).await;
+    server.remove_ip("svc.test.").await;
     server.add_ip("svc.test.", ip(3), 0).await;
     let mut replaced = BTreeSet::new();
     for _ in 0..3 {
@@ -168,7 +174,7 @@ async fn records_added_removed_and_changed_on_the_server_reach_the_discovery() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_server_going_away_keeps_the_last_endpoints() {
     let server = DnsServer::start().await;
     server.add_ip("svc.test.", ip(1), 0).await;
@@ -195,7 +201,7 @@ async fn the_server_going_away_keeps_the_last_endpoints() {
     assert!(changes.try_recv().is_err(), "nothing was removed");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_balancer_over_the_discovery_follows_the_servers_records() {
     let server = DnsServer::start().await;
     server.add_ip("svc.test.", ip(1), 0).await;
@@ -263,7 +269,7 @@ async fn a_balancer_over_the_discovery_follows_the_servers_records() {
     .await;
     assert_eq!(seen, BTreeSet::from([at(1), at(2)]));
 
-    server.remove("svc.test.", RecordType::A).await;
+    server.remove_ip("svc.test.").await;
     server.add_ip("svc.test.", ip(2), 0).await;
     let seen = answers(
         &mut balance,
@@ -273,4 +279,28 @@ async fn a_balancer_over_the_discovery_follows_the_servers_records() {
     )
     .await;
     assert_eq!(seen, BTreeSet::from([at(2)]), "127.0.0.1 is gone");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_servers_ttl_decides_when_it_looks_again() {
+    let server = DnsServer::start().await;
+    server.add_ip("svc.test.", ip(1), 30).await;
+    let discovery = DnsDiscover::builder(Query::ip("svc.test.", 8080)).build(
+        server.resolver(Duration::from_secs(5)),
+        |endpoint: &Endpoint| endpoint.addr,
+    );
+    let mut changes = drive(discovery);
+    let start = tokio::time::Instant::now();
+    assert_eq!(
+        next_change(&mut changes).await,
+        (true, SocketAddr::new(ip(1), 8080))
+    );
+    server.add_ip("svc.test.", ip(2), 30).await;
+    // The answer at 0 said 30 s: the new record is seen at 30 s, not
+    // before.
+    assert_eq!(
+        next_change(&mut changes).await,
+        (true, SocketAddr::new(ip(2), 8080))
+    );
+    assert_eq!(tokio::time::Instant::now() - start, Duration::from_secs(30));
 }

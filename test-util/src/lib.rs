@@ -20,7 +20,9 @@
 //! `redis-server` on loopback for the tests of Redis-backed middleware:
 //! [`RedisServer`] starts one on a free port (installing
 //! it with `apt-get` when it is missing), stops and restarts it, sends it
-//! commands, and kills it on drop.
+//! commands, and kills it on drop. With the `dns-server` feature, the
+//! `dns` module runs a real DNS server (hickory's, in process) on loopback,
+//! whose records a test changes while it runs.
 //!
 //! # Examples
 //!
@@ -84,6 +86,9 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod contract;
+#[cfg(feature = "dns-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dns-server")))]
+pub mod dns;
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub mod metrics;
