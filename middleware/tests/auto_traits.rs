@@ -542,6 +542,35 @@ mod balancing {
         assert_unpin::<<Balance<Endpoints, u8> as donjon::Service<u8>>::Future>();
     }
 
+    #[cfg(feature = "balance")]
+    #[test]
+    fn balance_endpoint_types() {
+        use std::future::Ready;
+
+        use donjon::balance::health::{Checked, HealthCheck, HealthCheckDiscover};
+        use donjon::balance::outlier::{
+            Detector, Ejectable, EjectableLayer, OutlierDetection, OutlierDiscover,
+        };
+        use donjon::balance::slow_start::{SlowStart, SlowStartDiscover, Warming, Weighted};
+        use donjon::discover::ServiceList;
+        type Endpoints = ServiceList<Vec<M>>;
+        type Probe = fn(&usize) -> Ready<Result<(), String>>;
+        assert_all::<Ejectable<M>>();
+        assert_all::<OutlierDiscover<Endpoints>>();
+        assert_all::<Detector>();
+        assert_all::<EjectableLayer>();
+        assert_all::<OutlierDetection>();
+        assert_clone::<Detector>();
+        assert_all::<Warming<M>>();
+        assert_all::<SlowStartDiscover<Endpoints>>();
+        assert_all::<SlowStart>();
+        assert_all::<Weighted>();
+        assert_all::<Checked<M>>();
+        assert_all::<HealthCheckDiscover<Endpoints, Probe>>();
+        assert_all::<HealthCheck>();
+        assert_unpin::<<Ejectable<M> as donjon::Service<u8>>::Future>();
+    }
+
     #[cfg(feature = "hedge")]
     #[test]
     fn hedge_types() {

@@ -8,6 +8,15 @@
 //! number of endpoints, and the random pairs keep a slow endpoint from being
 //! either flooded or ignored.
 //!
+//! Three modules judge the endpoints, each by wrapping those a discovery
+//! finds, so that they compose with any discovery and with each other:
+//! [`outlier`] ejects endpoints that keep failing or fail far more than
+//! their peers (Envoy's outlier detection), [`slow_start`] ramps a new
+//! endpoint's share of traffic up over a window, and [`health`] takes
+//! endpoints whose active health check fails out of the ready set. An
+//! endpoint taken out is not ready (never failed, which would make the
+//! balancer drop it), so p2c does not pick it until it is back.
+//!
 //! Feature: `balance`.
 //!
 //! # Examples
@@ -43,4 +52,7 @@
 //! `poll_ready` spawned them.
 
 pub mod error;
+pub mod health;
+pub mod outlier;
 pub mod p2c;
+pub mod slow_start;

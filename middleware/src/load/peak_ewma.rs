@@ -82,6 +82,14 @@ pub struct PeakEwma<S, C = CompleteOnResponse> {
 #[derive(Copy, Clone, Debug, PartialEq, PartialOrd)]
 pub struct Cost(f64);
 
+#[cfg(feature = "balance")]
+impl crate::balance::slow_start::AsF64 for Cost {
+    /// The estimated cost.
+    fn as_f64(&self) -> f64 {
+        self.0
+    }
+}
+
 /// Counts one request in flight for a [`PeakEwma`], and records its
 /// response time when dropped.
 #[derive(Debug)]

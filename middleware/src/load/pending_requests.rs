@@ -38,6 +38,18 @@ pub struct PendingRequests<S, C = CompleteOnResponse> {
 #[derive(Clone, Copy, Debug, Default, PartialOrd, PartialEq, Ord, Eq)]
 pub struct Count(usize);
 
+#[cfg(feature = "balance")]
+impl crate::balance::slow_start::AsF64 for Count {
+    /// The requests in flight.
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "counts of requests in flight stay far below 2^52"
+    )]
+    fn as_f64(&self) -> f64 {
+        self.0 as f64
+    }
+}
+
 /// Counts one request in flight for as long as it lives.
 pub struct Handle(#[allow(dead_code, reason = "held for its reference count")] Arc<()>);
 

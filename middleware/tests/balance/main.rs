@@ -10,11 +10,14 @@ mod support;
 mod background;
 mod choice;
 mod failures;
+mod health;
 mod make;
 mod membership;
+mod outlier;
 mod p2c;
 mod readiness;
 mod regressions;
+mod slow_start;
 mod stress;
 mod traits;
 
