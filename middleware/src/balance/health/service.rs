@@ -80,6 +80,20 @@ impl Drop for Check {
 }
 
 /// The health a probing task finds, shared with its endpoint.
+///
+/// # Memory ordering
+///
+/// The flag guards no other data; what matters is that a `poll_ready`
+/// finding the endpoint unhealthy is never left unwoken when it turns
+/// healthy. The setter stores the flag, then takes the waker under the
+/// lock; the endpoint registers its waker under the lock, then loads the
+/// flag again. If the endpoint's lock comes first, the setter finds its
+/// waker and wakes it; if the setter's comes first, the lock's release and
+/// acquire order the store before the endpoint's second load, which sees
+/// the endpoint healthy. `SeqCst` is more than this needs (`Release` on the
+/// store and `Acquire` on the loads would do, the lock ordering the rest);
+/// it costs nothing on x86 and is read once per `poll_ready` only. A loom
+/// model below races the two.
 #[derive(Debug)]
 struct Health {
     healthy: AtomicBool,
@@ -273,5 +287,37 @@ impl<S: fmt::Debug> fmt::Debug for Checked<S> {
             .field("checked", &self.is_checked())
             .field("healthy", &self.is_healthy())
             .finish()
+    }
+}
+
+#[cfg(all(test, donjon_loom))]
+mod loom_models {
+    use std::future::poll_fn;
+
+    use loom::future::block_on;
+    use loom::thread;
+
+    use super::*;
+
+    #[test]
+    fn loom_health_an_endpoint_waiting_is_woken_when_it_turns_healthy() {
+        loom::model(|| {
+            let health = Arc::new(Health {
+                healthy: AtomicBool::new(false),
+                waiter: Mutex::new(None),
+            });
+            let setter = Arc::clone(&health);
+            let probe = thread::spawn(move || setter.set(true));
+            // A lost wake-up leaves this blocked, which loom reports.
+            block_on(poll_fn(|cx| {
+                if health.poll_healthy(cx) {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            }));
+            probe.join().expect("no panic");
+            assert!(health.is_healthy());
+        });
     }
 }
