@@ -5,6 +5,7 @@ pub mod axum_app;
 pub mod backend;
 pub mod breaker_demo;
 pub mod deadline_chain;
+pub mod dns_demo;
 pub mod fleet;
 pub mod http_client;
 pub mod http_server;
