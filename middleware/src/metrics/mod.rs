@@ -85,6 +85,8 @@
 //! | `donjon_hedges_total` | counter | requests | `name` | hedges a [`Hedge`](crate::hedge::Hedge) sent (copies of slow requests) |
 //! | `donjon_hedges_won_total` | counter | requests | `name` | hedges that answered before the request they copied (their answer is the response) |
 //! | `donjon_balancer_endpoints` | gauge | endpoints | `name`, `state` | endpoints a [`Balance`](crate::balance::p2c::Balance) holds, `ready` or `pending`; balancers of one name add up |
+//! | `donjon_outlier_ejected` | gauge | endpoints | `name` | endpoints an outlier detection has ejected now |
+//! | `donjon_outlier_ejections_total` | counter | ejections | `name`, `reason` | ejections, by `reason` (`consecutive_failures`, `success_rate`) |
 //! | `donjon_buffer_queue_depth` | gauge | requests | `name` | requests queued in a [`Buffer`](crate::buffer::Buffer), not yet taken by its worker; buffers of one name add up |
 //! | `donjon_concurrency_limit_waiters` | gauge | callers | `name` | callers of a `ConcurrencyLimit` (or of a `GlobalConcurrencyLimitLayer`'s shared limit) waiting for a permit |
 //! | `donjon_concurrency_limit_in_flight` | gauge | permits | `name` | permits of a `ConcurrencyLimit` or a `TryConcurrencyLimit` in use, from the `poll_ready` that takes one until the response is ready |

@@ -45,6 +45,14 @@ pub(crate) const HEDGES: &str = "donjon_hedges_total";
 pub(crate) const HEDGES_WON: &str = "donjon_hedges_won_total";
 #[cfg(feature = "balance")]
 pub(crate) const BALANCER_ENDPOINTS: &str = "donjon_balancer_endpoints";
+#[cfg(feature = "balance")]
+pub(crate) const OUTLIER_EJECTED: &str = "donjon_outlier_ejected";
+#[cfg(feature = "balance")]
+pub(crate) const OUTLIER_EJECTIONS: &str = "donjon_outlier_ejections_total";
+/// The label giving why an endpoint was ejected: `consecutive_failures` or
+/// `success_rate`.
+#[cfg(feature = "balance")]
+pub(crate) const REASON: &str = "reason";
 #[cfg(feature = "buffer")]
 pub(crate) const BUFFER_QUEUE_DEPTH: &str = "donjon_buffer_queue_depth";
 /// The label giving the kind of rate limit: `rate_limit` or `gcra`.

@@ -523,6 +523,43 @@ mod balance {
         drop(first);
         assert_eq!(shown(&recorded, "balance"), (1.0, 0.0));
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn outlier_detection_records_the_endpoints_ejected_and_each_ejection() {
+        use std::time::Duration;
+
+        use donjon::balance::outlier::OutlierDetection;
+        use donjon::{Service, ServiceExt};
+
+        let recorded = Recorded::default();
+        let detector = recorded.with(|| {
+            OutlierDetection::new()
+                .with_consecutive_failures(2)
+                .with_max_ejection_share(1.0)
+                .without_success_rate()
+                .with_name("backends")
+                .detector()
+        });
+        let ejected = || recorded.gauge("donjon_outlier_ejected", &[("name", "backends")]);
+        let ejections = || {
+            recorded.counter(
+                "donjon_outlier_ejections_total",
+                &[("name", "backends"), ("reason", "consecutive_failures")],
+            )
+        };
+        let failing = || service_fn(|_: Req| async { Err::<Req, BoxError>("down".into()) });
+        let (mut a, mut b) = (detector.wrap(failing()), detector.wrap(failing()));
+        for endpoint in [&mut a, &mut b] {
+            for _ in 0..2 {
+                let _ = endpoint.ready().await.unwrap().call("hello").await;
+            }
+        }
+        assert_eq!((ejected(), ejections()), (2.0, 2));
+        tokio::time::advance(Duration::from_secs(30)).await;
+        assert_eq!(detector.ejected_len(), 0, "both back after 30 s");
+        assert_eq!((ejected(), ejections()), (0.0, 2));
+        drop((a, b));
+    }
 }
 
 #[cfg(feature = "buffer")]

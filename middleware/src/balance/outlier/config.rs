@@ -55,6 +55,9 @@ use crate::classify::ErrorsAreFailures;
 pub struct OutlierDetection<C = ErrorsAreFailures> {
     pub(super) settings: Settings,
     pub(super) classify: C,
+    /// The `name` label of its metrics.
+    #[cfg(feature = "metrics")]
+    pub(super) name: std::borrow::Cow<'static, str>,
 }
 
 /// The numbers of an [`OutlierDetection`], without its classifier.
@@ -130,6 +133,8 @@ impl OutlierDetection {
                 }),
             },
             classify: ErrorsAreFailures,
+            #[cfg(feature = "metrics")]
+            name: std::borrow::Cow::Borrowed("outlier_detection"),
         }
     }
 }
@@ -296,7 +301,22 @@ impl<C> OutlierDetection<C> {
         OutlierDetection {
             settings: self.settings,
             classify,
+            #[cfg(feature = "metrics")]
+            name: self.name,
         }
+    }
+
+    /// Names the detection in its metrics (the `name` label; see
+    /// [`metrics`](crate::metrics)): `"outlier_detection"` unless set. With
+    /// the `metrics` feature, a detector records the endpoints ejected now
+    /// (gauge `donjon_outlier_ejected`) and each ejection (counter
+    /// `donjon_outlier_ejections_total`, with `reason`
+    /// `consecutive_failures` or `success_rate`).
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn with_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.name = name.into();
+        self
     }
 
     /// A detector configured so, its first interval starting now.

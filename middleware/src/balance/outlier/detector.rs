@@ -57,8 +57,56 @@ pub struct Detector<C = ErrorsAreFailures> {
 }
 
 struct Shared<C> {
-    state: Mutex<State>,
+    state: Mutex<Locked>,
     classify: C,
+    #[cfg(feature = "metrics")]
+    meter: Meter,
+}
+
+/// What the lock guards: the state, and (feature `metrics`) the ejected
+/// count last recorded.
+struct Locked {
+    state: State,
+    #[cfg(feature = "metrics")]
+    recorded: usize,
+}
+
+/// The handles of a detector's metrics, taken when it is made.
+#[cfg(feature = "metrics")]
+struct Meter {
+    ejected: metrics::Gauge,
+    /// By reason: consecutive failures, success rate.
+    ejections: [metrics::Counter; 2],
+}
+
+#[cfg(feature = "metrics")]
+impl Meter {
+    fn new(name: std::borrow::Cow<'static, str>) -> Self {
+        use crate::metrics::names;
+        let name = metrics::SharedString::from(name);
+        let ejections = ["consecutive_failures", "success_rate"].map(|reason| {
+            let labels = [
+                (names::NAME, name.clone()),
+                (names::REASON, metrics::SharedString::const_str(reason)),
+            ];
+            metrics::counter!(names::OUTLIER_EJECTIONS, &labels)
+        });
+        Meter {
+            ejected: metrics::gauge!(names::OUTLIER_EJECTED, names::NAME => name),
+            ejections,
+        }
+    }
+
+    /// Counts the ejection `event` reports, if it reports one.
+    fn count(&self, event: &Event) {
+        if let Event::Ejected { reason, .. } = event {
+            let index = match reason {
+                super::state::Reason::ConsecutiveFailures(_) => 0,
+                super::state::Reason::SuccessRate { .. } => 1,
+            };
+            self.ejections[index].increment(1);
+        }
+    }
 }
 
 impl<C> Clone for Detector<C> {
@@ -75,8 +123,14 @@ impl<C> Detector<C> {
     pub fn new(detection: OutlierDetection<C>) -> Self {
         Detector {
             shared: Arc::new(Shared {
-                state: Mutex::new(State::new(detection.settings, Instant::now())),
+                state: Mutex::new(Locked {
+                    state: State::new(detection.settings, Instant::now()),
+                    #[cfg(feature = "metrics")]
+                    recorded: 0,
+                }),
                 classify: detection.classify,
+                #[cfg(feature = "metrics")]
+                meter: Meter::new(detection.name),
             }),
         }
     }
@@ -100,7 +154,7 @@ impl<C> Detector<C> {
 
     /// The number of registered endpoints, ejected or not.
     pub fn len(&self) -> usize {
-        lock(&self.shared.state).len()
+        lock(&self.shared.state).state.len()
     }
 
     /// Whether no endpoint is registered.
@@ -149,10 +203,24 @@ impl<C> Detector<C> {
     fn with_state<R>(&self, f: impl FnOnce(&mut State, Instant, &mut Vec<Event>) -> R) -> R {
         let mut events = Vec::new();
         let result = {
-            let mut state = lock(&self.shared.state);
-            f(&mut state, Instant::now(), &mut events)
+            let mut locked = lock(&self.shared.state);
+            let result = f(&mut locked.state, Instant::now(), &mut events);
+            // Under the lock, so that the gauge is set in the order the
+            // counts changed; only when it changed.
+            #[cfg(feature = "metrics")]
+            {
+                let ejected = locked.state.ejected_now();
+                if ejected != locked.recorded {
+                    locked.recorded = ejected;
+                    #[allow(clippy::cast_precision_loss, reason = "a count of endpoints")]
+                    self.shared.meter.ejected.set(ejected as f64);
+                }
+            }
+            result
         };
         for event in events {
+            #[cfg(feature = "metrics")]
+            self.shared.meter.count(&event);
             emit(event);
         }
         result
@@ -201,7 +269,7 @@ fn emit(event: Event) {
 impl<C> fmt::Debug for Detector<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Detector")
-            .field("state", &*lock(&self.shared.state))
+            .field("state", &lock(&self.shared.state).state)
             .finish_non_exhaustive()
     }
 }

@@ -155,6 +155,12 @@ impl State {
         self.endpoints.len()
     }
 
+    /// The number of endpoints ejected, as last brought up to date.
+    #[cfg(feature = "metrics")]
+    pub(super) fn ejected_now(&self) -> usize {
+        self.ejected
+    }
+
     /// The number of endpoints ejected at `now`.
     pub(super) fn ejected_len(&mut self, now: Instant, events: &mut Vec<Event>) -> usize {
         self.advance(now, events);
