@@ -18,6 +18,7 @@ use donjon_dns::{DnsDiscover, Endpoint, Query, Resolution, Resolve, Status};
 use futures::StreamExt;
 use tokio::sync::{mpsc, watch};
 
+use donjon_dns::hickory_resolver::TokioResolver;
 use donjon_test::dns::{DnsServer, Srv};
 
 fn ip(last: u8) -> IpAddr {
@@ -44,6 +45,19 @@ async fn wait_for(
         Ok(status) => status.expect("the discovery lives"),
         Err(_) => panic!("gave up waiting for {what}: {:?}", *status.borrow()),
     }
+}
+
+/// A discovery of `svc.test.` (port 8080) at `server`, looking again every
+/// 20 ms (its records' TTL is 0), whose resolver gives up after `timeout`.
+fn follow(
+    server: &DnsServer,
+    timeout: Duration,
+) -> DnsDiscover<SocketAddr, fn(&Endpoint) -> SocketAddr, TokioResolver> {
+    DnsDiscover::builder(Query::ip("svc.test.", 8080))
+        .min_interval(Duration::from_millis(20))
+        .build(server.resolver(timeout), |endpoint: &Endpoint| {
+            endpoint.addr
+        })
 }
 
 /// Drives `discovery` in a task, sending its changes (as insert flag and
@@ -148,12 +162,7 @@ async fn the_resolver_reads_the_servers_addresses_srv_records_and_ttls() {
 async fn records_added_removed_and_changed_on_the_server_reach_the_discovery() {
     let server = DnsServer::start().await;
     server.add_ip("svc.test.", ip(1), 0).await;
-    let discovery = DnsDiscover::builder(Query::ip("svc.test.", 8080))
-        .min_interval(Duration::from_millis(20))
-        .build(
-            server.resolver(Duration::from_secs(5)),
-            |endpoint: &Endpoint| endpoint.addr,
-        );
+    let discovery = follow(&server, Duration::from_secs(5));
     let mut changes = drive(discovery);
     let at = |last| SocketAddr::new(ip(last), 8080);
 
@@ -178,12 +187,7 @@ async fn records_added_removed_and_changed_on_the_server_reach_the_discovery() {
 async fn the_server_going_away_keeps_the_last_endpoints() {
     let server = DnsServer::start().await;
     server.add_ip("svc.test.", ip(1), 0).await;
-    let discovery = DnsDiscover::builder(Query::ip("svc.test.", 8080))
-        .min_interval(Duration::from_millis(20))
-        .build(
-            server.resolver(Duration::from_millis(200)),
-            |endpoint: &Endpoint| endpoint.addr,
-        );
+    let discovery = follow(&server, Duration::from_millis(200));
     let mut status = discovery.status();
     let mut changes = drive(discovery);
     assert_eq!(

@@ -383,21 +383,7 @@ async fn a_healthy_endpoint_passes_readiness_requests_and_errors_through() {
             None => Checked::unchecked(mock),
         });
         assert_eq!(service.get_ref().is_checked(), checked_by.is_some());
-        support::assert_readiness_follows_mock(&mut service, &mut handle);
-        let mut response = task::spawn(service.call("hello"));
-        assert_request_eq!(handle, "hello").send_response("world");
-        assert_eq!(assert_ready_ok!(response.poll()), "world");
-
-        handle.allow(1);
-        assert_ready_ok!(service.poll_ready());
-        let mut response = task::spawn(service.call("teapot"));
-        assert_request_eq!(handle, "teapot").send_error(Teapot);
-        let error = assert_ready_err!(response.poll());
-        assert_eq!(error.downcast_ref::<Teapot>(), Some(&Teapot));
-
-        handle.send_error(Teapot);
-        let error = assert_ready_err!(service.poll_ready());
-        assert_eq!(error.downcast_ref::<Teapot>(), Some(&Teapot));
+        assert_passes_through(&mut service, &mut handle).await;
     }
 }
 

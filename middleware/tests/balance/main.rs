@@ -205,3 +205,29 @@ impl fmt::Display for Teapot {
 }
 
 impl std::error::Error for Teapot {}
+
+/// Checks that `service`, wrapping the mock of `handle`, passes through
+/// the mock's readiness (`Pending`, wake-up, `Ready`), its responses, its
+/// response errors and its readiness errors, unchanged.
+async fn assert_passes_through<S>(service: &mut Spawn<S>, handle: &mut mock::Handle<Req, Req>)
+where
+    S: Service<Req, Response = Req, Error = BoxError>,
+{
+    use tokio_test::{assert_ready_err, assert_ready_ok, task};
+
+    support::assert_readiness_follows_mock(service, handle);
+    let mut response = task::spawn(service.call("hello"));
+    assert_request_eq!(handle, "hello").send_response("world");
+    assert_eq!(assert_ready_ok!(response.poll()), "world");
+
+    handle.allow(1);
+    assert_ready_ok!(service.poll_ready());
+    let mut response = task::spawn(service.call("teapot"));
+    assert_request_eq!(handle, "teapot").send_error(Teapot);
+    let error = assert_ready_err!(response.poll());
+    assert_eq!(error.downcast_ref::<Teapot>(), Some(&Teapot));
+
+    handle.send_error(Teapot);
+    let error = assert_ready_err!(service.poll_ready());
+    assert_eq!(error.downcast_ref::<Teapot>(), Some(&Teapot));
+}

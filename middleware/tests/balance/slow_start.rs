@@ -221,21 +221,7 @@ async fn with_warm_initial_the_first_batch_warms_up_too() {
 async fn a_warming_endpoint_passes_readiness_requests_and_errors_through() {
     let (mock, mut handle) = mock::pair::<Req, Req>();
     let mut service = mock::Spawn::new(Warming::new(mock, SlowStart::new(WINDOW)));
-    support::assert_readiness_follows_mock(&mut service, &mut handle);
-    let mut response = task::spawn(service.call("hello"));
-    assert_request_eq!(handle, "hello").send_response("world");
-    assert_eq!(assert_ready_ok!(response.poll()), "world");
-
-    handle.allow(1);
-    assert_ready_ok!(service.poll_ready());
-    let mut response = task::spawn(service.call("teapot"));
-    assert_request_eq!(handle, "teapot").send_error(Teapot);
-    let error = assert_ready_err!(response.poll());
-    assert_eq!(error.downcast_ref::<Teapot>(), Some(&Teapot));
-
-    handle.send_error(Teapot);
-    let error = assert_ready_err!(service.poll_ready());
-    assert_eq!(error.downcast_ref::<Teapot>(), Some(&Teapot));
+    assert_passes_through(&mut service, &mut handle).await;
 }
 
 /// An always ready endpoint whose load is the number of its responses still
