@@ -17,7 +17,10 @@ async fn the_client_rides_through_a_backend_failing_and_a_new_one_joining() {
     // All healthy: the three found in DNS share the traffic; d is not
     // listed yet.
     for backend in 0..3 {
-        assert!(healthy.share(backend) > 0.2, "{backend} takes its share: {healthy:?}");
+        assert!(
+            healthy.share(backend) > 0.2,
+            "{backend} takes its share: {healthy:?}"
+        );
     }
     assert_eq!(healthy.received[3], 0);
     assert_eq!(healthy.successes, demo.requests_per_phase);
@@ -34,7 +37,10 @@ async fn the_client_rides_through_a_backend_failing_and_a_new_one_joining() {
     assert_eq!(joined.received[2], 0, "c is still ejected: {joined:?}");
     assert_eq!(joined.successes, demo.requests_per_phase);
     assert!(joined.share(3) > 0.1, "d takes traffic: {joined:?}");
-    assert_eq!(joined.d_by_tenth[0], 0, "not before the TTL runs out: {joined:?}");
+    assert_eq!(
+        joined.d_by_tenth[0], 0,
+        "not before the TTL runs out: {joined:?}"
+    );
     let first_half: u64 = joined.d_by_tenth[..5].iter().sum();
     let second_half: u64 = joined.d_by_tenth[5..].iter().sum();
     assert!(second_half > first_half, "its share grows: {joined:?}");
