@@ -14,29 +14,38 @@
 //!
 //! # Examples
 //!
-//! ```no_run
+//! A p2c balancer over the SRV records of `_http._tcp.backend.test.`, here
+//! served by the test DNS server of `donjon-test` (in production, build
+//! the resolver from the system's configuration with
+//! `TokioResolver::builder_tokio()?.build()?`, feature `system-config`):
+//!
+//! ```
+//! use std::time::Duration;
 //! use donjon::balance::p2c::Balance;
 //! use donjon::load::{CompleteOnResponse, PendingRequests};
 //! use donjon::{BoxError, ServiceExt, service_fn};
 //! use donjon_dns::{DnsDiscover, Endpoint, Query};
-//! use hickory_resolver::TokioResolver;
+//! use donjon_test::dns::{DnsServer, Srv};
 //!
-//! # #[tokio::main]
+//! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), BoxError> {
-//! // The system's resolver configuration (/etc/resolv.conf).
-//! let resolver = TokioResolver::builder_tokio()?.build()?;
-//! let discover = DnsDiscover::builder(Query::srv("_http._tcp.backend.internal."))
-//!     .build(resolver, |endpoint: &Endpoint| {
+//! let dns = DnsServer::start().await;
+//! dns.add_ip("api-1.test.", "127.0.0.1".parse()?, 30).await;
+//! let srv = Srv { priority: 10, weight: 1, port: 8080, target: "api-1.test." };
+//! dns.add_srv("_http._tcp.backend.test.", srv, 30).await;
+//!
+//! let discover = DnsDiscover::builder(Query::srv("_http._tcp.backend.test."))
+//!     .build(dns.resolver(Duration::from_secs(1)), |endpoint: &Endpoint| {
 //!         let addr = endpoint.addr;
-//!         // Your client for one endpoint, with a load measure.
-//!         let client = service_fn(move |path: String| async move {
+//!         // Your client for one endpoint (an HTTP client to `addr`), with
+//!         // a load measure.
+//!         let client = service_fn(move |path: &'static str| async move {
 //!             Ok::<_, BoxError>(format!("GET http://{addr}{path}"))
 //!         });
 //!         PendingRequests::new(client, CompleteOnResponse::default())
 //!     });
 //! let balance = Balance::new(discover);
-//! let answer = balance.oneshot("/".to_string()).await?;
-//! # drop(answer);
+//! assert_eq!(balance.oneshot("/").await?, "GET http://127.0.0.1:8080/");
 //! # Ok(())
 //! # }
 //! ```
