@@ -205,6 +205,12 @@ pub const CASES: &[Case] = &[
         target: Target::None,
     },
     Case {
+        name: "outlier",
+        about: "one endpoint under outlier detection, never failing (raw: the async fn)",
+        libs: &[Lib::Donjon, Lib::Raw],
+        target: Target::None,
+    },
+    Case {
         name: "admit",
         about: "deadline::Admit, every request with a deadline far ahead (raw: the async fn)",
         libs: &[Lib::Donjon, Lib::Raw],
@@ -543,7 +549,7 @@ pub mod raw {
     /// Runs `case` for `n` requests.
     pub fn run(case: &str, rt: &Runtime, n: u64) -> Option<Duration> {
         Some(match case {
-            "service_fn" | "retry" | "red" | "throttle" | "priority_shed" | "admit"
+            "service_fn" | "retry" | "red" | "throttle" | "priority_shed" | "admit" | "outlier"
             | "in_flight" => timed(rt, async move {
                 for i in 0..n {
                     black_box(double(black_box(i)).await.expect("the call fails"));

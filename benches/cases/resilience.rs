@@ -8,12 +8,14 @@
 //! the `metrics` feature, donjon also has `red`: the metrics layer alone.
 //! donjon's own overload pieces have cases against the raw `double` only:
 //! `throttle`, `priority_shed`, `admit` and `in_flight`, and against a
-//! semaphore: `codel_limit`.
+//! semaphore: `codel_limit`; and the outlier detection of one endpoint:
+//! `outlier`.
 
 /// The cases, against donjon.
 pub mod donjon {
     use std::time::Duration;
 
+    use donjon::balance::outlier::OutlierDetection;
     use donjon::circuit_breaker::{CircuitBreaker, Config};
     use donjon::deadline::{Admit, Deadline};
     use donjon::limit::adaptive::{AdaptiveConcurrencyLimit, Aimd};
@@ -54,6 +56,10 @@ pub mod donjon {
                 drive(ServiceBuilder::new().metrics("bench").service_fn(double), n),
             ),
             "throttle" => timed(rt, drive(Throttle::new(service_fn(double)), n)),
+            "outlier" => {
+                let detector = OutlierDetection::new().detector();
+                timed(rt, drive(detector.wrap(service_fn(double)), n))
+            }
             "codel_limit" => {
                 let codel = QueueDiscipline::fifo()
                     .codel(Duration::from_millis(5), Duration::from_millis(100));
