@@ -109,6 +109,8 @@ mod semaphore;
 )]
 mod sync;
 #[cfg(any(
+    feature = "balance",
+    feature = "buffer",
     feature = "circuit-breaker",
     feature = "limit",
     feature = "load-shed",

@@ -239,15 +239,7 @@ where
         if at <= Instant::now() {
             return ControlFlow::Continue(());
         }
-        let alarm = match &mut self.alarm {
-            Some(alarm) => {
-                if alarm.deadline() != at {
-                    alarm.as_mut().reset(at);
-                }
-                alarm
-            }
-            None => self.alarm.insert(Box::pin(tokio::time::sleep_until(at))),
-        };
+        let alarm = crate::time::reset_sleep(&mut self.alarm, at);
         if alarm.as_mut().poll(cx).is_ready() {
             // Not before `at`, which has not come: come back at once
             // rather than miss it.

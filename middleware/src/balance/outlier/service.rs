@@ -7,12 +7,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use donjon_service::Service;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Sleep;
 
 use super::future::ResponseFuture;
 use super::{Detector, EndpointId};
 use crate::classify::{Classify, ErrorsAreFailures};
 use crate::load::Load;
+use crate::time::reset_sleep;
 
 /// An endpoint watched by an outlier [`Detector`]: each of its calls is
 /// classified and reported, and it is not ready while ejected.
@@ -120,20 +121,6 @@ impl<S, C> Ejectable<S, C> {
             }
         }
         Poll::Ready(())
-    }
-}
-
-/// The timer in `slot`, set to fire at `deadline`: the one there is reset
-/// if its deadline differs, or one is made if there is none yet.
-fn reset_sleep(slot: &mut Option<Pin<Box<Sleep>>>, deadline: Instant) -> &mut Pin<Box<Sleep>> {
-    match slot {
-        Some(sleep) => {
-            if sleep.deadline() != deadline {
-                sleep.as_mut().reset(deadline);
-            }
-            sleep
-        }
-        None => slot.insert(Box::pin(tokio::time::sleep_until(deadline))),
     }
 }
 

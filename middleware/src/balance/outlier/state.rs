@@ -11,16 +11,7 @@ use tokio::time::Instant;
 use super::EndpointId;
 use super::config::Settings;
 use crate::classify::Outcome;
-
-/// How far away a deadline goes when it does not fit in an `Instant`: such
-/// a deadline never comes (the crate's one policy for overflowing
-/// deadlines).
-const FAR: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
-
-/// `at` plus `duration`, or about thirty years after `at`.
-fn later(at: Instant, duration: Duration) -> Instant {
-    at.checked_add(duration).unwrap_or_else(|| at + FAR)
-}
+use crate::time::deadline;
 
 /// `at` plus `count` times `interval`, if that fits.
 fn plus_intervals(at: Instant, interval: Duration, count: u128) -> Option<Instant> {
@@ -116,7 +107,7 @@ impl State {
             next_id: 0,
             ejected: 0,
             next_return: None,
-            next_boundary: later(now, settings.interval),
+            next_boundary: deadline(now, settings.interval),
         }
     }
 
@@ -234,9 +225,9 @@ impl State {
             let more = now.duration_since(first).as_nanos() / interval.as_nanos();
             let last = plus_intervals(first, interval, more).unwrap_or(now);
             if more > 0 {
-                self.settle(later(first, interval), last, events);
+                self.settle(deadline(first, interval), last, events);
             }
-            self.next_boundary = later(last, interval);
+            self.next_boundary = deadline(last, interval);
         }
         if self.next_return.is_some_and(|at| at <= now) {
             self.return_until(now, events);
@@ -393,7 +384,7 @@ impl State {
         let duration = base
             .checked_mul(endpoint.multiplier)
             .map_or(max, |time| time.min(max));
-        let until = later(at, duration);
+        let until = deadline(at, duration);
         endpoint.ejected_until = Some(until);
         endpoint.ejected_for = duration;
         endpoint.consecutive_failures = 0;

@@ -721,17 +721,12 @@ pub(crate) struct Place {
     waiter: Option<Arc<Waiter>>,
     /// `waiter` is queued, or was granted a permit not yet claimed.
     queued: bool,
-    /// With a discipline that refuses: when this wait is refused, and the
-    /// timer (kept from one wait to the next) that wakes the caller then.
-    refusal: Option<Refusal>,
-}
-
-/// A waiter's refusal time and timer.
-struct Refusal {
-    at: Instant,
-    /// Not under loom, whose models cannot run tokio's timers.
+    /// With a discipline that refuses: when this wait is refused.
+    refuse_at: Option<Instant>,
+    /// The timer that wakes the caller at `refuse_at`, kept from one wait
+    /// to the next. Not under loom, whose models cannot run tokio's timers.
     #[cfg(not(all(test, donjon_loom)))]
-    timer: Pin<Box<tokio::time::Sleep>>,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Place {
@@ -741,7 +736,9 @@ impl Place {
             gate,
             waiter: None,
             queued: false,
-            refusal: None,
+            refuse_at: None,
+            #[cfg(not(all(test, donjon_loom)))]
+            timer: None,
         }
     }
 
@@ -838,34 +835,23 @@ impl Place {
     /// Whether this wait's refusal time has come; registers `cx` with the
     /// timer if not.
     fn refusal_due(&mut self, cx: &mut Context<'_>) -> bool {
-        let Some(refusal) = &mut self.refusal else {
+        let Some(at) = self.refuse_at else {
             return false;
         };
         #[cfg(not(all(test, donjon_loom)))]
-        {
-            let _ = refusal.timer.as_mut().poll(cx).is_ready();
+        if let Some(timer) = &mut self.timer {
+            let _ = timer.as_mut().poll(cx).is_ready();
         }
         #[cfg(all(test, donjon_loom))]
         let _ = cx;
-        self.gate.now() >= refusal.at
+        self.gate.now() >= at
     }
 
     /// Arms this place's refusal for a wait refused at `at`.
     fn arm_refusal(&mut self, at: Instant) {
-        match &mut self.refusal {
-            Some(refusal) => {
-                refusal.at = at;
-                #[cfg(not(all(test, donjon_loom)))]
-                refusal.timer.as_mut().reset(at);
-            }
-            None => {
-                self.refusal = Some(Refusal {
-                    at,
-                    #[cfg(not(all(test, donjon_loom)))]
-                    timer: Box::pin(tokio::time::sleep_until(at)),
-                });
-            }
-        }
+        self.refuse_at = Some(at);
+        #[cfg(not(all(test, donjon_loom)))]
+        crate::time::reset_sleep(&mut self.timer, at);
     }
 
     fn enqueue(&mut self, waker: &Waker, withdrawing: bool) -> Poll<Result<(), Denied>> {
