@@ -88,6 +88,14 @@ use crate::overloaded::Overloaded;
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{Gate, GatePermit, Mutex, lock, register};
 
+/// The earlier of two instants, either of which may be missing.
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Why the worker no longer takes requests.
 pub(super) enum WorkerError {
     /// The worker went away on its own.
@@ -201,19 +209,23 @@ impl<F> Reply<F> {
         lock(&self.state).cancelled
     }
 
-    fn answer(&self, answer: Answer<F>) {
-        let waker = {
+    /// Leaves `answer` for the caller and frees the request's place (the
+    /// permit goes back once the lock is released); returns whether the
+    /// caller still wanted it.
+    fn answer(&self, answer: Answer<F>) -> bool {
+        let (permit, waker) = {
             let mut state = lock(&self.state);
             if state.cancelled {
-                return;
+                return false;
             }
-            state.permit = None;
             state.answer = answer;
-            state.waker.take()
+            (state.permit.take(), state.waker.take())
         };
+        drop(permit);
         if let Some(waker) = waker {
             waker.wake();
         }
+        true
     }
 
     /// Hands the caller the inner service's response future.
@@ -230,20 +242,7 @@ impl<F> Reply<F> {
     /// frees its place, and tells the caller ([`Overloaded`]). Returns
     /// whether the caller still wanted the answer.
     pub(super) fn refused(&self) -> bool {
-        let (permit, waker) = {
-            let mut state = lock(&self.state);
-            let permit = state.permit.take();
-            if state.cancelled {
-                return false;
-            }
-            state.answer = Answer::Refused;
-            (permit, state.waker.take())
-        };
-        drop(permit);
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-        true
+        self.answer(Answer::Refused)
     }
 
     /// Polls for the answer, leaving the waker while there is none yet.
@@ -369,11 +368,7 @@ impl Tracking {
             self.since = None;
         }
         let front = queue.front().and_then(Envelope::joined);
-        let joined = match (self.taken_joined, front) {
-            (Some(taken), Some(front)) => Some(taken.min(front)),
-            (taken, front) => taken.or(front),
-        };
-        oldest.set(joined);
+        oldest.set(earliest(self.taken_joined, front));
     }
 }
 
@@ -707,10 +702,7 @@ impl<Req, F> Channel<Req, F> {
             tracking.publish(queue, &self.oldest);
             return Holding::Refuse(envelope);
         }
-        let alarm = match (held_refuse_at, front_at) {
-            (Some(held), Some(front)) => Some(held.min(front)),
-            (held, front) => held.or(front),
-        };
+        let alarm = earliest(held_refuse_at, front_at);
         tracking.alarm = alarm;
         Holding::Wait(alarm)
     }
