@@ -118,7 +118,6 @@ impl Builder {
         );
         let (status, _) = watch::channel(Status::default());
         DnsDiscover {
-            retry_interval: self.retry_interval.unwrap_or(self.min_interval),
             config: self,
             resolver: Arc::new(resolver),
             make,
@@ -199,7 +198,6 @@ impl Builder {
 ///   `endpoints` (kept or removed, as [`OnEmpty`] says) and `kept`.
 pub struct DnsDiscover<S, M, R> {
     config: Builder,
-    retry_interval: Duration,
     resolver: Arc<R>,
     make: M,
     /// The endpoints reported, by address.
@@ -270,7 +268,8 @@ where
                 self.answered(resolution);
             }
             Err(error) => {
-                self.next = now + self.retry_interval;
+                let retry = self.config.retry_interval;
+                self.next = now + retry.unwrap_or(self.config.min_interval);
                 let endpoints = self.known.len();
                 if std::mem::replace(&mut self.failing, true) {
                     tracing::debug!(
