@@ -15,16 +15,17 @@ use std::io;
 use std::time::Duration;
 
 use bytes::Bytes;
+use donjon::BoxError;
 use donjon::balance::p2c::Balance;
 use donjon::circuit_breaker::{CircuitBreaker, Config, Handle, OpenBehavior, State};
 use donjon::classify::Outcome;
 use donjon::discover::ServiceList;
 use donjon::load::{CompleteOnResponse, PeakEwmaDiscover};
-use donjon::{BoxError, Service, ServiceExt};
 use http::{Request, Response};
 
 use crate::backend::{Backend, Behaviour};
 use crate::http_client::{Endpoint, hyper_client, server_errors_fail};
+use crate::phase::send;
 
 /// The run's settings.
 #[derive(Debug, Clone)]
@@ -65,8 +66,7 @@ pub struct Phase {
 impl Phase {
     /// The share of the phase's requests that reached backend `index`.
     pub fn share(&self, index: usize) -> f64 {
-        let total: u64 = self.received.iter().sum();
-        self.received[index] as f64 / total.max(1) as f64
+        crate::phase::share(&self.received, index)
     }
 }
 
@@ -116,29 +116,12 @@ pub async fn run(demo: &Demo) -> io::Result<Vec<Phase>> {
         ("c recovered", 0.0),
     ] {
         backends[2].set_failure_share(c_failure_share);
-        let before: Vec<u64> = backends.iter().map(Backend::received).collect();
-        let mut successes = 0;
-        for _ in 0..demo.requests_per_phase {
-            let request = Request::get("/")
-                .body(Bytes::new())
-                .expect("a valid request");
-            let response = match balance.ready().await {
-                Ok(ready) => ready.call(request).await,
-                Err(error) => Err(error),
-            };
-            if matches!(&response, Ok(response) if response.status().is_success()) {
-                successes += 1;
-            }
-        }
-        let received: Vec<u64> = backends
-            .iter()
-            .zip(&before)
-            .map(|(backend, before)| backend.received() - before)
-            .collect();
+        let sent = send(&mut balance, &backends, demo.requests_per_phase, |_| {}).await;
+        let received = sent.received;
         phases.push(Phase {
             name,
             received: [received[0], received[1], received[2]],
-            successes,
+            successes: sent.successes,
             requests: demo.requests_per_phase,
             c_breaker: handles[2].state(),
         });

@@ -23,18 +23,19 @@ use std::io;
 use std::time::Duration;
 
 use bytes::Bytes;
+use donjon::BoxError;
 use donjon::balance::outlier::{Detector, OutlierDetection};
 use donjon::balance::p2c::Balance;
 use donjon::balance::slow_start::{SlowStart, SlowStartDiscover};
 use donjon::classify::Outcome;
 use donjon::load::{CompleteOnResponse, PeakEwmaDiscover};
-use donjon::{BoxError, Service, ServiceExt};
 use donjon_dns::{DnsDiscover, Query};
 use donjon_test::dns::{DnsServer, Srv};
 use http::{Request, Response};
 
 use crate::backend::{Backend, Behaviour};
 use crate::http_client::{Endpoint, hyper_client, server_errors_fail};
+use crate::phase::send;
 
 /// The SRV name the backends are listed under.
 pub const SERVICE: &str = "_http._tcp.backends.test.";
@@ -80,8 +81,7 @@ pub struct Phase {
 impl Phase {
     /// The share of the phase's requests that reached backend `index`.
     pub fn share(&self, index: usize) -> f64 {
-        let total: u64 = self.received.iter().sum();
-        self.received[index] as f64 / total.max(1) as f64
+        crate::phase::share(&self.received, index)
     }
 }
 
@@ -146,33 +146,20 @@ pub async fn run(demo: &Demo) -> io::Result<Vec<Phase>> {
             "d joins" => publish(&dns, "d", &backends[3], demo.ttl).await,
             _ => {}
         }
-        let before: Vec<u64> = backends.iter().map(Backend::received).collect();
-        let mut successes = 0;
         let mut d_by_tenth = [0; 10];
         let tenth = demo.requests_per_phase.div_ceil(10);
-        for sent in 0..demo.requests_per_phase {
-            let d_before = backends[3].received();
-            let request = Request::get("/")
-                .body(Bytes::new())
-                .expect("a valid request");
-            let response = match balance.ready().await {
-                Ok(ready) => ready.call(request).await,
-                Err(error) => Err(error),
-            };
-            if matches!(&response, Ok(response) if response.status().is_success()) {
-                successes += 1;
-            }
-            d_by_tenth[sent / tenth] += backends[3].received() - d_before;
-        }
-        let received: Vec<u64> = backends
-            .iter()
-            .zip(&before)
-            .map(|(backend, before)| backend.received() - before)
-            .collect();
+        let mut d_before = backends[3].received();
+        let sent = send(&mut balance, &backends, demo.requests_per_phase, |sent| {
+            let d_now = backends[3].received();
+            d_by_tenth[sent / tenth] += d_now - d_before;
+            d_before = d_now;
+        })
+        .await;
+        let received = sent.received;
         phases.push(Phase {
             name,
             received: [received[0], received[1], received[2], received[3]],
-            successes,
+            successes: sent.successes,
             requests: demo.requests_per_phase,
             ejected: detector.ejected_len(),
             d_by_tenth,

@@ -9,5 +9,6 @@ pub mod dns_demo;
 pub mod fleet;
 pub mod http_client;
 pub mod http_server;
+pub mod phase;
 pub mod resilient_client;
 pub mod soak;
